@@ -1,0 +1,394 @@
+//! The command line: clap definitions and each command's body. Errors become one line on
+//! stderr and an exit code (see [`ExitCode`]).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use serde_json::Value;
+
+use crate::engine::AwsClient;
+use crate::output::{self, Format, ResourceSink};
+use crate::plugin::{cache, Limits, PluginRuntime, ScopeKind};
+use crate::run::{self, ScopeFailure};
+use crate::scope::{self, Target};
+
+/// Exit codes: 0 all scopes succeeded; 1 nothing could run (bad input) or every scope
+/// failed; 2 command-line usage error; 3 some scopes failed and others succeeded.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const ERROR: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const PARTIAL: i32 = 3;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mrhost",
+    version,
+    about = "Query AWS across every region and account at once; resource types are sandboxed WebAssembly plugins."
+)]
+pub struct Cli {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace); MRHOST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a plugin in every scope and print the resources it emits.
+    Run(RunArgs),
+    /// Call one AWS operation in every scope: prints {region: response}.
+    Call(CallArgs),
+    /// Inspect plugins.
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ScopeArgs {
+    /// Regions, comma-separated (default: the profile's region, as the AWS CLI).
+    #[arg(long, short = 'r', env = "MRHOST_REGIONS")]
+    pub regions: Option<String>,
+    /// AWS config profiles, comma-separated: one account each (default: the default chain).
+    #[arg(long, value_delimiter = ',')]
+    pub profile: Vec<String>,
+    /// Send every request to this endpoint (e.g. a local moto server).
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Scopes running at once.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Attempts per request, the first included (throttling and 5xx are retried).
+    #[arg(long, default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Seconds allowed for one HTTP attempt.
+    #[arg(long, default_value_t = 60)]
+    pub request_timeout: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The plugin component (.wasm).
+    pub plugin: PathBuf,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value = "json")]
+    pub output: Format,
+    /// Print {region: [resources]} instead of a flat list.
+    #[arg(long)]
+    pub group_by_region: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SandboxArgs {
+    /// Seconds one scope's collect may take (AWS calls included).
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// Linear memory per plugin instance, MiB.
+    #[arg(long, default_value_t = 512)]
+    pub memory_limit: usize,
+    /// Refuse the plugin unless its sha256 is this.
+    #[arg(long)]
+    pub plugin_sha256: Option<String>,
+    /// Allow a non-read operation the plugin declares (service:Operation; repeatable).
+    #[arg(long)]
+    pub allow_write: Vec<String>,
+    /// Compile the plugin afresh instead of using the compiled-artifact cache.
+    #[arg(long)]
+    pub no_compile_cache: bool,
+}
+
+impl SandboxArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            timeout: Duration::from_secs(self.timeout.max(1)),
+            memory: self.memory_limit.max(1) << 20,
+            ..Limits::default()
+        }
+    }
+
+    fn runtime(&self) -> Result<PluginRuntime> {
+        let dir = (!self.no_compile_cache).then(cache::default_cache_root);
+        Ok(PluginRuntime::new(self.limits(), dir)?)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct CallArgs {
+    /// Service (botocore name: ec2, s3, iam, logs, elbv2, ...).
+    pub service: String,
+    /// Operation (DescribeVpcs, describe_vpcs or describe-vpcs).
+    pub operation: String,
+    /// boto3-style parameters as a JSON object.
+    #[arg(long, default_value = "{}")]
+    pub params: String,
+    /// One page only (default: all pages merged as the AWS CLI merges them).
+    #[arg(long)]
+    pub no_paginate: bool,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginsCommand {
+    /// Print a plugin's manifest, sha256 and producer.
+    Inspect {
+        plugin: PathBuf,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
+    },
+}
+
+fn client(scope: &ScopeArgs) -> Result<AwsClient> {
+    let retry = crate::engine::RetryConfig {
+        max_attempts: scope.max_attempts.max(1),
+        attempt_timeout: Duration::from_secs(scope.request_timeout.max(1)),
+        ..Default::default()
+    };
+    Ok(AwsClient::builder()
+        .endpoint_url(scope.endpoint_url.clone())
+        .retry(retry)
+        .build()?)
+}
+
+/// Accounts first (their profiles may name the default region), then regions.
+async fn targets(client: &AwsClient, scope: &ScopeArgs, global: bool) -> Result<Vec<Target>> {
+    let env_region = std::env::var("AWS_REGION")
+        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        .ok();
+    // Validate explicit regions before any call.
+    let explicit = match &scope.regions {
+        Some(spec) => Some(scope::resolve_regions(client, Some(spec), None)?),
+        None => None,
+    };
+    let hint = explicit
+        .as_ref()
+        .and_then(|r| r.first().cloned())
+        .or(env_region.clone());
+    let accounts = scope::load_accounts(client, &scope.profile, hint.as_deref()).await?;
+    let mut out = Vec::new();
+    for account in accounts {
+        let regions = match &explicit {
+            Some(r) => r.clone(),
+            None => {
+                let default = account.default_region.clone().or(env_region.clone());
+                scope::resolve_regions(client, None, default.as_deref())?
+            }
+        };
+        if global {
+            // Once per account per partition, in the partition's global region.
+            let mut partitions: Vec<String> = regions
+                .iter()
+                .map(|r| scope::partition(client, r))
+                .collect();
+            partitions.dedup();
+            for p in partitions {
+                out.push(Target {
+                    account: account.clone(),
+                    region: scope::global_region(&p).to_string(),
+                    partition: p,
+                });
+            }
+        } else {
+            for r in regions {
+                out.push(Target {
+                    partition: scope::partition(client, &r),
+                    account: account.clone(),
+                    region: r,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Print per-scope failures (one line each) and pick the exit code.
+fn report(failures: &[(String, ScopeFailure)], total: usize, what: &str) -> i32 {
+    for (label, f) in failures {
+        eprintln!("mrhost: error: {what} {label}: {}", f.message);
+    }
+    if failures.is_empty() {
+        exit::OK
+    } else if failures.len() == total {
+        exit::ERROR
+    } else {
+        eprintln!(
+            "mrhost: {} of {total} scopes failed; the others' results are complete",
+            failures.len()
+        );
+        exit::PARTIAL
+    }
+}
+
+pub async fn run(args: RunArgs) -> Result<i32> {
+    let client = client(&args.scope)?;
+    let runtime = Arc::new(args.sandbox.runtime()?);
+    let plugin = runtime
+        .load(
+            &args.plugin,
+            client.models(),
+            args.sandbox.plugin_sha256.as_deref(),
+            &args.sandbox.allow_write,
+        )
+        .await?;
+    tracing::info!(
+        plugin = %plugin.manifest.name,
+        cached = plugin.from_cache,
+        load_ms = plugin.load_time.as_millis() as u64,
+        "plugin loaded"
+    );
+    let global = plugin.manifest.scope_kind == ScopeKind::Global;
+    let targets = targets(&client, &args.scope, global).await?;
+    let order = targets
+        .iter()
+        .map(|t| (t.account.id.clone(), t.region.clone()))
+        .collect();
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let sink = ResourceSink::new(
+        std::io::BufWriter::new(std::io::stdout().lock()),
+        args.output,
+        args.group_by_region,
+        order,
+    );
+    let total = targets.len();
+    let fanout = tokio::spawn(run::run_plugin(
+        runtime.clone(),
+        plugin.clone(),
+        client.clone(),
+        targets,
+        args.scope.concurrency,
+        tx,
+    ));
+    let written = output::drain(rx, sink).await;
+    let outcomes = fanout.await.context("fan-out task")?;
+    match written.and_then(|s| s.finish()) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(exit::OK),
+        Err(e) => bail!("writing output: {e}"),
+    }
+    let failures: Vec<(String, ScopeFailure)> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().err().map(|f| (o.label(), f.clone())))
+        .collect();
+    Ok(report(&failures, total, &plugin.manifest.name))
+}
+
+pub async fn call(args: CallArgs) -> Result<i32> {
+    let client = client(&args.scope)?;
+    let op = client.operation(&args.service, &args.operation)?;
+    let params: Value = serde_json::from_str(&args.params)
+        .map_err(|e| anyhow::anyhow!("--params is not valid JSON: {e}"))?;
+    // Validate once, before any scope runs.
+    crate::engine::protocol::validate::validate(&op.model, op.op().input.as_ref(), &params)
+        .map_err(|m| anyhow::anyhow!("invalid --params for {}: {m}", op.name))?;
+    let targets = targets(&client, &args.scope, false).await?;
+    let total = targets.len();
+    let multi_account = {
+        let mut ids: Vec<&str> = targets.iter().map(|t| t.account.id.as_str()).collect();
+        ids.dedup();
+        ids.len() > 1
+    };
+    let order: Vec<(String, String)> = targets
+        .iter()
+        .map(|t| (t.account.id.clone(), t.region.clone()))
+        .collect();
+    let mut results = run::run_call(
+        client,
+        args.service.clone(),
+        op.name.clone(),
+        params,
+        targets,
+        args.scope.concurrency,
+        !args.no_paginate,
+    )
+    .await;
+    // Print in the order asked for: {region: response}, or {account: {region: response}}.
+    results.sort_by_key(|(t, _)| {
+        order
+            .iter()
+            .position(|o| o.0 == t.account.id && o.1 == t.region)
+    });
+    let mut out = serde_json::Map::new();
+    let mut failures = Vec::new();
+    for (t, r) in results {
+        match r {
+            Ok(v) => {
+                if multi_account {
+                    out.entry(t.account.id.clone())
+                        .or_insert_with(|| Value::Object(Default::default()))
+                        .as_object_mut()
+                        .unwrap()
+                        .insert(t.region.clone(), v);
+                } else {
+                    out.insert(t.region.clone(), v);
+                }
+            }
+            Err(f) => failures.push((t.label(), f)),
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    match output::write_pretty(&mut stdout, &out).and_then(|_| stdout.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(exit::OK),
+        Err(e) => bail!("writing output: {e}"),
+    }
+    Ok(report(
+        &failures,
+        total,
+        &format!("{} {}", args.service, op.name),
+    ))
+}
+
+pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
+    match cmd {
+        PluginsCommand::Inspect { plugin, sandbox } => {
+            let models = crate::engine::Models::from_env()?;
+            let runtime = sandbox.runtime()?;
+            let p = runtime
+                .load(
+                    &plugin,
+                    &models,
+                    sandbox.plugin_sha256.as_deref(),
+                    &sandbox.allow_write,
+                )
+                .await?;
+            let producers: serde_json::Map<String, Value> =
+                p.producers
+                    .iter()
+                    .fold(serde_json::Map::new(), |mut m, (k, v)| {
+                        let e = m.entry(k.clone()).or_insert_with(|| Value::Array(vec![]));
+                        e.as_array_mut().unwrap().push(Value::String(v.clone()));
+                        m
+                    });
+            let info = serde_json::json!({
+                "path": p.path.display().to_string(),
+                "sha256": p.sha256,
+                "manifest": p.manifest,
+                "producers": producers,
+                "contract": format!("mrhost:plugin@{}", crate::plugin::SERVED_VERSIONS.join(",")),
+            });
+            output::write_pretty(&mut std::io::stdout().lock(), &info)?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+pub async fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Run(a) => run(a).await,
+        Command::Call(a) => call(a).await,
+        Command::Plugins(c) => plugins(c).await,
+    }
+}

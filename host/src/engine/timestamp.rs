@@ -1,0 +1,297 @@
+//! Timestamps as boto3 sees them: parse whatever a service sends (ISO 8601, RFC 822 /
+//! HTTP-date, epoch seconds) and render the value as Python's `datetime.isoformat()` renders
+//! boto3's timezone-aware datetimes (`2024-05-01T10:00:00+00:00`, microseconds only when
+//! non-zero) — the form the AWS CLI v2 prints. Serializing goes the other way, per protocol.
+
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+/// An instant with microsecond precision and the UTC offset it was written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp(pub OffsetDateTime);
+
+impl Timestamp {
+    /// Parse a wire or user value: epoch seconds (integer or fractional), ISO 8601, or
+    /// RFC 822. Returns `None` when the text is none of those.
+    pub fn parse(text: &str) -> Option<Timestamp> {
+        let t = text.trim();
+        if t.is_empty() {
+            return None;
+        }
+        if let Ok(secs) = t.parse::<f64>() {
+            return Timestamp::from_epoch(secs);
+        }
+        parse_iso8601(t).or_else(|| parse_rfc822(t)).map(Timestamp)
+    }
+
+    pub fn from_epoch(secs: f64) -> Option<Timestamp> {
+        if !secs.is_finite() {
+            return None;
+        }
+        let whole = secs.floor();
+        // Python's fromtimestamp rounds the fraction to the nearest microsecond.
+        let mut micros = ((secs - whole) * 1e6).round() as i64;
+        let mut whole = whole as i64;
+        if micros >= 1_000_000 {
+            whole += 1;
+            micros -= 1_000_000;
+        }
+        let dt = OffsetDateTime::from_unix_timestamp(whole).ok()?;
+        Some(Timestamp(dt + time::Duration::microseconds(micros)))
+    }
+
+    /// `datetime.isoformat()` of the value.
+    pub fn to_isoformat(&self) -> String {
+        let d = self.0;
+        let mut s = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            d.year(),
+            d.month() as u8,
+            d.day(),
+            d.hour(),
+            d.minute(),
+            d.second()
+        );
+        let micros = d.microsecond();
+        if micros != 0 {
+            s.push_str(&format!(".{micros:06}"));
+        }
+        let off = d.offset();
+        let total = off.whole_seconds();
+        let sign = if total < 0 { '-' } else { '+' };
+        let total = total.abs();
+        s.push_str(&format!(
+            "{sign}{:02}:{:02}",
+            total / 3600,
+            (total % 3600) / 60
+        ));
+        s
+    }
+
+    fn utc(&self) -> OffsetDateTime {
+        self.0.to_offset(UtcOffset::UTC)
+    }
+
+    /// botocore's `iso8601` serialization: `%Y-%m-%dT%H:%M:%SZ`, with `.%f` when there are
+    /// microseconds.
+    pub fn to_iso8601_wire(&self) -> String {
+        let d = self.utc();
+        let mut s = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            d.year(),
+            d.month() as u8,
+            d.day(),
+            d.hour(),
+            d.minute(),
+            d.second()
+        );
+        if d.microsecond() != 0 {
+            s.push_str(&format!(".{:06}", d.microsecond()));
+        }
+        s.push('Z');
+        s
+    }
+
+    /// botocore's `unixtimestamp` serialization: whole seconds as an integer, else a float.
+    pub fn to_epoch_value(&self) -> serde_json::Value {
+        let d = self.utc();
+        let secs = d.unix_timestamp();
+        let micros = d.microsecond();
+        if micros == 0 {
+            serde_json::Value::from(secs)
+        } else {
+            serde_json::Value::from((secs as f64 * 1e6 + micros as f64) / 1e6)
+        }
+    }
+
+    /// RFC 822 / HTTP-date (`Tue, 29 Apr 2014 18:30:38 GMT`), whole seconds.
+    pub fn to_rfc822(&self) -> String {
+        let d = self.utc();
+        const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        format!(
+            "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+            DAYS[d.weekday().number_days_from_monday() as usize],
+            d.day(),
+            MONTHS[d.month() as usize - 1],
+            d.year(),
+            d.hour(),
+            d.minute(),
+            d.second()
+        )
+    }
+}
+
+fn num(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn build(
+    y: i32,
+    mo: u32,
+    d: u32,
+    h: u32,
+    mi: u32,
+    s: u32,
+    micros: u32,
+    off_secs: i32,
+) -> Option<OffsetDateTime> {
+    let date = Date::from_calendar_date(y, Month::try_from(mo as u8).ok()?, d as u8).ok()?;
+    let (s, leap) = if s == 60 { (59, true) } else { (s, false) };
+    let time = Time::from_hms_micro(h as u8, mi as u8, s as u8, micros).ok()?;
+    let offset = UtcOffset::from_whole_seconds(off_secs).ok()?;
+    let dt = PrimitiveDateTime::new(date, time).assume_offset(offset);
+    Some(if leap {
+        dt + time::Duration::seconds(1)
+    } else {
+        dt
+    })
+}
+
+/// ISO 8601 as services write it: `YYYY-MM-DD[T| ]HH:MM[:SS[.frac]][Z|±HH[:]MM]`, or a bare date.
+fn parse_iso8601(t: &str) -> Option<OffsetDateTime> {
+    let b = t.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = num(&t[0..4])? as i32;
+    let mo = num(&t[5..7])?;
+    let d = num(&t[8..10])?;
+    if b.len() == 10 {
+        return build(y, mo, d, 0, 0, 0, 0, 0);
+    }
+    if b[10] != b'T' && b[10] != b't' && b[10] != b' ' {
+        return None;
+    }
+    let rest = &t[11..];
+    // Split the time from the zone designator.
+    let zpos = rest.find(['Z', 'z', '+']).or_else(|| rest.rfind('-'));
+    let (time_part, zone) = match zpos {
+        Some(p) => (&rest[..p], &rest[p..]),
+        None => (rest, ""),
+    };
+    let (hms, frac) = match time_part.find(['.', ',']) {
+        Some(p) => (&time_part[..p], &time_part[p + 1..]),
+        None => (time_part, ""),
+    };
+    let mut parts = hms.split(':');
+    let h = num(parts.next()?)?;
+    let mi = num(parts.next()?)?;
+    let s = match parts.next() {
+        Some(x) => num(x)?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    let micros = if frac.is_empty() {
+        0
+    } else {
+        if !frac.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        // dateutil keeps the first six digits.
+        let mut f: String = frac.chars().take(6).collect();
+        while f.len() < 6 {
+            f.push('0');
+        }
+        f.parse().ok()?
+    };
+    let off = match zone {
+        "" | "Z" | "z" => 0,
+        z => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let digits: String = z[1..].chars().filter(|c| *c != ':').collect();
+            if digits.len() != 4 && digits.len() != 2 {
+                return None;
+            }
+            let hh = num(&digits[0..2])? as i32;
+            let mm = if digits.len() == 4 {
+                num(&digits[2..4])? as i32
+            } else {
+                0
+            };
+            sign * (hh * 3600 + mm * 60)
+        }
+    };
+    build(y, mo, d, h, mi, s, micros, off)
+}
+
+/// RFC 822 / RFC 1123: `[Day, ]DD Mon YYYY HH:MM:SS (GMT|UTC|Z|±HHMM)`.
+fn parse_rfc822(t: &str) -> Option<OffsetDateTime> {
+    let t = match t.find(',') {
+        Some(p) => t[p + 1..].trim(),
+        None => t,
+    };
+    let mut it = t.split_whitespace();
+    let d = num(it.next()?)?;
+    let mon = it.next()?.to_ascii_lowercase();
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let mo = MONTHS.iter().position(|m| mon.starts_with(m))? as u32 + 1;
+    let y = num(it.next()?)? as i32;
+    let mut hms = it.next()?.split(':');
+    let h = num(hms.next()?)?;
+    let mi = num(hms.next()?)?;
+    let s = hms.next().map(num).unwrap_or(Some(0))?;
+    let off = match it.next() {
+        None | Some("GMT") | Some("UTC") | Some("Z") | Some("UT") => 0,
+        Some(z) if (z.starts_with('+') || z.starts_with('-')) && z.len() == 5 => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            sign * (num(&z[1..3])? as i32 * 3600 + num(&z[3..5])? as i32 * 60)
+        }
+        _ => return None,
+    };
+    build(y, mo, d, h, mi, s, 0, off)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iso(s: &str) -> String {
+        Timestamp::parse(s).unwrap().to_isoformat()
+    }
+
+    #[test]
+    fn renders_like_python_isoformat() {
+        assert_eq!(iso("2015-01-25T08:00:00Z"), "2015-01-25T08:00:00+00:00");
+        assert_eq!(iso("2015-01-25T08:00:00.000Z"), "2015-01-25T08:00:00+00:00");
+        assert_eq!(
+            iso("2015-01-25T08:00:00.5Z"),
+            "2015-01-25T08:00:00.500000+00:00"
+        );
+        assert_eq!(
+            iso("2015-01-25T08:00:00.123456789Z"),
+            "2015-01-25T08:00:00.123456+00:00"
+        );
+        assert_eq!(
+            iso("2015-01-25T08:00:00+01:00"),
+            "2015-01-25T08:00:00+01:00"
+        );
+        assert_eq!(iso("2015-01-25T08:00:00-0530"), "2015-01-25T08:00:00-05:30");
+        assert_eq!(iso("1422172800"), "2015-01-25T08:00:00+00:00");
+        assert_eq!(iso("1422172800.123"), "2015-01-25T08:00:00.123000+00:00");
+        assert_eq!(
+            iso("Sun, 25 Jan 2015 08:00:00 GMT"),
+            "2015-01-25T08:00:00+00:00"
+        );
+        assert!(Timestamp::parse("yesterday").is_none());
+    }
+
+    #[test]
+    fn serializes_for_the_wire() {
+        let t = Timestamp::parse("2015-01-25T08:00:00Z").unwrap();
+        assert_eq!(t.to_iso8601_wire(), "2015-01-25T08:00:00Z");
+        assert_eq!(t.to_epoch_value(), serde_json::json!(1422172800));
+        assert_eq!(t.to_rfc822(), "Sun, 25 Jan 2015 08:00:00 GMT");
+        let t = Timestamp::parse("2015-01-25T08:00:00.25+01:00").unwrap();
+        assert_eq!(t.to_iso8601_wire(), "2015-01-25T07:00:00.250000Z");
+        assert_eq!(t.to_epoch_value(), serde_json::json!(1422169200.25));
+    }
+}

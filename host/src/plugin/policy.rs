@@ -1,0 +1,134 @@
+//! The one place that decides whether a plugin may make an AWS call: the operation must be
+//! declared in its manifest, and must be a read operation unless the user allowed it by name.
+
+use std::collections::BTreeSet;
+
+/// Operation-name prefixes that only read. An operation whose name starts with one of
+/// these verbs (followed by an upper-case letter or the end) is a read.
+pub const READ_VERBS: &[&str] = &[
+    "Describe", "List", "Get", "Search", "Lookup", "Scan", "Query", "BatchGet", "Select", "Head",
+    "Check", "Estimate", "Preview", "Validate", "Test", "Simulate", "Detect", "Discover", "View",
+    "Download", "Filter", "Generate",
+];
+
+/// Read-verb operations that change something or hand out secrets nonetheless; they need the
+/// same explicit permission as writes.
+pub const NOT_READS: &[&str] = &[
+    "sts:GetSessionToken",
+    "sts:GetFederationToken",
+    "sso:GetRoleCredentials",
+    "ecr:GetAuthorizationToken",
+    "ecr-public:GetAuthorizationToken",
+    "codeartifact:GetAuthorizationToken",
+    "redshift:GetClusterCredentials",
+    "redshift:GetClusterCredentialsWithIAM",
+    "secretsmanager:GetRandomPassword",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateRandom",
+    "kms:GenerateMac",
+    "iam:GenerateCredentialReport",
+    "iam:GenerateServiceLastAccessedDetails",
+    "iam:GenerateOrganizationsAccessReport",
+    "rds:GenerateDbAuthToken",
+];
+
+/// Whether `service:Operation` only reads.
+pub fn is_read(service: &str, operation: &str) -> bool {
+    let full = format!("{service}:{operation}");
+    if NOT_READS.contains(&full.as_str()) {
+        return false;
+    }
+    READ_VERBS.iter().any(|verb| {
+        operation.strip_prefix(verb).is_some_and(|rest| {
+            rest.is_empty() || rest.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        })
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Refused, with the reason shown to the plugin and in the log.
+    Deny(String),
+}
+
+/// What a plugin may call in this run.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// `service:Operation` from the manifest (canonical model names).
+    declared: BTreeSet<String>,
+    /// Non-read operations the user allowed with `--allow-write`.
+    allowed_writes: BTreeSet<String>,
+}
+
+impl Policy {
+    pub fn new(
+        declared: impl IntoIterator<Item = String>,
+        allowed_writes: impl IntoIterator<Item = String>,
+    ) -> Self {
+        Policy {
+            declared: declared.into_iter().collect(),
+            allowed_writes: allowed_writes.into_iter().collect(),
+        }
+    }
+
+    pub fn declared(&self) -> impl Iterator<Item = &String> {
+        self.declared.iter()
+    }
+
+    /// The single permission check, run on every host call before anything else.
+    pub fn check(&self, service: &str, operation: &str) -> Decision {
+        let full = format!("{service}:{operation}");
+        if !self.declared.contains(&full) {
+            return Decision::Deny(format!(
+                "{full} is not declared in the plugin manifest (declared: {})",
+                self.declared.iter().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !is_read(service, operation) && !self.allowed_writes.contains(&full) {
+            return Decision::Deny(format!(
+                "{full} is not a read operation; run with --allow-write {full} to permit it"
+            ));
+        }
+        Decision::Allow
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_verbs_are_whole_words() {
+        assert!(is_read("ec2", "DescribeVpcs"));
+        assert!(is_read("s3", "ListBuckets"));
+        assert!(is_read("dynamodb", "Query"));
+        assert!(!is_read("ec2", "CreateVpc"));
+        assert!(!is_read("ec2", "Getaway")); // not "Get" + word
+        assert!(!is_read("sts", "GetSessionToken"));
+        assert!(!is_read("ec2", "RunInstances"));
+    }
+
+    #[test]
+    fn obeyed_and_violated() {
+        let p = Policy::new(
+            ["ec2:DescribeVpcs".to_string(), "ec2:CreateTags".to_string()],
+            Vec::<String>::new(),
+        );
+        assert_eq!(p.check("ec2", "DescribeVpcs"), Decision::Allow);
+        assert!(
+            matches!(p.check("ec2", "DescribeSubnets"), Decision::Deny(m) if m.contains("not declared"))
+        );
+        assert!(
+            matches!(p.check("ec2", "CreateTags"), Decision::Deny(m) if m.contains("--allow-write"))
+        );
+        let p = Policy::new(
+            ["ec2:CreateTags".to_string()],
+            ["ec2:CreateTags".to_string()],
+        );
+        assert_eq!(p.check("ec2", "CreateTags"), Decision::Allow);
+    }
+}

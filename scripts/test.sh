@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: set up, build the plugins, run every test (unit, conformance,
+# integration against moto). Under CI=true a missing moto fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+scripts/setup.sh
+scripts/build-plugins.sh
+cargo test --locked

@@ -1,0 +1,293 @@
+//! Test fixtures: a moto server on a free loopback port (one per test, so tests never share
+//! state), boto3 as the reference client, the mrhost binary, and the plugins it runs.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
+}
+
+/// The Python that has moto and boto3: `MRHOST_PYTHON`, else the repo's `.venv`.
+pub fn python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("MRHOST_PYTHON") {
+        return Some(PathBuf::from(p));
+    }
+    let p = repo_root().join(".venv/bin/python");
+    p.exists().then_some(p)
+}
+
+/// Dummy credentials and a region, IMDS off: nothing may reach 169.254.169.254 or AWS.
+pub fn safe_env(cmd: &mut Command) {
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", empty_file("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", empty_file("credentials"))
+        .env("TZ", "UTC")
+        .env_remove("MRHOST_REGIONS")
+        .env_remove("MRHOST_LOG");
+}
+
+/// An empty file in the test's scratch directory (stands in for ~/.aws/config).
+fn empty_file(name: &str) -> PathBuf {
+    let p = cache_dir().join(format!("empty-{name}"));
+    if !p.exists() {
+        std::fs::write(&p, "").unwrap();
+    }
+    p
+}
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+    pub url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start moto, or return `None` (test skipped, said out loud) when moto is not installed —
+/// except under `CI=true`, where a missing moto fails the test.
+pub fn moto() -> Option<Moto> {
+    let Some(py) = python() else {
+        if in_ci() {
+            panic!("moto is required under CI=true: no .venv/bin/python (run scripts/setup.sh) and no MRHOST_PYTHON");
+        }
+        eprintln!("SKIPPED: moto not installed (run scripts/setup.sh)");
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new(&py);
+    cmd.args([
+        "-m",
+        "moto.server",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    safe_env(&mut cmd);
+    let child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) if !in_ci() => {
+            eprintln!("SKIPPED: cannot start moto: {e}");
+            return None;
+        }
+        Err(e) => panic!("cannot start moto with {}: {e}", py.display()),
+    };
+    let moto = Moto {
+        child,
+        port,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(moto)
+}
+
+/// A call for boto3 (see tests/py/aws.py).
+pub fn b3(region: &str, service: &str, operation: &str, params: Value) -> Value {
+    json!({"region": region, "service": service, "operation": operation, "params": params})
+}
+
+pub fn b3_paged(region: &str, service: &str, operation: &str, params: Value) -> Value {
+    json!({"region": region, "service": service, "operation": operation, "params": params, "paginate": true})
+}
+
+pub fn b3_save(region: &str, service: &str, operation: &str, params: Value, save: &str) -> Value {
+    json!({"region": region, "service": service, "operation": operation, "params": params, "save": save})
+}
+
+impl Moto {
+    /// Run calls through boto3 against this server; one result per call.
+    pub fn boto3(&self, calls: Vec<Value>) -> Vec<Value> {
+        let py = python().expect("python");
+        let mut cmd = Command::new(py);
+        cmd.arg(repo_root().join("tests/py/aws.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        safe_env(&mut cmd);
+        let mut child = cmd.spawn().expect("run boto3");
+        let program = json!({"endpoint": self.url, "calls": calls});
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(program.to_string().as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "boto3 failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("boto3 output is JSON")
+    }
+
+    /// Run mrhost against this server.
+    pub fn mrhost(&self, args: &[&str]) -> Run {
+        let mut full: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        if !full.iter().any(|a| a == "--endpoint-url") && !matches!(args.first(), Some(&"plugins"))
+        {
+            full.push("--endpoint-url".into());
+            full.push(self.url.clone());
+        }
+        mrhost(&full.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "mrhost failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// The per-process compile cache, so tests don't write to the user's cache.
+pub fn cache_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("mrhost-test-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    })
+    .clone()
+}
+
+pub fn mrhost(args: &[&str]) -> Run {
+    mrhost_with(args, |_| {})
+}
+
+pub fn mrhost_with(args: &[&str], extra: impl FnOnce(&mut Command)) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mrhost"));
+    cmd.args(args).current_dir(repo_root());
+    safe_env(&mut cmd);
+    cmd.env("MRHOST_CACHE_DIR", cache_dir());
+    extra(&mut cmd);
+    let started = Instant::now();
+    let out: Output = cmd.output().expect("run mrhost");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Build every plugin (bundled and test-only) once per test process; returns the path of
+/// one. Runs the same script as the README's commands.
+pub fn plugin(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new("bash")
+            .arg(repo_root().join("scripts/build-plugins.sh"))
+            .current_dir(repo_root())
+            .status()
+            .expect("run scripts/build-plugins.sh");
+        assert!(status.success(), "building plugins failed");
+    });
+    for dir in ["plugins", "tests/plugins"] {
+        let p = repo_root().join(dir).join(format!("{name}.wasm"));
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("no plugin {name}.wasm after building");
+}
+
+/// Equal as JSON, and every object's keys in the same order (boto3's dicts follow the
+/// model's member order; so must mrhost's output).
+pub fn assert_same_json(ours: &Value, reference: &Value, context: &str) {
+    if ours != reference {
+        panic!(
+            "{context}: mrhost and boto3 differ\nmrhost: {}\nboto3:  {}",
+            serde_json::to_string_pretty(ours).unwrap(),
+            serde_json::to_string_pretty(reference).unwrap()
+        );
+    }
+    check_order(ours, reference, context, "$");
+}
+
+fn check_order(a: &Value, b: &Value, context: &str, path: &str) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let kx: Vec<&String> = x.keys().collect();
+            let ky: Vec<&String> = y.keys().collect();
+            assert_eq!(kx, ky, "{context}: key order differs at {path}");
+            for (k, v) in x {
+                check_order(v, &y[k], context, &format!("{path}.{k}"));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                check_order(v, w, context, &format!("{path}[{i}]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
