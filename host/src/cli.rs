@@ -51,6 +51,15 @@ pub enum Command {
     /// Inspect plugins.
     #[command(subcommand)]
     Plugins(PluginsCommand),
+    /// Run AWS protocol conformance vectors (botocore format) through the engine.
+    #[command(hide = true)]
+    Conformance {
+        /// Directory with input/*.json, output/*.json and optionally ignore-list.json.
+        dir: PathBuf,
+        /// Also list every failing case.
+        #[arg(long)]
+        failures: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -390,5 +399,28 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Run(a) => run(a).await,
         Command::Call(a) => call(a).await,
         Command::Plugins(c) => plugins(c).await,
+        Command::Conformance { dir, failures } => {
+            let results =
+                crate::engine::conformance::run_dir(&dir).map_err(|e| anyhow::anyhow!(e))?;
+            for line in crate::engine::conformance::summary(&results) {
+                println!("{line}");
+            }
+            let failed: Vec<_> = results
+                .iter()
+                .filter(|r| matches!(r.outcome, crate::engine::conformance::Outcome::Fail(_)))
+                .collect();
+            if failures {
+                for r in &failed {
+                    if let crate::engine::conformance::Outcome::Fail(why) = &r.outcome {
+                        println!("FAIL {} {} {}: {why}", r.protocol, r.kind, r.id);
+                    }
+                }
+            }
+            Ok(if failed.is_empty() {
+                exit::OK
+            } else {
+                exit::ERROR
+            })
+        }
     }
 }

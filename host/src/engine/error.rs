@@ -7,6 +7,9 @@ pub struct ApiError {
     pub message: String,
     pub http_status: u16,
     pub request_id: Option<String>,
+    /// The members of the modeled error shape, when the model has one for this code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {

@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod conformance;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;

@@ -269,11 +269,10 @@ impl ServiceModel {
     /// The protocol the engine speaks to this service: the first of the model's
     /// `protocols` that the engine implements, else `protocol`.
     pub fn protocol(&self) -> &str {
-        const SUPPORTED: &[&str] = &["ec2", "query", "json", "rest-json", "rest-xml"];
         self.metadata
             .protocols
             .iter()
-            .find(|p| SUPPORTED.contains(&p.as_str()))
+            .find(|p| super::protocol::SUPPORTED.contains(&p.as_str()))
             .map(String::as_str)
             .unwrap_or(&self.metadata.protocol)
     }

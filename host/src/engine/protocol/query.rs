@@ -4,8 +4,8 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::xml::{self, Resolved, XmlParser};
-use super::{Protocol, WireRequest, WireResponse};
-use crate::engine::error::{ApiError, EngineError};
+use super::{ErrorBody, ParsedError, Protocol, WireRequest, WireResponse};
+use crate::engine::error::EngineError;
 use crate::engine::model::{Operation, ServiceModel, ShapeRef, ShapeType};
 use crate::engine::timestamp::Timestamp;
 
@@ -242,7 +242,7 @@ impl Protocol for Query {
         let mut req = WireRequest::new(&op.http.method, "/");
         req.headers.push((
             "Content-Type".into(),
-            "application/x-www-form-urlencoded; charset=utf-8".into(),
+            "application/x-www-form-urlencoded".into(),
         ));
         req.body = form_encode(&w.out).into_bytes().into();
         Ok(req)
@@ -259,44 +259,53 @@ impl Protocol for Query {
             message: m,
         };
         if resp.status >= 300 {
-            return Err(EngineError::Api(self.parse_error(resp)));
+            return Err(super::api_error(model, op, parse_xml_error(resp), resp));
         }
         let Some(output) = &op.output else {
             return Ok(Value::Object(Default::default()));
         };
+        if resp.body.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(Value::Object(Default::default()));
+        }
         let root = xml::parse_document(&resp.body).map_err(perr)?;
         let parser = XmlParser { model };
         let shape = model.shape(&output.shape)?;
-        let start = match output.result_wrapper.as_deref() {
-            Some(wrapper) if !self.ec2 => match root.child(wrapper) {
-                Some(n) => n,
-                None => return Ok(Value::Object(Default::default())),
-            },
+        // Query responses wrap the result in <OperationResult> (the model's resultWrapper).
+        let wrapper = output
+            .result_wrapper
+            .clone()
+            .unwrap_or_else(|| format!("{}Result", op.name));
+        let start = match root.child(&wrapper) {
+            Some(n) if !self.ec2 => n,
             _ => &root,
         };
         parser.structure(shape, start).map_err(perr)
     }
 }
 
-impl Query {
-    pub fn parse_error(&self, resp: &WireResponse) -> ApiError {
-        let parsed = xml::parse_document(&resp.body)
-            .ok()
-            .and_then(|root| xml::error_from_document(&root));
-        match parsed {
-            Some((code, message, request_id)) => ApiError {
+/// Code, message and error element of an XML error body (ec2, query, rest-xml); a body
+/// that is not XML falls back to the HTTP status, as botocore does.
+pub fn parse_xml_error(resp: &WireResponse) -> ParsedError {
+    let root = xml::parse_document(&resp.body).ok();
+    if let Some(root) = root {
+        if let Some((code, message, request_id)) = xml::error_from_document(&root) {
+            let error = root.find("Error").cloned();
+            return ParsedError {
                 code,
                 message,
-                http_status: resp.status,
                 request_id,
-            },
-            None => ApiError {
-                code: resp.status.to_string(),
-                message: super::status_text(resp),
-                http_status: resp.status,
-                request_id: None,
-            },
+                body: ErrorBody::Xml(error),
+            };
         }
+    }
+    ParsedError {
+        code: resp.status.to_string(),
+        message: super::status_text(resp),
+        request_id: resp
+            .header("x-amzn-requestid")
+            .or_else(|| resp.header("x-amz-request-id"))
+            .map(str::to_string),
+        body: ErrorBody::Xml(None),
     }
 }
 

@@ -119,6 +119,7 @@ fn check(model: &ServiceModel, r: &ShapeRef, v: &Value, path: &str) -> Result<()
         },
         ShapeType::Float | ShapeType::Double => match v {
             Value::Number(_) => Ok(()),
+            Value::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => Ok(()),
             _ => Err(wrong("a number")),
         },
         ShapeType::Boolean => match v {

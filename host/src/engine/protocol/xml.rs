@@ -217,8 +217,8 @@ impl<'m> XmlParser<'m> {
     pub fn structure(&self, shape: &Shape, node: &XmlNode) -> Result<Value, String> {
         let mut out = Map::new();
         for (name, member) in &shape.members {
-            if member.location.is_some() {
-                continue; // headers, status code, URI: bound elsewhere
+            if is_bound_in_response(member) {
+                continue; // headers and status code are read by the REST layer
             }
             let res = Resolved::new(self.model, member)?;
             let xml_name = self.member_xml_name(name, &res);
@@ -259,6 +259,15 @@ impl<'m> XmlParser<'m> {
         }
         res.location_name().unwrap_or(name)
     }
+}
+
+/// Members a response carries outside the body. (A `uri` or `querystring` member of an
+/// output shape is read from the body, as botocore does.)
+pub fn is_bound_in_response(member: &ShapeRef) -> bool {
+    matches!(
+        member.location.as_deref(),
+        Some("header" | "headers" | "statusCode")
+    )
 }
 
 /// A scalar from its text, shared by XML bodies, headers and query strings.
