@@ -261,12 +261,43 @@ pub fn plugin(name: &str) -> PathBuf {
 pub fn assert_same_json(ours: &Value, reference: &Value, context: &str) {
     if ours != reference {
         panic!(
-            "{context}: mrhost and boto3 differ\nmrhost: {}\nboto3:  {}",
-            serde_json::to_string_pretty(ours).unwrap(),
-            serde_json::to_string_pretty(reference).unwrap()
+            "{context}: mrhost and boto3 differ at {}\nmrhost: {}\nboto3:  {}",
+            first_diff(ours, reference, "$"),
+            serde_json::to_string(ours).unwrap(),
+            serde_json::to_string(reference).unwrap()
         );
     }
     check_order(ours, reference, context, "$");
+}
+
+/// Where two JSON values first differ, with both sides.
+pub fn first_diff(a: &Value, b: &Value, path: &str) -> String {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                match y.get(k) {
+                    None => return format!("{path}.{k}: only in mrhost ({v})"),
+                    Some(w) if v != w => return first_diff(v, w, &format!("{path}.{k}")),
+                    _ => {}
+                }
+            }
+            for (k, w) in y {
+                if !x.contains_key(k) {
+                    return format!("{path}.{k}: only in boto3 ({w})");
+                }
+            }
+            format!("{path}: ?")
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                if v != w {
+                    return first_diff(v, w, &format!("{path}[{i}]"));
+                }
+            }
+            format!("{path}: ?")
+        }
+        _ => format!("{path}: mrhost {a} / boto3 {b}"),
+    }
 }
 
 fn check_order(a: &Value, b: &Value, context: &str, path: &str) {
@@ -290,4 +321,20 @@ fn check_order(a: &Value, b: &Value, context: &str, path: &str) {
 
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// Remove every member named in `keys`, at any depth.
+pub fn strip_keys(v: &mut Value, keys: &[&str]) {
+    match v {
+        Value::Object(m) => {
+            for k in keys {
+                m.shift_remove(*k);
+            }
+            for x in m.values_mut() {
+                strip_keys(x, keys);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| strip_keys(x, keys)),
+        _ => {}
+    }
 }

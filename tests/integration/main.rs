@@ -6,3 +6,4 @@ mod conformance;
 mod ec2;
 mod errors;
 mod plugins;
+mod services;

@@ -11,7 +11,9 @@ failed. Datetimes are rendered with isoformat(), bytes as base64 — the same re
 mrhost promises.
 
 String params of the form "$name.path.to.value" are replaced with a value taken from an
-earlier call's result saved under "name" (e.g. "$vpc.Vpc.VpcId").
+earlier call's result saved under "name" (e.g. "$vpc.Vpc.VpcId"); "$base64:DATA" becomes
+the decoded bytes (blob params such as a Lambda zip). "paginate": "auto" paginates when
+botocore has a paginator for the operation.
 """
 import base64
 import datetime
@@ -34,6 +36,8 @@ def render(o):
 
 
 def resolve(v, saved):
+    if isinstance(v, str) and v.startswith("$base64:"):
+        return base64.b64decode(v[len("$base64:"):])
     if isinstance(v, str) and v.startswith("$"):
         name, *path = v[1:].split(".")
         cur = saved[name]
@@ -63,7 +67,10 @@ def main():
         client = clients[key]
         params = resolve(c.get("params", {}), saved)
         try:
-            if c.get("paginate"):
+            paginate = c.get("paginate")
+            if paginate == "auto":
+                paginate = client.can_paginate(xform_name(c["operation"]))
+            if paginate:
                 result = client.get_paginator(xform_name(c["operation"])).paginate(**params).build_full_result()
             else:
                 result = getattr(client, xform_name(c["operation"]))(**params)

@@ -24,6 +24,7 @@ pub mod http;
 pub mod model;
 pub mod paginate;
 pub mod protocol;
+pub mod quirks;
 pub mod timestamp;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -198,7 +199,9 @@ impl AwsClient {
     ) -> Result<Value, EngineError> {
         let model = &op.model;
         let operation = op.op();
-        let wire = protocol::serialize(model, operation, params)?;
+        let mut params = std::borrow::Cow::Borrowed(params);
+        let quirk = quirks::before_call(model, operation, &mut params);
+        let wire = protocol::serialize(model, operation, &params)?;
         let endpoint = self.endpoint(model, region)?;
         let uri = http::request_url(&endpoint.url, &wire)?;
         let signing_name = endpoint
@@ -250,7 +253,10 @@ impl AwsClient {
                     }
                     return Err(e);
                 }
-                Ok(v) => return Ok(v),
+                Ok(mut v) => {
+                    quirks::after_call(model, operation, &mut v, quirk);
+                    return Ok(v);
+                }
             }
         }
     }

@@ -112,10 +112,10 @@ impl FullResult {
     pub fn add_page(&mut self, p: &Paginator, page: &Value) {
         if self.first {
             self.first = false;
+            // botocore records every non-aggregate key, as null when the page lacks it.
             for key in &p.non_aggregate_keys {
-                if let Some(v) = search(key, page) {
-                    set_path(&mut self.non_aggregate, key, v.clone());
-                }
+                let v = search_path(key, page).cloned().unwrap_or(Value::Null);
+                set_path(&mut self.non_aggregate, key, v);
             }
         }
         for key in &p.result_key {
