@@ -1,6 +1,7 @@
 //! Integration tests: mrhost against a real AWS-compatible server (moto on loopback), with
 //! boto3 as the reference client. One test binary, so the host is linked once.
 
+mod bundled;
 mod common;
 mod conformance;
 mod ec2;

@@ -1,0 +1,29 @@
+//! Customer-managed IAM policies (iam ListPolicies, Scope Local), one item per policy; once per account.
+
+use mrhost_plugin_sdk::prelude::*;
+
+struct IamPolicies;
+
+impl Plugin for IamPolicies {
+    fn manifest() -> PluginManifest {
+        manifest("iam-policies", "iam:policy")
+            .describe("Customer-managed IAM policies (iam ListPolicies, Scope Local), one item per policy; once per account")
+            .operation("iam:ListPolicies")
+            .global()
+            .id_field("Arn")
+            .columns(&["PolicyName", "PolicyId", "AttachmentCount", "DefaultVersionId", "UpdateDate"])
+            .build()
+    }
+
+    fn collect(_scope: Scope) -> Result<(), String> {
+        emit_all(items(
+            "iam",
+            "ListPolicies",
+            json!({"Scope": "Local"}),
+            "Policies",
+        ))?;
+        Ok(())
+    }
+}
+
+export_plugin!(IamPolicies);

@@ -1,0 +1,37 @@
+//! EC2 instances (ec2 DescribeInstances), one item per instance: reservations are
+//! flattened, so an item is what boto3 gives under Reservations[].Instances[].
+
+use mrhost_plugin_sdk::prelude::*;
+
+struct Instances;
+
+impl Plugin for Instances {
+    fn manifest() -> PluginManifest {
+        manifest("instances", "ec2:instance")
+            .describe("EC2 instances (ec2 DescribeInstances), one item per instance")
+            .operation("ec2:DescribeInstances")
+            .id_field("InstanceId")
+            .columns(&[
+                "InstanceId",
+                "InstanceType",
+                "ImageId",
+                "PrivateIpAddress",
+                "LaunchTime",
+            ])
+            .build()
+    }
+
+    fn collect(_scope: Scope) -> Result<(), String> {
+        // The largest page DescribeInstances allows: fewest round trips.
+        let params = json!({"MaxResults": 1000});
+        for reservation in items("ec2", "DescribeInstances", params, "Reservations") {
+            let reservation = reservation?;
+            for instance in reservation["Instances"].as_array().into_iter().flatten() {
+                emit(instance);
+            }
+        }
+        Ok(())
+    }
+}
+
+export_plugin!(Instances);
