@@ -82,6 +82,19 @@ pub struct ScopeArgs {
     /// Seconds allowed for one HTTP attempt.
     #[arg(long, default_value_t = 60)]
     pub request_timeout: u64,
+    /// Seconds allowed for one call, retries included.
+    #[arg(long, default_value_t = 600)]
+    pub call_timeout: u64,
+    /// standard: retry throttling and transient errors with backoff; adaptive: also pace
+    /// requests per account, region and service once a service throttles.
+    #[arg(long, value_enum, default_value = "adaptive")]
+    pub retry_mode: RetryMode,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RetryMode {
+    Standard,
+    Adaptive,
 }
 
 #[derive(Args, Debug)]
@@ -164,6 +177,8 @@ fn client(scope: &ScopeArgs) -> Result<AwsClient> {
     let retry = crate::engine::RetryConfig {
         max_attempts: scope.max_attempts.max(1),
         attempt_timeout: Duration::from_secs(scope.request_timeout.max(1)),
+        call_timeout: Duration::from_secs(scope.call_timeout.max(1)),
+        adaptive: matches!(scope.retry_mode, RetryMode::Adaptive),
         ..Default::default()
     };
     Ok(AwsClient::builder()

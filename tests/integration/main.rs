@@ -6,5 +6,6 @@ mod common;
 mod conformance;
 mod ec2;
 mod errors;
+mod faults;
 mod plugins;
 mod services;

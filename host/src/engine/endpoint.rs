@@ -14,6 +14,8 @@ pub struct Endpoint {
     pub signing_region: String,
     /// Overrides the model's signing name when the partition data says so.
     pub signing_name: Option<String>,
+    /// Set by `--endpoint-url` or `AWS_ENDPOINT_URL*` (S3 then uses path-style addressing).
+    pub overridden: bool,
 }
 
 /// Where endpoint overrides come from; `from_env` reads the process environment once.
@@ -154,6 +156,7 @@ pub fn resolve(
             url,
             signing_region: region.to_string(),
             signing_name: None,
+            overridden: true,
         });
     }
     match resolved {
@@ -178,6 +181,7 @@ pub fn resolve(
                 url: format!("https://{host}"),
                 signing_region: region.to_string(),
                 signing_name: None,
+                overridden: false,
             })
         }
     }
@@ -192,7 +196,13 @@ fn resolve_in_partition(partition: &Value, prefix: &str, region: &str) -> Option
         merge(&mut cfg, &service["defaults"]);
     }
     let regionalized = service["isRegionalized"].as_bool().unwrap_or(true);
-    let endpoint_key = if service["endpoints"].get(region).is_some() {
+    // S3 in us-east-1 keeps its legacy global hostname, as boto3 does by default.
+    let endpoint_key = if prefix == "s3"
+        && region == "us-east-1"
+        && service["endpoints"].get("aws-global").is_some()
+    {
+        Some("aws-global".to_string())
+    } else if service["endpoints"].get(region).is_some() {
         Some(region.to_string())
     } else if !regionalized {
         service["partitionEndpoint"].as_str().map(str::to_string)
@@ -236,6 +246,7 @@ fn resolve_in_partition(partition: &Value, prefix: &str, region: &str) -> Option
         url: format!("{scheme}://{host}"),
         signing_region,
         signing_name,
+        overridden: false,
     })
 }
 
@@ -248,6 +259,197 @@ mod tests {
         let m = models.service(service).unwrap();
         let e = resolve(&models, &m, region, &EndpointOverrides::default()).unwrap();
         (e.url, e.signing_region)
+    }
+
+    /// (service, region) → URL as boto3 {botocore 1.44.5} resolves it (`client.meta.endpoint_url`).
+    const BOTO3_ENDPOINTS: &[(&str, &str, &str)] = &[
+        ("ec2", "us-east-1", "https://ec2.us-east-1.amazonaws.com"),
+        ("ec2", "eu-west-1", "https://ec2.eu-west-1.amazonaws.com"),
+        (
+            "ec2",
+            "ap-southeast-7",
+            "https://ec2.ap-southeast-7.amazonaws.com",
+        ),
+        (
+            "ec2",
+            "cn-north-1",
+            "https://ec2.cn-north-1.amazonaws.com.cn",
+        ),
+        (
+            "ec2",
+            "cn-northwest-1",
+            "https://ec2.cn-northwest-1.amazonaws.com.cn",
+        ),
+        (
+            "ec2",
+            "us-gov-west-1",
+            "https://ec2.us-gov-west-1.amazonaws.com",
+        ),
+        (
+            "ec2",
+            "us-gov-east-1",
+            "https://ec2.us-gov-east-1.amazonaws.com",
+        ),
+        ("s3", "us-east-1", "https://s3.amazonaws.com"),
+        (
+            "s3",
+            "eu-central-1",
+            "https://s3.eu-central-1.amazonaws.com",
+        ),
+        ("s3", "cn-north-1", "https://s3.cn-north-1.amazonaws.com.cn"),
+        (
+            "s3",
+            "us-gov-west-1",
+            "https://s3.us-gov-west-1.amazonaws.com",
+        ),
+        ("iam", "us-east-1", "https://iam.amazonaws.com"),
+        ("iam", "eu-west-1", "https://iam.amazonaws.com"),
+        (
+            "iam",
+            "cn-north-1",
+            "https://iam.cn-north-1.amazonaws.com.cn",
+        ),
+        ("iam", "us-gov-west-1", "https://iam.us-gov.amazonaws.com"),
+        ("sts", "us-east-1", "https://sts.us-east-1.amazonaws.com"),
+        ("sts", "eu-west-1", "https://sts.eu-west-1.amazonaws.com"),
+        ("sts", "ap-east-1", "https://sts.ap-east-1.amazonaws.com"),
+        (
+            "sts",
+            "cn-north-1",
+            "https://sts.cn-north-1.amazonaws.com.cn",
+        ),
+        (
+            "sts",
+            "us-gov-west-1",
+            "https://sts.us-gov-west-1.amazonaws.com",
+        ),
+        (
+            "organizations",
+            "us-east-1",
+            "https://organizations.us-east-1.amazonaws.com",
+        ),
+        (
+            "organizations",
+            "eu-west-1",
+            "https://organizations.us-east-1.amazonaws.com",
+        ),
+        (
+            "organizations",
+            "cn-northwest-1",
+            "https://organizations.cn-northwest-1.amazonaws.com.cn",
+        ),
+        (
+            "organizations",
+            "us-gov-west-1",
+            "https://organizations.us-gov-west-1.amazonaws.com",
+        ),
+        ("route53", "us-east-1", "https://route53.amazonaws.com"),
+        ("route53", "eu-west-1", "https://route53.amazonaws.com"),
+        ("route53", "cn-north-1", "https://route53.amazonaws.com.cn"),
+        (
+            "route53",
+            "us-gov-west-1",
+            "https://route53.us-gov.amazonaws.com",
+        ),
+        (
+            "cloudfront",
+            "us-east-1",
+            "https://cloudfront.amazonaws.com",
+        ),
+        (
+            "cloudfront",
+            "eu-west-1",
+            "https://cloudfront.amazonaws.com",
+        ),
+        (
+            "cloudfront",
+            "cn-north-1",
+            "https://cloudfront.cn-northwest-1.amazonaws.com.cn",
+        ),
+        (
+            "lambda",
+            "eu-west-2",
+            "https://lambda.eu-west-2.amazonaws.com",
+        ),
+        (
+            "lambda",
+            "cn-north-1",
+            "https://lambda.cn-north-1.amazonaws.com.cn",
+        ),
+        (
+            "dynamodb",
+            "us-gov-west-1",
+            "https://dynamodb.us-gov-west-1.amazonaws.com",
+        ),
+        (
+            "logs",
+            "me-central-1",
+            "https://logs.me-central-1.amazonaws.com",
+        ),
+        ("sqs", "eu-north-1", "https://sqs.eu-north-1.amazonaws.com"),
+        ("kms", "ca-west-1", "https://kms.ca-west-1.amazonaws.com"),
+        (
+            "sso",
+            "eu-west-1",
+            "https://portal.sso.eu-west-1.amazonaws.com",
+        ),
+        (
+            "ecr",
+            "mx-central-1",
+            "https://api.ecr.mx-central-1.amazonaws.com",
+        ),
+        (
+            "elbv2",
+            "eu-west-1",
+            "https://elasticloadbalancing.eu-west-1.amazonaws.com",
+        ),
+        (
+            "cloudwatch",
+            "us-east-1",
+            "https://monitoring.us-east-1.amazonaws.com",
+        ),
+        (
+            "sns",
+            "cn-north-1",
+            "https://sns.cn-north-1.amazonaws.com.cn",
+        ),
+        (
+            "apigateway",
+            "eu-west-3",
+            "https://apigateway.eu-west-3.amazonaws.com",
+        ),
+        (
+            "rds",
+            "il-central-1",
+            "https://rds.il-central-1.amazonaws.com",
+        ),
+        (
+            "ssm",
+            "us-gov-east-1",
+            "https://ssm.us-gov-east-1.amazonaws.com",
+        ),
+    ];
+
+    #[test]
+    fn endpoints_match_boto3_across_partitions() {
+        let models = Models::new(vec![]).unwrap();
+        let mut wrong = Vec::new();
+        for (service, region, want) in BOTO3_ENDPOINTS {
+            let m = models.service(service).unwrap();
+            let got = resolve(&models, &m, region, &EndpointOverrides::default())
+                .unwrap()
+                .url;
+            if got != *want {
+                wrong.push(format!("{service} {region}: {got} (boto3: {want})"));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} of {} differ:\n{}",
+            wrong.len(),
+            BOTO3_ENDPOINTS.len(),
+            wrong.join("\n")
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod model;
 pub mod paginate;
 pub mod protocol;
 pub mod quirks;
+pub mod throttle;
 pub mod timestamp;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +51,11 @@ pub struct RetryConfig {
     pub max_backoff: Duration,
     /// Time allowed for one attempt (connect + response).
     pub attempt_timeout: Duration,
+    /// Time allowed for a whole call, retries and backoff included.
+    pub call_timeout: Duration,
+    /// Pace requests per (identity, region, service) once a service throttles (boto3's
+    /// "adaptive" mode); off means "standard" mode only.
+    pub adaptive: bool,
 }
 
 impl Default for RetryConfig {
@@ -59,6 +65,8 @@ impl Default for RetryConfig {
             base_delay: Duration::from_millis(500),
             max_backoff: Duration::from_secs(20),
             attempt_timeout: Duration::from_secs(60),
+            call_timeout: Duration::from_secs(600),
+            adaptive: true,
         }
     }
 }
@@ -103,6 +111,8 @@ impl AwsClientBuilder {
                 overrides: EndpointOverrides::from_env(self.endpoint_url),
                 retry: self.retry,
                 stats: Stats::default(),
+                quota: throttle::RetryQuota::default(),
+                limiters: throttle::Limiters::default(),
             }),
         })
     }
@@ -114,6 +124,8 @@ struct Inner {
     overrides: EndpointOverrides,
     retry: RetryConfig,
     stats: Stats,
+    quota: throttle::RetryQuota,
+    limiters: throttle::Limiters,
 }
 
 /// Cheap to clone; all clones share the connection pool and the decoded models.
@@ -203,61 +215,91 @@ impl AwsClient {
         let quirk = quirks::before_call(model, operation, &mut params);
         let wire = protocol::serialize(model, operation, &params)?;
         let endpoint = self.endpoint(model, region)?;
+        let mut wire = wire;
+        if model.name == "s3" && !endpoint.overridden {
+            quirks::s3_virtual_host(&mut wire, &params);
+        }
         let uri = http::request_url(&endpoint.url, &wire)?;
         let signing_name = endpoint
             .signing_name
             .as_deref()
             .unwrap_or(model.signing_name());
         let retry = &self.inner.retry;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let credentials = creds.get().await?;
-            let signing = http::Signing {
-                credentials: &credentials,
-                region: &endpoint.signing_region,
-                name: signing_name,
-                content_sha256_header: model.signing_name() == "s3",
-            };
-            self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let result = match http::send(
-                &self.inner.http,
-                uri.clone(),
-                &wire,
-                &signing,
-                retry.attempt_timeout,
-            )
-            .await
-            {
-                Ok(resp) => protocol::parse(model, operation, &resp),
-                Err(e) => Err(e),
-            };
-            match result {
-                Err(e) if e.is_retryable() && attempt < retry.max_attempts => {
-                    if matches!(&e, EngineError::Api(a) if a.is_throttling()) {
-                        self.inner.stats.throttles.fetch_add(1, Ordering::Relaxed);
-                    }
-                    self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    let cap = retry
-                        .base_delay
-                        .saturating_mul(1u32 << (attempt - 1).min(16))
-                        .min(retry.max_backoff);
-                    // Full jitter: sleep anywhere in [0, cap).
-                    let sleep = cap.mul_f64(rand::rng().random::<f64>());
-                    tracing::debug!(operation = %op.name, region, attempt, error = %e, ?sleep, "retrying");
-                    tokio::time::sleep(sleep).await;
+        let limiter = retry.adaptive.then(|| {
+            self.inner
+                .limiters
+                .get(&format!("{}/{region}/{signing_name}", creds.label))
+        });
+        let attempts = async {
+            let mut attempt = 0;
+            let mut spent = 0;
+            loop {
+                attempt += 1;
+                if let Some(l) = &limiter {
+                    l.acquire().await;
                 }
-                Err(e) => {
-                    if matches!(&e, EngineError::Api(a) if a.is_throttling()) {
-                        self.inner.stats.throttles.fetch_add(1, Ordering::Relaxed);
-                    }
-                    return Err(e);
+                let credentials = creds.get().await?;
+                let signing = http::Signing {
+                    credentials: &credentials,
+                    region: &endpoint.signing_region,
+                    name: signing_name,
+                    content_sha256_header: model.signing_name() == "s3",
+                };
+                self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
+                let result = match http::send(
+                    &self.inner.http,
+                    uri.clone(),
+                    &wire,
+                    &signing,
+                    retry.attempt_timeout,
+                )
+                .await
+                {
+                    Ok(resp) => protocol::parse(model, operation, &resp),
+                    Err(e) => Err(e),
+                };
+                let throttled = matches!(&result, Err(EngineError::Api(a)) if a.is_throttling());
+                if throttled {
+                    self.inner.stats.throttles.fetch_add(1, Ordering::Relaxed);
                 }
-                Ok(mut v) => {
-                    quirks::after_call(model, operation, &mut v, quirk);
-                    return Ok(v);
+                if let Some(l) = &limiter {
+                    l.update(throttled);
+                }
+                match result {
+                    Ok(mut v) => {
+                        self.inner.quota.release(spent);
+                        quirks::after_call(model, operation, &mut v, quirk);
+                        return Ok(v);
+                    }
+                    Err(e) if e.is_retryable() && attempt < retry.max_attempts => {
+                        let cost = match e {
+                            EngineError::Timeout(_) | EngineError::Transport(_) => {
+                                throttle::TIMEOUT_RETRY_COST
+                            }
+                            _ => throttle::RETRY_COST,
+                        };
+                        if !self.inner.quota.acquire(cost) {
+                            tracing::debug!(operation = %op.name, region, "retry quota exhausted");
+                            return Err(e);
+                        }
+                        spent += cost;
+                        self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+                        let cap = retry
+                            .base_delay
+                            .saturating_mul(1u32 << (attempt - 1).min(16))
+                            .min(retry.max_backoff);
+                        // Full jitter: sleep anywhere in [0, cap).
+                        let sleep = cap.mul_f64(rand::rng().random::<f64>());
+                        tracing::debug!(operation = %op.name, region, attempt, error = %e, ?sleep, "retrying");
+                        tokio::time::sleep(sleep).await;
+                    }
+                    Err(e) => return Err(e),
                 }
             }
+        };
+        match tokio::time::timeout(retry.call_timeout, attempts).await {
+            Ok(r) => r,
+            Err(_) => Err(EngineError::Timeout(retry.call_timeout)),
         }
     }
 

@@ -104,6 +104,38 @@ pub fn after_call(model: &ServiceModel, op: &Operation, out: &mut Value, ctx: Ca
     }
 }
 
+/// S3 addresses DNS-compatible buckets as `bucket.s3.region.amazonaws.com/key`
+/// (virtual-hosted style), as boto3 does against AWS; other names, and custom endpoints,
+/// stay path-style.
+pub fn s3_virtual_host(wire: &mut super::protocol::WireRequest, params: &Value) {
+    let Some(bucket) = params.get("Bucket").and_then(Value::as_str) else {
+        return;
+    };
+    let dns_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !bucket.starts_with('-')
+        && !bucket.ends_with('-');
+    let prefix = format!("/{bucket}");
+    if !dns_ok || !wire.path.starts_with(&prefix) {
+        return;
+    }
+    let rest = &wire.path[prefix.len()..];
+    if !(rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')) {
+        return;
+    }
+    wire.path = if rest.starts_with('/') {
+        rest.to_string()
+    } else {
+        format!("/{rest}")
+    };
+    wire.host_prefix = Some(format!(
+        "{bucket}.{}",
+        wire.host_prefix.take().unwrap_or_default()
+    ));
+}
+
 /// IAM returns policy documents URL-encoded; boto3 hands them out as parsed JSON. The
 /// model marks them with the `policyDocumentType` shape.
 fn decode_policies(model: &ServiceModel, r: &ShapeRef, v: &mut Value) {
@@ -146,6 +178,26 @@ pub fn url_unquote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_buckets_move_into_the_host_when_dns_compatible() {
+        use crate::engine::protocol::WireRequest;
+        let mut w = WireRequest::new("GET", "/my-bucket/a/b.txt");
+        s3_virtual_host(&mut w, &serde_json::json!({"Bucket": "my-bucket"}));
+        assert_eq!(
+            (w.path.as_str(), w.host_prefix.as_deref()),
+            ("/a/b.txt", Some("my-bucket."))
+        );
+        let mut w = WireRequest::new("GET", "/my-bucket?list-type=2");
+        s3_virtual_host(&mut w, &serde_json::json!({"Bucket": "my-bucket"}));
+        assert_eq!(
+            (w.path.as_str(), w.host_prefix.as_deref()),
+            ("/?list-type=2", Some("my-bucket."))
+        );
+        let mut w = WireRequest::new("GET", "/My.Bucket/k");
+        s3_virtual_host(&mut w, &serde_json::json!({"Bucket": "My.Bucket"}));
+        assert_eq!((w.path.as_str(), w.host_prefix), ("/My.Bucket/k", None));
+    }
 
     #[test]
     fn unquotes_like_python() {
