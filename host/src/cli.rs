@@ -51,6 +51,8 @@ pub enum Command {
     /// Inspect plugins.
     #[command(subcommand)]
     Plugins(PluginsCommand),
+    /// Print the least-privilege IAM policy for running these plugins.
+    Policy(PolicyArgs),
     /// Run AWS protocol conformance vectors (botocore format) through the engine.
     #[command(hide = true)]
     Conformance {
@@ -121,6 +123,24 @@ pub struct SandboxArgs {
     /// Linear memory per plugin instance, MiB.
     #[arg(long, default_value_t = 512)]
     pub memory_limit: usize,
+    /// Resources one scope may emit.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub max_resources: u64,
+    /// JSON bytes one scope may emit, MiB.
+    #[arg(long, default_value_t = 2048)]
+    pub max_emit_mib: u64,
+    /// Log and stderr bytes one scope may write, KiB.
+    #[arg(long, default_value_t = 1024)]
+    pub max_log_kib: usize,
+    /// Size of one params-json a plugin may send, KiB.
+    #[arg(long, default_value_t = 1024)]
+    pub max_params_kib: usize,
+    /// Size of one response handed to a plugin, MiB.
+    #[arg(long, default_value_t = 256)]
+    pub max_response_mib: usize,
+    /// AWS calls (pages included) one scope may make.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_calls: u64,
     /// Refuse the plugin unless its sha256 is this.
     #[arg(long)]
     pub plugin_sha256: Option<String>,
@@ -137,6 +157,12 @@ impl SandboxArgs {
         Limits {
             timeout: Duration::from_secs(self.timeout.max(1)),
             memory: self.memory_limit.max(1) << 20,
+            max_resources: self.max_resources,
+            max_emitted_bytes: self.max_emit_mib << 20,
+            max_log_bytes: self.max_log_kib << 10,
+            max_params_bytes: self.max_params_kib << 10,
+            max_response_bytes: self.max_response_mib << 20,
+            max_calls: self.max_calls,
             ..Limits::default()
         }
     }
@@ -161,6 +187,24 @@ pub struct CallArgs {
     pub no_paginate: bool,
     #[command(flatten)]
     pub scope: ScopeArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyArgs {
+    /// Plugin components (.wasm).
+    #[arg(required = true)]
+    pub plugins: Vec<PathBuf>,
+    /// Add sts:AssumeRole for this role in member accounts (as --org-role / --role would).
+    #[arg(long)]
+    pub role: Vec<String>,
+    /// Add the Organizations listing --org-role needs.
+    #[arg(long)]
+    pub organization: bool,
+    /// Add ec2:DescribeRegions, which --regions enabled needs.
+    #[arg(long)]
+    pub enabled_regions: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -409,11 +453,40 @@ pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
     }
 }
 
+pub async fn policy(args: PolicyArgs) -> Result<i32> {
+    let models = crate::engine::Models::from_env()?;
+    let runtime = args.sandbox.runtime()?;
+    let mut actions = Vec::new();
+    for path in &args.plugins {
+        let p = runtime
+            .load(path, &models, None, &args.sandbox.allow_write)
+            .await?;
+        for op in &p.manifest.operations {
+            let (service, operation) = op.split_once(':').unwrap_or((op, ""));
+            actions.push(crate::plugin::policy::iam_action(
+                &*models.service(service)?,
+                operation,
+            ));
+        }
+    }
+    let needs = crate::plugin::policy::RunNeeds {
+        assume_roles: args.role.clone(),
+        list_organization: args.organization,
+        describe_regions: args.enabled_regions,
+    };
+    output::write_pretty(
+        &mut std::io::stdout().lock(),
+        &crate::plugin::policy::iam_policy(actions, &needs),
+    )?;
+    Ok(exit::OK)
+}
+
 pub async fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(a) => run(a).await,
         Command::Call(a) => call(a).await,
         Command::Plugins(c) => plugins(c).await,
+        Command::Policy(a) => policy(a).await,
         Command::Conformance { dir, failures } => {
             let results =
                 crate::engine::conformance::run_dir(&dir).map_err(|e| anyhow::anyhow!(e))?;

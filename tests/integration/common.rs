@@ -215,6 +215,57 @@ pub fn cache_dir() -> PathBuf {
     .clone()
 }
 
+/// Run mrhost and sample its peak resident memory (VmHWM) while it runs; KiB.
+pub fn mrhost_measured(args: &[&str], extra: impl FnOnce(&mut Command)) -> (Run, u64) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mrhost"));
+    cmd.args(args)
+        .current_dir(repo_root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    safe_env(&mut cmd);
+    cmd.env("MRHOST_CACHE_DIR", cache_dir());
+    extra(&mut cmd);
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("run mrhost");
+    let pid = child.id();
+    // Drain the pipes on threads so a chatty run never blocks on a full pipe.
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        std::io::Read::read_to_end(&mut out_pipe, &mut s).unwrap();
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        std::io::Read::read_to_end(&mut err_pipe, &mut s).unwrap();
+        s
+    });
+    let mut peak = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak = peak.max(kb);
+            }
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out_t.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&err_t.join().unwrap()).into_owned(),
+        elapsed: started.elapsed(),
+    };
+    (run, peak)
+}
+
 pub fn mrhost(args: &[&str]) -> Run {
     mrhost_with(args, |_| {})
 }

@@ -8,4 +8,5 @@ mod ec2;
 mod errors;
 mod faults;
 mod plugins;
+mod sandbox;
 mod services;

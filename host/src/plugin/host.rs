@@ -133,6 +133,9 @@ struct LogBuf {
     written: usize,
     cap: usize,
     dropped: usize,
+    exceeded: bool,
+    /// The last lines the plugin wrote (a panic message, usually), for trap errors.
+    last_lines: std::collections::VecDeque<String>,
 }
 
 impl LogSink {
@@ -143,30 +146,63 @@ impl LogSink {
             written: 0,
             cap,
             dropped: 0,
+            exceeded: false,
+            last_lines: Default::default(),
         })))
     }
 
-    /// Accept bytes from the guest. Never blocks, never fails: over the cap they are
-    /// counted and dropped.
-    fn write_stream(&self, bytes: &[u8]) {
+    /// The plugin's last words: its last two stderr/stdout lines (Rust's panic location and
+    /// message), without the RUST_BACKTRACE hint.
+    pub fn last_line(&self) -> Option<String> {
+        let b = self.0.lock().unwrap();
+        let kept: Vec<&str> = b.last_lines.iter().map(String::as_str).collect();
+        (!kept.is_empty()).then(|| kept.join(" "))
+    }
+
+    /// Whether the plugin wrote past the cap (its store is then stopped).
+    pub fn exceeded(&self) -> bool {
+        self.0.lock().unwrap().exceeded
+    }
+
+    pub fn cap(&self) -> usize {
+        self.0.lock().unwrap().cap
+    }
+
+    /// Accept bytes from the guest up to the cap; past it the write fails (the guest's
+    /// stderr breaks and the scope is stopped with a limit error). Returns false then.
+    fn write_stream(&self, bytes: &[u8]) -> bool {
         let mut b = self.0.lock().unwrap();
         let room = b.cap.saturating_sub(b.written);
         let take = bytes.len().min(room);
         b.dropped += bytes.len() - take;
+        if take < bytes.len() {
+            b.exceeded = true;
+        }
         b.written += take;
         b.partial.extend_from_slice(&bytes[..take]);
         while let Some(nl) = b.partial.iter().position(|c| *c == b'\n') {
             let line: Vec<u8> = b.partial.drain(..=nl).collect();
-            let text = String::from_utf8_lossy(&line[..line.len() - 1]);
-            tracing::info!(target: "plugin", "[{}] {}", b.prefix, text.trim_end());
+            let text = String::from_utf8_lossy(&line[..line.len() - 1])
+                .trim_end()
+                .to_string();
+            tracing::info!(target: "plugin", "[{}] {}", b.prefix, text);
+            if !text.is_empty() && !text.starts_with("note: run with `RUST_BACKTRACE") {
+                if b.last_lines.len() == 2 {
+                    b.last_lines.pop_front();
+                }
+                b.last_lines.push_back(text);
+            }
         }
+        !b.exceeded
     }
 
-    fn log(&self, level: types::Level, message: &str) {
+    /// False once the cap is passed.
+    fn log(&self, level: types::Level, message: &str) -> bool {
         let mut b = self.0.lock().unwrap();
         if b.written + message.len() > b.cap {
             b.dropped += message.len();
-            return;
+            b.exceeded = true;
+            return false;
         }
         b.written += message.len();
         let p = &b.prefix;
@@ -177,6 +213,7 @@ impl LogSink {
             types::Level::Debug => tracing::debug!(target: "plugin", "[{p}] {message}"),
             types::Level::Trace => tracing::trace!(target: "plugin", "[{p}] {message}"),
         }
+        true
     }
 
     fn flush(&self) {
@@ -231,7 +268,7 @@ pub struct StoreState {
     ctx: ScopeContext,
     policy: Policy,
     emitter: Option<Emitter>,
-    log: LogSink,
+    pub log: LogSink,
     limits: Limits,
     pub emitted: u64,
     pub emitted_bytes: u64,
@@ -508,7 +545,13 @@ impl sink::Host for StoreState {
 
 impl log::Host for StoreState {
     async fn log(&mut self, level: types::Level, message: String) -> wasmtime::Result<()> {
-        self.log.log(level, &message);
-        Ok(())
+        if self.log.log(level, &message) {
+            Ok(())
+        } else {
+            Err(wasmtime::Error::new(LimitExceeded::Limit(format!(
+                "log limit of {} bytes per scope",
+                self.log.cap()
+            ))))
+        }
     }
 }

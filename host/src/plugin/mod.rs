@@ -74,7 +74,7 @@ impl Default for Limits {
             tables: 64,
             table_elements: 1 << 20,
             max_resources: 10_000_000,
-            max_emitted_bytes: 4 << 30,
+            max_emitted_bytes: 2 << 30,
             max_log_bytes: 1 << 20,
             max_params_bytes: 1 << 20,
             max_response_bytes: 256 << 20,
@@ -486,11 +486,19 @@ fn classify(e: &wasmtime::Error, store: &Store<StoreState>, limits: &Limits) -> 
     if let Some(limit) = &state.limiter.exceeded {
         return ScopeError::Limit(limit.clone());
     }
+    if state.log.exceeded() {
+        return ScopeError::Limit(format!("log limit of {} bytes per scope", state.log.cap()));
+    }
     // The root cause alone: wasmtime's context lines (backtraces) are long.
     let mut msg = e.root_cause().to_string();
     if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
         msg = trap.to_string();
     }
-    let msg = msg.lines().next().unwrap_or_default().to_string();
+    let mut msg = msg.lines().next().unwrap_or_default().to_string();
+    // A panicking Rust plugin prints why just before it traps: keep that.
+    if let Some(last) = state.log.last_line() {
+        let last: String = last.chars().take(300).collect();
+        msg.push_str(&format!(" (plugin said: {last})"));
+    }
     ScopeError::Trap(msg)
 }

@@ -97,9 +97,114 @@ impl Policy {
     }
 }
 
+/// The IAM action for a model operation: the service's signing name (its IAM prefix, with
+/// the few known exceptions) and the operation name.
+pub fn iam_action(model: &crate::engine::ServiceModel, operation: &str) -> String {
+    let prefix = match model.signing_name() {
+        "monitoring" => "cloudwatch",
+        other => other,
+    };
+    format!("{prefix}:{operation}")
+}
+
+/// What the run options add to a plugin's needs.
+#[derive(Debug, Clone, Default)]
+pub struct RunNeeds {
+    /// Roles assumed in other accounts (`--org-role`, `--role`).
+    pub assume_roles: Vec<String>,
+    /// Listing the Organization's accounts (`--org-role`).
+    pub list_organization: bool,
+    /// `--regions enabled` asks each account which regions it can use.
+    pub describe_regions: bool,
+}
+
+/// A least-privilege IAM policy document: the union of the actions, then what the run
+/// options need. `sts:GetCallerIdentity` needs no permission.
+pub fn iam_policy(
+    actions: impl IntoIterator<Item = String>,
+    needs: &RunNeeds,
+) -> serde_json::Value {
+    use serde_json::json;
+    let mut plugin_actions: BTreeSet<String> = actions.into_iter().collect();
+    if needs.describe_regions {
+        plugin_actions.insert("ec2:DescribeRegions".into());
+    }
+    let mut statements = vec![json!({
+        "Sid": "MrhostResourceReads",
+        "Effect": "Allow",
+        "Action": plugin_actions.into_iter().collect::<Vec<_>>(),
+        "Resource": "*",
+    })];
+    if needs.list_organization {
+        statements.push(json!({
+            "Sid": "MrhostListOrganizationAccounts",
+            "Effect": "Allow",
+            "Action": [
+                "organizations:DescribeOrganization",
+                "organizations:ListAccounts",
+                "organizations:ListAccountsForParent",
+                "organizations:ListOrganizationalUnitsForParent",
+                "organizations:ListRoots",
+            ],
+            "Resource": "*",
+        }));
+    }
+    if !needs.assume_roles.is_empty() {
+        let roles: BTreeSet<String> = needs
+            .assume_roles
+            .iter()
+            .map(|r| {
+                if r.starts_with("arn:") {
+                    r.clone()
+                } else {
+                    format!("arn:aws:iam::*:role/{}", r.trim_start_matches('/'))
+                }
+            })
+            .collect();
+        statements.push(json!({
+            "Sid": "MrhostAssumeMemberRoles",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": roles.into_iter().collect::<Vec<_>>(),
+        }));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_is_the_union_plus_run_needs() {
+        let doc = iam_policy(
+            [
+                "ec2:DescribeVpcs".to_string(),
+                "iam:ListUsers".to_string(),
+                "ec2:DescribeVpcs".to_string(),
+            ],
+            &RunNeeds::default(),
+        );
+        assert_eq!(doc["Statement"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            doc["Statement"][0]["Action"],
+            serde_json::json!(["ec2:DescribeVpcs", "iam:ListUsers"])
+        );
+        let doc = iam_policy(
+            ["ec2:DescribeVpcs".to_string()],
+            &RunNeeds {
+                assume_roles: vec!["Auditor".into()],
+                list_organization: true,
+                describe_regions: true,
+            },
+        );
+        let text = doc.to_string();
+        assert!(
+            text.contains("arn:aws:iam::*:role/Auditor")
+                && text.contains("organizations:ListAccounts")
+        );
+        assert!(text.contains("ec2:DescribeRegions"));
+    }
 
     #[test]
     fn read_verbs_are_whole_words() {
