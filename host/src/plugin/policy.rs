@@ -35,17 +35,39 @@ pub const NOT_READS: &[&str] = &[
     "rds:GenerateDbAuthToken",
 ];
 
-/// Whether `service:Operation` only reads.
+/// Whether `service:Operation` only reads, by its name.
 pub fn is_read(service: &str, operation: &str) -> bool {
     let full = format!("{service}:{operation}");
     if NOT_READS.contains(&full.as_str()) {
         return false;
     }
+    name_reads(operation)
+}
+
+fn name_reads(operation: &str) -> bool {
     READ_VERBS.iter().any(|verb| {
         operation.strip_prefix(verb).is_some_and(|rest| {
             rest.is_empty() || rest.chars().next().is_some_and(|c| c.is_ascii_uppercase())
         })
     })
+}
+
+/// Whether an operation only reads, by its name refined by the model: for REST services
+/// the HTTP method decides when it is GET/HEAD (a read) or PUT/PATCH/DELETE (never a read),
+/// whatever the name says.
+pub fn is_read_op(model: &crate::engine::ServiceModel, op: &crate::engine::Operation) -> bool {
+    let full = format!("{}:{}", model.name, op.name);
+    if NOT_READS.contains(&full.as_str()) {
+        return false;
+    }
+    if model.protocol().starts_with("rest-") {
+        match op.http.method.to_ascii_uppercase().as_str() {
+            "GET" | "HEAD" => return true,
+            "PUT" | "PATCH" | "DELETE" => return false,
+            _ => {}
+        }
+    }
+    name_reads(&op.name)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +102,8 @@ impl Policy {
     }
 
     /// The single permission check, run on every host call before anything else.
-    pub fn check(&self, service: &str, operation: &str) -> Decision {
+    /// `read` is what [`is_read_op`] says of the operation.
+    pub fn check(&self, service: &str, operation: &str, read: bool) -> Decision {
         let full = format!("{service}:{operation}");
         if !self.declared.contains(&full) {
             return Decision::Deny(format!(
@@ -88,7 +111,7 @@ impl Policy {
                 self.declared.iter().cloned().collect::<Vec<_>>().join(", ")
             ));
         }
-        if !is_read(service, operation) && !self.allowed_writes.contains(&full) {
+        if !read && !self.allowed_writes.contains(&full) {
             return Decision::Deny(format!(
                 "{full} is not a read operation; run with --allow-write {full} to permit it"
             ));
@@ -223,17 +246,32 @@ mod tests {
             ["ec2:DescribeVpcs".to_string(), "ec2:CreateTags".to_string()],
             Vec::<String>::new(),
         );
-        assert_eq!(p.check("ec2", "DescribeVpcs"), Decision::Allow);
+        assert_eq!(p.check("ec2", "DescribeVpcs", true), Decision::Allow);
         assert!(
-            matches!(p.check("ec2", "DescribeSubnets"), Decision::Deny(m) if m.contains("not declared"))
+            matches!(p.check("ec2", "DescribeSubnets", true), Decision::Deny(m) if m.contains("not declared"))
         );
         assert!(
-            matches!(p.check("ec2", "CreateTags"), Decision::Deny(m) if m.contains("--allow-write"))
+            matches!(p.check("ec2", "CreateTags", false), Decision::Deny(m) if m.contains("--allow-write"))
         );
         let p = Policy::new(
             ["ec2:CreateTags".to_string()],
             ["ec2:CreateTags".to_string()],
         );
-        assert_eq!(p.check("ec2", "CreateTags"), Decision::Allow);
+        assert_eq!(p.check("ec2", "CreateTags", false), Decision::Allow);
+    }
+
+    #[test]
+    fn the_model_refines_the_verb_rule() {
+        let models = crate::engine::Models::new(vec![]).unwrap();
+        let read = |svc: &str, op: &str| {
+            let m = models.service(svc).unwrap();
+            is_read_op(&m, m.operation(op).unwrap())
+        };
+        assert!(read("ec2", "DescribeVpcs"));
+        assert!(!read("ec2", "TerminateInstances"));
+        assert!(read("s3", "GetObject")); // GET
+        assert!(!read("s3", "PutObject")); // PUT
+        assert!(!read("s3", "DeleteBucket")); // DELETE
+        assert!(!read("sts", "GetSessionToken")); // hands out credentials
     }
 }
