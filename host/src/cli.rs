@@ -14,7 +14,7 @@ use crate::engine::AwsClient;
 use crate::output::{self, Format, ResourceSink};
 use crate::plugin::{cache, Limits, PluginRuntime, ScopeKind};
 use crate::run::{self, ScopeFailure};
-use crate::scope::{self, Target};
+use crate::scope::{self, SkippedAccount, Target};
 
 /// Exit codes: 0 all scopes succeeded; 1 nothing could run (bad input) or every scope
 /// failed; 2 command-line usage error; 3 some scopes failed and others succeeded.
@@ -66,12 +66,41 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct ScopeArgs {
-    /// Regions, comma-separated (default: the profile's region, as the AWS CLI).
+    /// Regions, comma-separated: names, globs (eu-*), all, enabled. Default: MRHOST_REGIONS,
+    /// else `regions = ...` in ~/.config/mrhost/config, else the profile's region.
     #[arg(long, short = 'r', env = "MRHOST_REGIONS")]
     pub regions: Option<String>,
     /// AWS config profiles, comma-separated: one account each (default: the default chain).
+    /// With --org-role or --accounts: the one profile to start from.
     #[arg(long, value_delimiter = ',')]
     pub profile: Vec<String>,
+    /// Every ACTIVE account of the AWS Organization, assuming this role in each.
+    #[arg(long)]
+    pub org_role: Option<String>,
+    /// Only these accounts or OUs (ou-..., walked recursively), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub org_include: Vec<String>,
+    /// Not these accounts or OUs, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub org_exclude: Vec<String>,
+    /// Also visit the Organization's management account.
+    #[arg(long)]
+    pub org_include_management: bool,
+    /// These account ids, comma-separated, assuming --role in each.
+    #[arg(long, value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Role to assume in each of --accounts (a name, or an ARN with {account}).
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Session name for assumed roles.
+    #[arg(long, default_value = "mrhost")]
+    pub role_session_name: String,
+    /// External id for assumed roles.
+    #[arg(long)]
+    pub external_id: Option<String>,
+    /// Error codes (globs) that count as warnings: the scope is skipped, not failed.
+    #[arg(long, value_delimiter = ',', default_value = crate::scope::DEFAULT_IGNORED_CODES)]
+    pub ignore_error_codes: Vec<String>,
     /// Send every request to this endpoint (e.g. a local moto server).
     #[arg(long)]
     pub endpoint_url: Option<String>,
@@ -231,71 +260,113 @@ fn client(scope: &ScopeArgs) -> Result<AwsClient> {
         .build()?)
 }
 
-/// Accounts first (their profiles may name the default region), then regions.
-async fn targets(client: &AwsClient, scope: &ScopeArgs, global: bool) -> Result<Vec<Target>> {
+/// `regions = ...` from `$XDG_CONFIG_HOME/mrhost/config` (or `~/.config/mrhost/config`).
+fn config_regions() -> Option<String> {
+    let dir = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    let text = std::fs::read_to_string(dir.join("mrhost").join("config")).ok()?;
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == "regions").then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+/// What a run covers: accounts first (their profiles may name the default region), then
+/// regions; unreachable accounts come back as skipped.
+async fn targets(
+    client: &AwsClient,
+    scope: &ScopeArgs,
+    global: bool,
+) -> Result<(Vec<Target>, Vec<SkippedAccount>)> {
     let env_region = std::env::var("AWS_REGION")
         .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
         .ok();
-    // Validate explicit regions before any call.
-    let explicit = match &scope.regions {
-        Some(spec) => Some(scope::resolve_regions(client, Some(spec), None)?),
-        None => None,
+    // Every region name and pattern is checked before any call.
+    let spec = scope.regions.clone().or_else(config_regions);
+    let items = spec
+        .as_deref()
+        .map(|s| scope::parse_regions(client, s))
+        .transpose()?;
+    let first_named = items.as_ref().and_then(|i| {
+        i.iter().find_map(|x| match x {
+            scope::RegionItem::Name(n) => Some(n.clone()),
+            _ => None,
+        })
+    });
+    let home = first_named.or(env_region.clone());
+    let opts = scope::AccountOptions {
+        profiles: scope.profile.clone(),
+        org_role: scope.org_role.clone(),
+        org_include: scope.org_include.clone(),
+        org_exclude: scope.org_exclude.clone(),
+        org_include_management: scope.org_include_management,
+        accounts: scope.accounts.clone(),
+        role: scope.role.clone(),
+        session_name: scope.role_session_name.clone(),
+        external_id: scope.external_id.clone(),
     };
-    let hint = explicit
-        .as_ref()
-        .and_then(|r| r.first().cloned())
-        .or(env_region.clone());
-    let accounts = scope::load_accounts(client, &scope.profile, hint.as_deref()).await?;
-    let mut out = Vec::new();
-    for account in accounts {
-        let regions = match &explicit {
-            Some(r) => r.clone(),
-            None => {
-                let default = account.default_region.clone().or(env_region.clone());
-                scope::resolve_regions(client, None, default.as_deref())?
-            }
-        };
-        if global {
-            // Once per account per partition, in the partition's global region.
-            let mut partitions: Vec<String> = regions
-                .iter()
-                .map(|r| scope::partition(client, r))
-                .collect();
-            partitions.dedup();
-            for p in partitions {
-                out.push(Target {
-                    account: account.clone(),
-                    region: scope::global_region(&p).to_string(),
-                    partition: p,
-                });
-            }
-        } else {
-            for r in regions {
-                out.push(Target {
-                    partition: scope::partition(client, &r),
-                    account: account.clone(),
-                    region: r,
-                });
-            }
-        }
-    }
-    Ok(out)
+    let (accounts, mut skipped) =
+        scope::load_accounts(client, &opts, home.as_deref(), scope.concurrency).await?;
+    let default = if items.is_none() {
+        env_region.as_deref()
+    } else {
+        home.as_deref()
+    };
+    let targets = scope::targets(
+        client,
+        &accounts,
+        items.as_deref(),
+        default,
+        global,
+        &mut skipped,
+    )
+    .await?;
+    Ok((targets, skipped))
 }
 
-/// Print per-scope failures (one line each) and pick the exit code.
-fn report(failures: &[(String, ScopeFailure)], total: usize, what: &str) -> i32 {
-    for (label, f) in failures {
-        eprintln!("mrhost: error: {what} {label}: {}", f.message);
+/// Print skipped accounts, per-scope failures (one line each) and the summary; pick the
+/// exit code. Failures whose code matches --ignore-error-codes are warnings.
+fn report(
+    failures: &[(String, ScopeFailure)],
+    skipped: &[SkippedAccount],
+    total: usize,
+    what: &str,
+    ignore: &[String],
+) -> i32 {
+    let mut failed = 0;
+    let mut ignored = 0;
+    for s in skipped {
+        if s.failure && !scope::code_ignored(s.code.as_deref(), ignore) {
+            eprintln!("mrhost: error: account {} skipped: {}", s.account, s.reason);
+            failed += 1;
+        } else {
+            eprintln!(
+                "mrhost: warning: account {} skipped: {}",
+                s.account, s.reason
+            );
+        }
     }
-    if failures.is_empty() {
+    for (label, f) in failures {
+        if scope::code_ignored(f.code.as_deref(), ignore) {
+            eprintln!("mrhost: warning: {what} {label} skipped: {}", f.message);
+            ignored += 1;
+        } else {
+            eprintln!("mrhost: error: {what} {label}: {}", f.message);
+            failed += 1;
+        }
+    }
+    let ok = total - failures.len();
+    if failed == 0 {
+        if ignored > 0 {
+            eprintln!("mrhost: {ok} of {total} scopes succeeded; {ignored} skipped for ignored error codes");
+        }
         exit::OK
-    } else if failures.len() == total {
+    } else if ok == 0 {
+        // Nothing succeeded.
         exit::ERROR
     } else {
-        eprintln!(
-            "mrhost: {} of {total} scopes failed; the others' results are complete",
-            failures.len()
-        );
+        eprintln!("mrhost: {failed} failed, {ok} of {total} scopes succeeded; the successful scopes' results are complete");
         exit::PARTIAL
     }
 }
@@ -318,7 +389,7 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         "plugin loaded"
     );
     let global = plugin.manifest.scope_kind == ScopeKind::Global;
-    let targets = targets(&client, &args.scope, global).await?;
+    let (targets, skipped) = targets(&client, &args.scope, global).await?;
     let order = targets
         .iter()
         .map(|t| (t.account.id.clone(), t.region.clone()))
@@ -350,7 +421,13 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         .iter()
         .filter_map(|o| o.result.as_ref().err().map(|f| (o.label(), f.clone())))
         .collect();
-    Ok(report(&failures, total, &plugin.manifest.name))
+    Ok(report(
+        &failures,
+        &skipped,
+        total,
+        &plugin.manifest.name,
+        &args.scope.ignore_error_codes,
+    ))
 }
 
 pub async fn call(args: CallArgs) -> Result<i32> {
@@ -361,7 +438,7 @@ pub async fn call(args: CallArgs) -> Result<i32> {
     // Validate once, before any scope runs.
     crate::engine::protocol::validate::validate(&op.model, op.op().input.as_ref(), &params)
         .map_err(|m| anyhow::anyhow!("invalid --params for {}: {m}", op.name))?;
-    let targets = targets(&client, &args.scope, false).await?;
+    let (targets, skipped) = targets(&client, &args.scope, false).await?;
     let total = targets.len();
     let multi_account = {
         let mut ids: Vec<&str> = targets.iter().map(|t| t.account.id.as_str()).collect();
@@ -414,8 +491,10 @@ pub async fn call(args: CallArgs) -> Result<i32> {
     }
     Ok(report(
         &failures,
+        &skipped,
         total,
         &format!("{} {}", args.service, op.name),
+        &args.scope.ignore_error_codes,
     ))
 }
 

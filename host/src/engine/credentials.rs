@@ -96,3 +96,100 @@ impl CredentialSource {
         Ok(creds)
     }
 }
+
+/// Credentials from `sts:AssumeRole`, requested through the engine itself (the regional STS
+/// endpoint: tokens from the global one fail in opt-in regions). [`CredentialSource`]'s
+/// cache asks again shortly before they expire.
+pub struct AssumeRoleProvider {
+    client: super::AwsClient,
+    base: std::sync::Arc<CredentialSource>,
+    role_arn: String,
+    session_name: String,
+    external_id: Option<String>,
+    region: String,
+}
+
+impl std::fmt::Debug for AssumeRoleProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeRoleProvider")
+            .field("role_arn", &self.role_arn)
+            .finish()
+    }
+}
+
+impl AssumeRoleProvider {
+    async fn assume(&self) -> Result<Credentials, EngineError> {
+        let mut params = serde_json::json!({
+            "RoleArn": self.role_arn,
+            "RoleSessionName": self.session_name,
+        });
+        if let Some(id) = &self.external_id {
+            params["ExternalId"] = serde_json::Value::String(id.clone());
+        }
+        let out = self
+            .client
+            .call(&self.base, &self.region, "sts", "AssumeRole", &params)
+            .await?;
+        let c = &out["Credentials"];
+        let field = |k: &str| c[k].as_str().map(str::to_string);
+        let (Some(ak), Some(sk)) = (field("AccessKeyId"), field("SecretAccessKey")) else {
+            return Err(EngineError::Credentials(format!(
+                "AssumeRole {} returned no credentials",
+                self.role_arn
+            )));
+        };
+        let expiry = c["Expiration"]
+            .as_str()
+            .and_then(super::timestamp::Timestamp::parse)
+            .map(|t| {
+                SystemTime::UNIX_EPOCH + Duration::from_secs(t.0.unix_timestamp().max(0) as u64)
+            });
+        Ok(Credentials::new(
+            ak,
+            sk,
+            field("SessionToken"),
+            expiry,
+            "mrhost-assume-role",
+        ))
+    }
+}
+
+impl ProvideCredentials for AssumeRoleProvider {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            self.assume().await.map_err(|e| {
+                aws_credential_types::provider::error::CredentialsError::provider_error(format!(
+                    "AssumeRole {}: {e}",
+                    self.role_arn
+                ))
+            })
+        })
+    }
+}
+
+impl CredentialSource {
+    /// Credentials of `role_arn`, assumed with `base` in `region`'s STS endpoint.
+    pub fn assume_role(
+        client: &super::AwsClient,
+        base: std::sync::Arc<CredentialSource>,
+        role_arn: &str,
+        session_name: &str,
+        external_id: Option<String>,
+        region: &str,
+    ) -> Self {
+        let provider = AssumeRoleProvider {
+            client: client.clone(),
+            base,
+            role_arn: role_arn.to_string(),
+            session_name: session_name.to_string(),
+            external_id,
+            region: region.to_string(),
+        };
+        CredentialSource::new(SharedCredentialsProvider::new(provider), role_arn)
+    }
+}
