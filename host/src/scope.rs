@@ -216,6 +216,8 @@ pub async fn regions_for(
                     .flatten()
                     .filter(|r| r["OptInStatus"].as_str() != Some("not-opted-in"))
                     .filter_map(|r| r["RegionName"].as_str().map(str::to_string))
+                    // Only regions of the account's own partition can be reached with its credentials.
+                    .filter(|r| in_partition.contains(r))
                     .collect();
                 names.sort();
                 names.into_iter().for_each(&mut push);

@@ -22,6 +22,8 @@ pub enum Fault {
     Reset,
     /// Answer only after this long.
     Stall(Duration),
+    /// 401 OptInRequired, as EC2 answers in a region the account has not enabled.
+    OptIn,
 }
 
 /// Per region: faults to apply, in order, to DescribeVpcs requests before answering
@@ -140,6 +142,11 @@ fn handle(mut stream: TcpStream, script: &Mutex<Script>, counter: &AtomicUsize) 
             &mut stream,
             "500 Internal Server Error",
             "<Response><Errors><Error><Code>InternalError</Code><Message>An internal error has occurred</Message></Error></Errors><RequestID>r</RequestID></Response>",
+        ),
+        Some(Fault::OptIn) => respond(
+            &mut stream,
+            "401 Unauthorized",
+            "<Response><Errors><Error><Code>OptInRequired</Code><Message>You are not subscribed to this service.</Message></Error></Errors><RequestID>r</RequestID></Response>",
         ),
         Some(Fault::Reset) => drop(stream),
         Some(Fault::Stall(d)) => {
@@ -269,4 +276,41 @@ fn a_region_throttled_to_exhaustion_fails_alone() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn ignored_error_codes_are_warnings_not_failures() {
+    let script = Script {
+        faults: vec![],
+        always: vec![("ap-east-1".into(), Fault::OptIn)],
+    };
+    let server = FaultServer::start(script);
+    let args = [
+        "call",
+        "ec2",
+        "DescribeVpcs",
+        "--regions",
+        "eu-west-1,ap-east-1",
+        "--endpoint-url",
+        &server.url,
+    ];
+    let run = mrhost(&args);
+    assert_eq!(
+        run.code, 0,
+        "OptInRequired is ignored by default: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("warning: ec2 DescribeVpcs 123456789012/ap-east-1 skipped")
+            && run.stderr.contains("OptInRequired"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(vpc_ids(&run.json()["eu-west-1"]).len(), 5);
+    // With the default set replaced, the same failure counts.
+    let mut strict = args.to_vec();
+    strict.extend(["--ignore-error-codes", "Throttl*"]);
+    let run = mrhost(&strict);
+    assert_eq!(run.code, 3, "{}", run.stderr);
 }

@@ -11,7 +11,8 @@ failed. Datetimes are rendered with isoformat(), bytes as base64 — the same re
 mrhost promises.
 
 String params of the form "$name.path.to.value" are replaced with a value taken from an
-earlier call's result saved under "name" (e.g. "$vpc.Vpc.VpcId"); "$base64:DATA" becomes
+earlier call's result saved under "name" (e.g. "$vpc.Vpc.VpcId"); a call's "credentials"
+(e.g. "$assumed.Credentials", an AssumeRole result) makes it run as that identity; "$base64:DATA" becomes
 the decoded bytes (blob params such as a Lambda zip). "paginate": "auto" paginates when
 botocore has a paginator for the operation.
 """
@@ -58,11 +59,13 @@ def main():
     saved = {}
     out = []
     for c in prog["calls"]:
-        key = (c["service"], c["region"], c.get("access_key"))
+        creds = resolve(c.get("credentials"), saved)  # e.g. "$assumed.Credentials"
+        key = (c["service"], c["region"], json.dumps(creds, default=str))
         if key not in clients:
             kw = {}
-            if c.get("access_key"):
-                kw = {"aws_access_key_id": c["access_key"], "aws_secret_access_key": c.get("secret_key", "x")}
+            if creds:
+                kw = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+                      "aws_session_token": creds.get("SessionToken")}
             clients[key] = boto3.client(c["service"], region_name=c["region"], endpoint_url=endpoint, **kw)
         client = clients[key]
         params = resolve(c.get("params", {}), saved)

@@ -1,0 +1,440 @@
+//! Organisation scale on moto: an Organization with member accounts (one SUSPENDED, one
+//! whose AssumeRole is denied by a proxy in front of moto, since moto checks no roles),
+//! resources in each account in two regions; --org-role, --profile with a config file of
+//! profiles, region globs/all/enabled, and a global plugin once per account.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+const ROLE: &str = "OrgAuditor";
+const REGIONS: [&str; 2] = ["eu-west-1", "eu-west-2"];
+
+/// A proxy in front of moto: refuses sts:AssumeRole into `deny_account` with AccessDenied
+/// and counts requests per `Action`/`X-Amz-Target`.
+struct Proxy {
+    url: String,
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+fn proxy(moto_port: u16, deny_account: String) -> Proxy {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let c2 = counts.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let deny = deny_account.clone();
+            let counts = c2.clone();
+            std::thread::spawn(move || forward(client, moto_port, &deny, &counts));
+        }
+    });
+    Proxy { url, counts }
+}
+
+fn forward(mut client: TcpStream, port: u16, deny: &str, counts: &Mutex<HashMap<String, usize>>) {
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut head = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        if lower.starts_with("connection:") {
+            continue;
+        }
+        head.push(line);
+    }
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let text = String::from_utf8_lossy(&body);
+    let action = text
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("Action="))
+        .map(str::to_string)
+        .or_else(|| {
+            head.iter().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("x-amz-target:")
+                    .map(|v| v.trim().to_string())
+            })
+        })
+        .unwrap_or_default();
+    *counts.lock().unwrap().entry(action.clone()).or_default() += 1;
+    if action == "AssumeRole" && text.contains(deny) {
+        let body = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error><RequestId>p</RequestId></ErrorResponse>";
+        let _ = write!(
+            client,
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        return;
+    }
+    let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return;
+    };
+    let mut req = head.concat();
+    req.push_str("Connection: close\r\n\r\n");
+    let _ = upstream.write_all(req.as_bytes());
+    let _ = upstream.write_all(&body);
+    let mut resp = Vec::new();
+    let _ = upstream.read_to_end(&mut resp);
+    let _ = client.write_all(&resp);
+}
+
+struct Org {
+    /// Members whose resources mrhost must return.
+    reachable: Vec<String>,
+    suspended: String,
+    denied: String,
+    /// (account, region, vpc id) as boto3 sees it with each member's own credentials.
+    expected: BTreeSet<(String, String, String)>,
+    /// Assumed-role credentials per reachable member, from boto3.
+    creds: HashMap<String, Value>,
+}
+
+fn role_arn(id: &str) -> String {
+    format!("arn:aws:iam::{id}:role/{ROLE}")
+}
+
+/// An Organization with four members: two reachable, one SUSPENDED, one denied.
+fn build_org(moto: &Moto) -> Org {
+    let mut calls = vec![b3(
+        "us-east-1",
+        "organizations",
+        "CreateOrganization",
+        json!({"FeatureSet": "ALL"}),
+    )];
+    for i in 0..4 {
+        calls.push(b3(
+            "us-east-1",
+            "organizations",
+            "CreateAccount",
+            json!({"Email": format!("m{i}@example.com"), "AccountName": format!("member{i}")}),
+        ));
+    }
+    let out = moto.boto3(calls);
+    let ids: Vec<String> = out[1..]
+        .iter()
+        .map(|r| {
+            r["CreateAccountStatus"]["AccountId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let (reachable, suspended, denied) = (ids[..2].to_vec(), ids[2].clone(), ids[3].clone());
+    moto.boto3(vec![b3(
+        "us-east-1",
+        "organizations",
+        "CloseAccount",
+        json!({"AccountId": suspended}),
+    )]);
+
+    // Resources in each reachable member, created with its own credentials.
+    let mut calls = Vec::new();
+    for id in &reachable {
+        calls.push(b3_save(
+            "us-east-1",
+            "sts",
+            "AssumeRole",
+            json!({"RoleArn": role_arn(id), "RoleSessionName": "seed"}),
+            &format!("as{id}"),
+        ));
+        for r in REGIONS {
+            calls.push(json!({"region": r, "service": "ec2", "operation": "CreateVpc",
+                "params": {"CidrBlock": "10.7.0.0/16"}, "credentials": format!("$as{id}.Credentials")}));
+            calls.push(json!({"region": "us-east-1", "service": "iam", "operation": "CreateUser",
+                "params": {"UserName": format!("user-{r}")}, "credentials": format!("$as{id}.Credentials")}));
+        }
+    }
+    for r in &reachable {
+        for region in REGIONS {
+            calls.push(json!({"region": region, "service": "ec2", "operation": "DescribeVpcs", "params": {},
+                "credentials": format!("$as{r}.Credentials")}));
+        }
+    }
+    let out = moto.boto3(calls);
+    let mut creds = HashMap::new();
+    let mut i = 0;
+    for id in &reachable {
+        creds.insert(id.clone(), out[i]["Credentials"].clone());
+        i += 1 + 2 * REGIONS.len();
+    }
+    let mut expected = BTreeSet::new();
+    for id in &reachable {
+        for region in REGIONS {
+            for v in out[i]["Vpcs"].as_array().unwrap() {
+                expected.insert((
+                    id.clone(),
+                    region.to_string(),
+                    v["VpcId"].as_str().unwrap().to_string(),
+                ));
+            }
+            i += 1;
+        }
+    }
+    // Each member: its default VPC and the one created, in both regions.
+    assert_eq!(expected.len(), reachable.len() * REGIONS.len() * 2);
+    Org {
+        reachable,
+        suspended,
+        denied,
+        expected,
+        creds,
+    }
+}
+
+fn found(items: &Value) -> BTreeSet<(String, String, String)> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["RequestAccount"].as_str().unwrap().to_string(),
+                v["RequestRegion"].as_str().unwrap().to_string(),
+                v["VpcId"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn org_role_covers_every_active_member_and_skips_the_rest() {
+    let Some(moto) = moto() else { return };
+    let org = build_org(&moto);
+    let px = proxy(moto.port, org.denied.clone());
+    let vpcs = plugin("vpcs");
+    let run = mrhost(&[
+        "run",
+        path_str(&vpcs),
+        "--org-role",
+        ROLE,
+        "--regions",
+        "eu-west-1,eu-west-2",
+        "--endpoint-url",
+        &px.url,
+    ]);
+    // The denied member makes the run partial; everything reachable is there, exactly.
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(found(&run.json()), org.expected, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: account {} skipped: AssumeRole",
+            org.denied
+        )) && run.stderr.contains("AccessDenied"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: account {} skipped: account is SUSPENDED",
+            org.suspended
+        )),
+        "{}",
+        run.stderr
+    );
+    // The management account (123456789012) is not visited unless asked.
+    assert!(!run.stdout.contains("\"RequestAccount\": \"123456789012\""));
+
+    // --org-exclude drops the denied member: no failure left.
+    let run = mrhost(&[
+        "run",
+        path_str(&vpcs),
+        "--org-role",
+        ROLE,
+        "--org-exclude",
+        &org.denied,
+        "--regions",
+        "eu-west-1,eu-west-2",
+        "--endpoint-url",
+        &px.url,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(found(&run.json()), org.expected);
+
+    // --accounts with --role: an explicit list.
+    let list = org.reachable.join(",");
+    let run = mrhost(&[
+        "run",
+        path_str(&vpcs),
+        "--accounts",
+        &list,
+        "--role",
+        ROLE,
+        "--regions",
+        "eu-*",
+        "--endpoint-url",
+        &px.url,
+    ])
+    .ok();
+    let all_eu: BTreeSet<String> = found(&run.json()).into_iter().map(|(_, r, _)| r).collect();
+    assert!(
+        all_eu.len() > 2 && all_eu.iter().all(|r| r.starts_with("eu-")),
+        "{all_eu:?}"
+    );
+
+    // A global plugin runs once per account, not once per region.
+    let before = px
+        .counts
+        .lock()
+        .unwrap()
+        .get("ListUsers")
+        .copied()
+        .unwrap_or(0);
+    let users = plugin("iam-users");
+    let run = mrhost(&[
+        "run",
+        path_str(&users),
+        "--org-role",
+        ROLE,
+        "--org-exclude",
+        &org.denied,
+        "--regions",
+        "eu-west-1,eu-west-2",
+        "--endpoint-url",
+        &px.url,
+    ])
+    .ok();
+    let after = px
+        .counts
+        .lock()
+        .unwrap()
+        .get("ListUsers")
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(
+        after - before,
+        org.reachable.len(),
+        "one ListUsers per account"
+    );
+    let items = run.json();
+    assert_eq!(
+        items.as_array().unwrap().len(),
+        org.reachable.len() * REGIONS.len()
+    );
+    assert!(items
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["RequestRegion"] == "us-east-1"));
+}
+
+#[test]
+fn profiles_from_a_config_file_are_accounts_too() {
+    let Some(moto) = moto() else { return };
+    let org = build_org(&moto);
+    let dir = std::env::temp_dir().join(format!("mrhost-profiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = String::new();
+    let mut credentials = String::new();
+    for (i, id) in org.reachable.iter().enumerate() {
+        let c = &org.creds[id];
+        config.push_str(&format!("[profile member{i}]\nregion = eu-west-1\n"));
+        credentials.push_str(&format!(
+            "[member{i}]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+            c["AccessKeyId"].as_str().unwrap(),
+            c["SecretAccessKey"].as_str().unwrap(),
+            c["SessionToken"].as_str().unwrap()
+        ));
+    }
+    // A profile that does not exist is skipped with a message; the others still run.
+    std::fs::write(dir.join("config"), &config).unwrap();
+    std::fs::write(dir.join("credentials"), &credentials).unwrap();
+    let vpcs = plugin("vpcs");
+    let run = mrhost_with(
+        &[
+            "run",
+            path_str(&vpcs),
+            "--profile",
+            "member0,member1,nosuchprofile",
+            "--regions",
+            "eu-west-1,eu-west-2",
+            "--endpoint-url",
+            &moto.url,
+        ],
+        |c| {
+            c.env("AWS_CONFIG_FILE", dir.join("config"))
+                .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+                .env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_SECRET_ACCESS_KEY");
+        },
+    );
+    assert_eq!(found(&run.json()), org.expected, "stderr: {}", run.stderr);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("account nosuchprofile skipped"),
+        "{}",
+        run.stderr
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn regions_all_enabled_and_globs_resolve_before_any_call() {
+    let Some(moto) = moto() else { return };
+    let count = |spec: &str| -> BTreeSet<String> {
+        let run = moto
+            .mrhost(&["call", "sts", "GetCallerIdentity", "--regions", spec])
+            .ok();
+        run.json().as_object().unwrap().keys().cloned().collect()
+    };
+    let all = count("all");
+    assert!(
+        all.len() >= 30 && all.contains("us-east-1") && !all.iter().any(|r| r.starts_with("cn-")),
+        "{all:?}"
+    );
+    let enabled = count("enabled");
+    let described = moto.boto3(vec![b3("us-east-1", "ec2", "DescribeRegions", json!({}))]);
+    let want: BTreeSet<String> = described[0]["Regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["OptInStatus"] != "not-opted-in")
+        .map(|r| r["RegionName"].as_str().unwrap().to_string())
+        // moto lists other partitions' regions too; an aws account uses only its own.
+        .filter(|r| !r.starts_with("cn-") && !r.starts_with("us-gov-"))
+        .collect();
+    assert_eq!(enabled, want);
+    assert!(
+        !enabled.contains("ap-east-1"),
+        "not-opted-in regions are left out"
+    );
+    assert_eq!(
+        count("us-??st-1"),
+        ["us-east-1", "us-west-1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
+    let eu = count("eu-*");
+    assert!(eu.iter().all(|r| r.starts_with("eu-")) && eu.contains("eu-west-3"));
+    let bad = moto.mrhost(&[
+        "call",
+        "sts",
+        "GetCallerIdentity",
+        "--regions",
+        "eu-west-1,xx-*",
+    ]);
+    assert_eq!(bad.code, 1);
+    assert_eq!(
+        bad.stderr.trim(),
+        "mrhost: error: region pattern 'xx-*' matches no region"
+    );
+}
