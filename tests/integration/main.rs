@@ -4,4 +4,5 @@
 mod common;
 mod ec2;
 mod errors;
+mod languages;
 mod plugins;
