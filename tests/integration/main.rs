@@ -7,6 +7,7 @@ mod conformance;
 mod ec2;
 mod errors;
 mod faults;
+mod languages;
 mod org;
 mod plugins;
 mod sandbox;
