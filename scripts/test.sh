@@ -8,3 +8,5 @@ source scripts/env.sh
 scripts/setup.sh
 scripts/build-plugins.sh
 cargo test --locked
+# The plugin SDK's unit tests and its rustdoc examples (compiled: they must be plugins that build).
+cargo test --locked -p mrhost-plugin-sdk

@@ -2,6 +2,7 @@
 //! boto3 as the reference client. One test binary, so the host is linked once.
 
 mod bundled;
+mod bundled_more;
 mod common;
 mod conformance;
 mod ec2;

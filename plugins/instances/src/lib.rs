@@ -24,12 +24,12 @@ impl Plugin for Instances {
     fn collect(_scope: Scope) -> Result<(), String> {
         // The largest page DescribeInstances allows: fewest round trips.
         let params = json!({"MaxResults": 1000});
-        for reservation in items("ec2", "DescribeInstances", params, "Reservations") {
-            let reservation = reservation?;
-            for instance in reservation["Instances"].as_array().into_iter().flatten() {
-                emit(instance);
-            }
-        }
+        emit_all(items(
+            "ec2",
+            "DescribeInstances",
+            params,
+            "Reservations[].Instances",
+        ))?;
         Ok(())
     }
 }

@@ -1,34 +1,53 @@
 //! The mrhost plugin SDK: write a resource type as a manifest and a `collect` body.
 //!
-//! ```ignore
+//! A whole plugin (this is `plugins/dynamodb-tables`; the example is compiled by
+//! `cargo test -p mrhost-plugin-sdk --doc`):
+//!
+//! ```no_run
 //! use mrhost_plugin_sdk::prelude::*;
 //!
-//! struct Vpcs;
+//! struct DynamodbTables;
 //!
-//! impl Plugin for Vpcs {
+//! impl Plugin for DynamodbTables {
 //!     fn manifest() -> PluginManifest {
-//!         manifest("vpcs", "ec2:vpc")
-//!             .describe("Every VPC, as ec2 DescribeVpcs returns it")
-//!             .operation("ec2:DescribeVpcs")
-//!             .id_field("VpcId")
-//!             .columns(&["VpcId", "CidrBlock", "IsDefault", "State"])
+//!         manifest("dynamodb-tables", "dynamodb:table")
+//!             .describe("DynamoDB tables (dynamodb ListTables, then DescribeTable each), one item per table")
+//!             .operation("dynamodb:ListTables")
+//!             .operation("dynamodb:DescribeTable")
+//!             .id_field("TableArn")
+//!             .columns(&["TableName", "TableStatus", "ItemCount", "TableSizeBytes", "CreationDateTime"])
 //!             .build()
 //!     }
 //!
 //!     fn collect(_scope: Scope) -> Result<(), String> {
-//!         for vpc in items("ec2", "DescribeVpcs", json!({}), "Vpcs") {
-//!             emit(&vpc?);
+//!         // Every page of ListTables; "TableNames" yields each name (a string).
+//!         for name in items("dynamodb", "ListTables", json!({}), "TableNames") {
+//!             let params = json!({"TableName": name?});
+//!             // None: the table was deleted since it was listed.
+//!             if let Some(mut t) = call_if_exists("dynamodb", "DescribeTable", params)? {
+//!                 emit(&t["Table"].take());
+//!             }
 //!         }
 //!         Ok(())
 //!     }
 //! }
 //!
-//! export_plugin!(Vpcs);
+//! export_plugin!(DynamodbTables);
 //! ```
 //!
-//! Build with `cargo build --release --target wasm32-wasip2`; the `.wasm` in
-//! `target/wasm32-wasip2/release/` is the component `mrhost run` takes. The host adds
-//! `RequestRegion` and `RequestAccount` to every emitted object.
+//! - [`items`] walks every page of a paginated call and yields the items at a path;
+//!   `"Reservations[].Instances"` flattens through lists. [`pages`] gives the raw pages,
+//!   [`call`] makes one call, [`select`] takes items out of a response.
+//! - [`emit`] sends one resource to the output ([`emit_all`]: every item of an iterator); the
+//!   host adds `RequestRegion` and `RequestAccount` to each.
+//! - Every operation called must be declared with [`ManifestBuilder::operation`]; the host
+//!   refuses any other (`CallError::Denied`), and any write unless the user allowed it.
+//! - `?` turns a [`CallError`] into the `String` error `collect` returns; an error ends that
+//!   scope (one account and region) only.
+//!
+//! Build with `cargo build --release --target wasm32-wasip2` (a crate with
+//! `crate-type = ["cdylib"]`); the `.wasm` in `target/wasm32-wasip2/release/` is the
+//! component `mrhost run` takes. See `docs/plugin-guide.md`.
 
 extern crate self as mrhost_plugin_sdk;
 
@@ -57,8 +76,8 @@ pub use serde_json::{self, json, Value};
 /// Everything a plugin usually needs.
 pub mod prelude {
     pub use crate::{
-        call, emit, emit_all, export_plugin, items, log, manifest, pages, ApiError, CallError,
-        Plugin, PluginManifest, Scope, ScopeKind, Value,
+        call, call_if_exists, emit, emit_all, export_plugin, items, log, manifest, pages, select,
+        ApiError, CallError, Level, Plugin, PluginManifest, Scope, ScopeKind, Value,
     };
     pub use serde_json::json;
 }
@@ -80,6 +99,19 @@ impl CallError {
             CallError::InvalidRequest(m) => format!("invalid request: {m}"),
             CallError::Failed(m) => format!("failed: {m}"),
         }
+    }
+
+    /// Whether the service answered that the resource does not exist: an error code such as
+    /// `ResourceNotFoundException`, `NotFoundException`, `InvalidVpcID.NotFound`,
+    /// `NoSuchBucket`, `NoSuchEntity`, `AWS.SimpleQueueService.NonExistentQueue` or
+    /// `QueueDoesNotExist`.
+    pub fn is_not_found(&self) -> bool {
+        self.code().is_some_and(|c| {
+            c.contains("NotFound")
+                || c.starts_with("NoSuch")
+                || c.contains("NonExistent")
+                || c.contains("DoesNotExist")
+        })
     }
 
     /// The AWS error code, if the service answered with an error.
@@ -137,33 +169,93 @@ impl Iterator for Pages {
     }
 }
 
-/// The items under `key` (a dotted path such as `"DistributionList.Items"`) of every page.
+/// The items at `path` of every page of a paginated call (a single page when the operation
+/// has no paginator).
+///
+/// `path` is a dotted path into the page: `"Vpcs"`, `"DistributionList.Items"`. Every list
+/// met on the way is flattened, so `"Reservations[].Instances"` yields every instance of every
+/// reservation (the `[]` is optional, and says so for the reader). A list at the end yields
+/// its elements, a missing or null value nothing, anything else itself (`"TableNames"` yields
+/// strings).
 pub fn items(
     service: &str,
     operation: &str,
     params: Value,
-    key: &str,
+    path: &str,
 ) -> impl Iterator<Item = Result<Value, CallError>> {
-    let key = key.to_string();
+    let path = path.to_string();
     pages(service, operation, params).flat_map(move |page| -> Vec<Result<Value, CallError>> {
         match page {
             Err(e) => vec![Err(e)],
-            Ok(mut page) => {
-                let mut cur = &mut page;
-                for part in key.split('.') {
-                    cur = match cur.get_mut(part) {
-                        Some(v) => v,
-                        None => return vec![],
-                    };
-                }
-                match cur.take() {
-                    Value::Array(a) => a.into_iter().map(Ok).collect(),
-                    Value::Null => vec![],
-                    other => vec![Ok(other)],
-                }
-            }
+            Ok(page) => select(page, &path).into_iter().map(Ok).collect(),
         }
     })
+}
+
+/// The values at `path` in `value`, with the path syntax of [`items`]: for the response of a
+/// detail call, e.g. `select(resp, "clusters")`.
+pub fn select(value: Value, path: &str) -> Vec<Value> {
+    let parts: Vec<&str> = path
+        .split('.')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.strip_suffix("[]").unwrap_or(p))
+        .collect();
+    let mut out = Vec::new();
+    select_into(value, &parts, &mut out);
+    out
+}
+
+fn select_into(value: Value, parts: &[&str], out: &mut Vec<Value>) {
+    let Some((first, rest)) = parts.split_first() else {
+        match value {
+            Value::Array(a) => out.extend(a),
+            Value::Null => {}
+            other => out.push(other),
+        }
+        return;
+    };
+    match value {
+        Value::Object(mut m) => {
+            if let Some(v) = m.remove(*first) {
+                select_into(v, rest, out)
+            }
+        }
+        // A list before the end of the path: every element follows the rest of it.
+        Value::Array(a) => {
+            for v in a {
+                select_into(v, parts, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One call for a resource that may have gone since it was listed: `Ok(None)` when the
+/// service answers that it does not exist (see [`CallError::is_not_found`]), so a plugin
+/// that lists, then describes each item, skips what was deleted in between.
+///
+/// ```no_run
+/// # use mrhost_plugin_sdk::prelude::*;
+/// # fn collect() -> Result<(), String> {
+/// for key in items("kms", "ListKeys", json!({}), "Keys") {
+///     let params = json!({"KeyId": key?["KeyId"]});
+///     if let Some(mut k) = call_if_exists("kms", "DescribeKey", params)? {
+///         emit(&k["KeyMetadata"].take());
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub fn call_if_exists(
+    service: &str,
+    operation: &str,
+    params: Value,
+) -> Result<Option<Value>, CallError> {
+    match call(service, operation, params) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Emit one resource (a JSON object).
@@ -241,5 +333,70 @@ impl Scope {
             o.insert("RequestRegion".into(), Value::String(self.region.clone()));
             o.insert("RequestAccount".into(), Value::String(self.account.clone()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_follows_dotted_paths_and_flattens_lists() {
+        let page = json!({
+            "Reservations": [
+                {"ReservationId": "r-1", "Instances": [{"InstanceId": "i-1"}, {"InstanceId": "i-2"}]},
+                {"ReservationId": "r-2", "Instances": [{"InstanceId": "i-3"}]},
+                {"ReservationId": "r-3", "Instances": []},
+                {"ReservationId": "r-4"}
+            ],
+            "DistributionList": {"Items": [{"Id": "d-1"}], "Quantity": 1},
+            "TableNames": ["a", "b"],
+            "Table": {"TableName": "a"},
+            "NextToken": null
+        });
+        let ids = |path: &str| -> Vec<Value> { select(page.clone(), path) };
+        let instances =
+            json!([{"InstanceId": "i-1"}, {"InstanceId": "i-2"}, {"InstanceId": "i-3"}]);
+        assert_eq!(Value::Array(ids("Reservations[].Instances")), instances);
+        assert_eq!(Value::Array(ids("Reservations.Instances")), instances);
+        assert_eq!(
+            Value::Array(ids("Reservations[].Instances[].InstanceId")),
+            json!(["i-1", "i-2", "i-3"])
+        );
+        assert_eq!(ids("Reservations").len(), 4);
+        assert_eq!(ids("DistributionList.Items"), vec![json!({"Id": "d-1"})]);
+        assert_eq!(ids("TableNames"), vec![json!("a"), json!("b")]);
+        assert_eq!(ids("Table"), vec![json!({"TableName": "a"})]);
+        assert!(ids("NextToken").is_empty());
+        assert!(ids("Nothing.Here").is_empty());
+        assert!(ids("TableNames.Deeper").is_empty());
+    }
+
+    #[test]
+    fn not_found_codes() {
+        let api = |code: &str| {
+            CallError::Api(ApiError {
+                code: code.into(),
+                message: String::new(),
+                http_status: 400,
+                retryable: false,
+            })
+        };
+        for code in [
+            "ResourceNotFoundException",
+            "NotFoundException",
+            "InvalidVpcID.NotFound",
+            "NoSuchBucket",
+            "NoSuchEntity",
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+            "DBInstanceNotFound",
+        ] {
+            assert!(api(code).is_not_found(), "{code}");
+        }
+        for code in ["AccessDenied", "ThrottlingException", "ValidationException"] {
+            assert!(!api(code).is_not_found(), "{code}");
+        }
+        assert!(!CallError::Denied("ResourceNotFound".into()).is_not_found());
     }
 }

@@ -13,17 +13,12 @@ impl Plugin for PagedInstances {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        for reservation in items(
+        emit_all(items(
             "ec2",
             "DescribeInstances",
             json!({"MaxResults": 5}),
-            "Reservations",
-        ) {
-            let reservation = reservation?;
-            for instance in reservation["Instances"].as_array().into_iter().flatten() {
-                emit(instance);
-            }
-        }
+            "Reservations[].Instances",
+        ))?;
         Ok(())
     }
 }
