@@ -45,6 +45,14 @@ fn main() {
         }
     };
     let code = runtime.block_on(cli::dispatch(cli)).unwrap_or_else(|e| {
+        // A closed pipe (`mrhost ... | head`) is how the reader says it has enough.
+        let broken_pipe = e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        });
+        if broken_pipe {
+            return exit::OK;
+        }
         // One line: the error and its causes, joined.
         let mut msg = e.to_string();
         for cause in e.chain().skip(1) {

@@ -21,7 +21,7 @@ pub enum Format {
 pub fn write_pretty<W: Write, T: Serialize + ?Sized>(w: &mut W, v: &T) -> std::io::Result<()> {
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut *w, fmt);
-    v.serialize(&mut ser).map_err(std::io::Error::other)?;
+    v.serialize(&mut ser).map_err(std::io::Error::from)?;
     w.write_all(b"\n")
 }
 
@@ -56,7 +56,7 @@ impl<W: Write> ResourceSink<W> {
         self.count += 1;
         match self.format {
             Format::Ndjson if !self.group_by_region => {
-                serde_json::to_writer(&mut self.out, &e.value).map_err(std::io::Error::other)?;
+                serde_json::to_writer(&mut self.out, &e.value).map_err(std::io::Error::from)?;
                 self.out.write_all(b"\n")
             }
             _ => {

@@ -33,6 +33,13 @@ pub const NOT_READS: &[&str] = &[
     "iam:GenerateServiceLastAccessedDetails",
     "iam:GenerateOrganizationsAccessReport",
     "rds:GenerateDbAuthToken",
+    // Reads that hand out secret values.
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:BatchGetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "ssm:GetParameterHistory",
 ];
 
 /// Whether `service:Operation` only reads, by its name.
@@ -127,7 +134,16 @@ pub fn iam_action(model: &crate::engine::ServiceModel, operation: &str) -> Strin
         "monitoring" => "cloudwatch",
         other => other,
     };
-    format!("{prefix}:{operation}")
+    // Operations whose IAM action has another name.
+    let action = match (prefix, operation) {
+        ("s3", "ListBuckets") => "ListAllMyBuckets",
+        ("s3", "ListObjects" | "ListObjectsV2" | "HeadBucket") => "ListBucket",
+        ("s3", "ListObjectVersions") => "ListBucketVersions",
+        ("s3", "HeadObject") => "GetObject",
+        ("s3", "ListMultipartUploads") => "ListBucketMultipartUploads",
+        _ => operation,
+    };
+    format!("{prefix}:{action}")
 }
 
 /// What the run options add to a plugin's needs.
@@ -273,5 +289,6 @@ mod tests {
         assert!(!read("s3", "PutObject")); // PUT
         assert!(!read("s3", "DeleteBucket")); // DELETE
         assert!(!read("sts", "GetSessionToken")); // hands out credentials
+        assert!(!read("secretsmanager", "GetSecretValue")); // hands out secrets
     }
 }
