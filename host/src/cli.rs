@@ -10,10 +10,12 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
+use crate::engine::cache::{CacheMode, ResponseCache};
 use crate::engine::AwsClient;
-use crate::output::{self, Format, ResourceSink};
-use crate::plugin::{cache, Limits, PluginRuntime, ScopeKind};
-use crate::run::{self, ScopeFailure};
+use crate::output::{self, Format, Query, ResourceSink};
+use crate::plugin::{cache, Limits, Plugin, PluginRuntime, ScopeKind};
+use crate::progress::Progress;
+use crate::run::{self, Counters, ScopeFailure};
 use crate::scope::{self, SkippedAccount, Target};
 
 /// Exit codes: 0 all scopes succeeded; 1 nothing could run (bad input) or every scope
@@ -48,9 +50,14 @@ pub enum Command {
     Run(RunArgs),
     /// Call one AWS operation in every scope: prints {region: response}.
     Call(CallArgs),
+    /// SQL over the resources of the plugins a query names (table = plugin name).
+    Query(QueryArgs),
     /// Inspect plugins.
     #[command(subcommand)]
     Plugins(PluginsCommand),
+    /// The response cache.
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Print the least-privilege IAM policy for running these plugins.
     Policy(PolicyArgs),
     /// Run AWS protocol conformance vectors (botocore format) through the engine.
@@ -120,6 +127,63 @@ pub struct ScopeArgs {
     /// requests per account, region and service once a service throttles.
     #[arg(long, value_enum, default_value = "adaptive")]
     pub retry_mode: RetryMode,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CacheArgs {
+    /// Don't use the response cache.
+    #[arg(long, env = "MRHOST_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
+    /// Ignore cached responses, but store fresh ones.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Seconds a cached read response stays valid, counted from when it was stored.
+    #[arg(long, default_value_t = 300)]
+    pub cache_ttl: u64,
+    /// Largest size of the response cache, MiB (the oldest entries go first).
+    #[arg(long, default_value_t = 512)]
+    pub cache_max_mib: u64,
+}
+
+impl CacheArgs {
+    fn open(&self) -> Option<Arc<ResponseCache>> {
+        if self.no_cache {
+            return None;
+        }
+        let mode = if self.refresh {
+            CacheMode::Refresh
+        } else {
+            CacheMode::Normal
+        };
+        match ResponseCache::open(
+            &ResponseCache::default_path(),
+            Duration::from_secs(self.cache_ttl),
+            mode,
+            self.cache_max_mib << 20,
+        ) {
+            Ok(c) => Some(Arc::new(c)),
+            Err(e) => {
+                tracing::warn!("response cache disabled: {e}");
+                None
+            }
+        }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// json, ndjson, table, csv or sqlite:FILE (default: table on a terminal, json otherwise;
+    /// call: json).
+    #[arg(long, short = 'o')]
+    pub output: Option<Format>,
+    /// JMESPath applied to the result, as the AWS CLI's --query (ndjson: to each line).
+    #[arg(long)]
+    pub query: Option<String>,
+    /// Columns for table and csv (dotted paths such as State.Name), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -134,9 +198,8 @@ pub struct RunArgs {
     pub plugin: PathBuf,
     #[command(flatten)]
     pub scope: ScopeArgs,
-    /// Output format.
-    #[arg(long, short = 'o', value_enum, default_value = "json")]
-    pub output: Format,
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Print {region: [resources]} instead of a flat list.
     #[arg(long)]
     pub group_by_region: bool,
@@ -173,7 +236,8 @@ pub struct SandboxArgs {
     /// Refuse the plugin unless its sha256 is this.
     #[arg(long)]
     pub plugin_sha256: Option<String>,
-    /// Allow a non-read operation the plugin declares (service:Operation; repeatable).
+    /// Allow an operation the read-only default refuses (a write, or a read that hands out
+    /// secrets) that the plugin declares: service:Operation, repeatable.
     #[arg(long)]
     pub allow_write: Vec<String>,
     /// Compile the plugin afresh instead of using the compiled-artifact cache.
@@ -216,6 +280,32 @@ pub struct CallArgs {
     pub no_paginate: bool,
     #[command(flatten)]
     pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    /// SQL; each plugin it names is a table (security-groups -> security_groups) with a
+    /// column per top-level field, region, account and _json.
+    pub sql: String,
+    /// Directories of plugins (.wasm) the tables come from.
+    #[arg(long, default_value = "plugins")]
+    pub plugins: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheCommand {
+    /// Entries, size and services in the response cache.
+    Stats,
+    /// Empty the response cache.
+    Clear,
 }
 
 #[derive(Args, Debug)]
@@ -244,6 +334,15 @@ pub enum PluginsCommand {
         #[command(flatten)]
         sandbox: SandboxArgs,
     },
+    /// The plugins in a directory: name, resource type, scope kind, version.
+    List {
+        #[arg(default_value = "plugins")]
+        dir: PathBuf,
+        #[command(flatten)]
+        out: OutputArgs,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
+    },
 }
 
 fn client(scope: &ScopeArgs) -> Result<AwsClient> {
@@ -257,6 +356,7 @@ fn client(scope: &ScopeArgs) -> Result<AwsClient> {
     Ok(AwsClient::builder()
         .endpoint_url(scope.endpoint_url.clone())
         .retry(retry)
+        .cache(scope.cache.open())
         .build()?)
 }
 
@@ -371,8 +471,113 @@ fn report(
     }
 }
 
-pub async fn run(args: RunArgs) -> Result<i32> {
+/// Global options every command sees.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx {
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+/// Write a finished document in the chosen format; a closed pipe ends quietly.
+fn print_document(doc: &Value, format: &Format, columns: &[String]) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    output::render(&mut out, doc, format, columns)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn compile_query(out: &OutputArgs) -> Result<Option<Query>> {
+    out.query
+        .as_deref()
+        .map(Query::compile)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))
+}
+
+/// Table columns of a plugin: --columns, else the manifest's (or its id field), then where
+/// each resource lives.
+fn plugin_columns(plugin: &Plugin, wanted: &[String]) -> Vec<String> {
+    if !wanted.is_empty() {
+        return wanted.to_vec();
+    }
+    let m = &plugin.manifest;
+    let mut cols = if m.columns.is_empty() {
+        m.id_field.iter().cloned().collect()
+    } else {
+        m.columns.clone()
+    };
+    if cols.is_empty() {
+        return Vec::new(); // every field
+    }
+    cols.extend(["RequestRegion".to_string(), "RequestAccount".to_string()]);
+    cols
+}
+
+/// Everything one plugin emitted over the targets: the sink (streamed already, or holding
+/// the document) and how each scope ended.
+struct PluginRun<W: Write> {
+    sink: ResourceSink<W>,
+    outcomes: Vec<run::ScopeOutcome>,
+}
+
+async fn fan_out<W: Write>(
+    client: &AwsClient,
+    runtime: &Arc<PluginRuntime>,
+    plugin: &Arc<Plugin>,
+    targets: Vec<Target>,
+    concurrency: usize,
+    sink: ResourceSink<W>,
+    counters: &Arc<Counters>,
+) -> Result<PluginRun<W>> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let fanout = tokio::spawn(run::run_plugin(
+        runtime.clone(),
+        plugin.clone(),
+        client.clone(),
+        targets,
+        concurrency,
+        tx,
+        counters.clone(),
+    ));
+    let mut sink = sink;
+    let mut write_error = None;
+    while let Some(e) = rx.recv().await {
+        counters
+            .resources
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if write_error.is_none() {
+            if let Err(err) = sink.push(e) {
+                write_error = Some(err);
+            }
+        }
+        if rx.is_empty() && write_error.is_none() {
+            if let Err(err) = sink.flush() {
+                write_error = Some(err);
+            }
+        }
+    }
+    let outcomes = fanout.await.context("fan-out task")?;
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    Ok(PluginRun { sink, outcomes })
+}
+
+fn failures_of(outcomes: &[run::ScopeOutcome]) -> Vec<(String, ScopeFailure)> {
+    outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().err().map(|f| (o.label(), f.clone())))
+        .collect()
+}
+
+pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
     let client = client(&args.scope)?;
+    let query = compile_query(&args.out)?;
+    let format = args
+        .out
+        .output
+        .clone()
+        .unwrap_or_else(output::default_format);
     let runtime = Arc::new(args.sandbox.runtime()?);
     let plugin = runtime
         .load(
@@ -394,33 +599,52 @@ pub async fn run(args: RunArgs) -> Result<i32> {
         .iter()
         .map(|t| (t.account.id.clone(), t.region.clone()))
         .collect();
-    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let total = targets.len();
+    let counters = Arc::new(Counters::default());
+    let progress = Progress::start(total, counters.clone(), client.clone(), ctx.quiet);
     let sink = ResourceSink::new(
         std::io::BufWriter::new(std::io::stdout().lock()),
-        args.output,
+        &format,
         args.group_by_region,
+        query,
         order,
     );
-    let total = targets.len();
-    let fanout = tokio::spawn(run::run_plugin(
-        runtime.clone(),
-        plugin.clone(),
-        client.clone(),
+    let mut done = fan_out(
+        &client,
+        &runtime,
+        &plugin,
         targets,
         args.scope.concurrency,
-        tx,
-    ));
-    let written = output::drain(rx, sink).await;
-    let outcomes = fanout.await.context("fan-out task")?;
-    match written.and_then(|s| s.finish()) {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(exit::OK),
-        Err(e) => bail!("writing output: {e}"),
+        sink,
+        &counters,
+    )
+    .await?;
+    progress.finish(&counters, &client, total, skipped.len(), ctx.verbose > 0);
+    if let Some(doc) = done.sink.document().map_err(|e| anyhow::anyhow!(e))? {
+        match &format {
+            Format::Sqlite(path) => {
+                let items = match doc {
+                    Value::Array(items) => items,
+                    other => bail!(
+                        "--output sqlite needs a list of resources, got {}",
+                        kind_of(&other)
+                    ),
+                };
+                let mut db = crate::sql::Db::open(Some(path)).map_err(|e| anyhow::anyhow!(e))?;
+                let table = crate::sql::table_name(&plugin.manifest.name);
+                let n = db.load(&table, &items).map_err(|e| anyhow::anyhow!(e))?;
+                if !ctx.quiet {
+                    eprintln!(
+                        "mrhost: wrote {n} rows to table {table} in {}",
+                        path.display()
+                    );
+                }
+            }
+            f => print_document(&doc, f, &plugin_columns(&plugin, &args.out.columns))?,
+        }
     }
-    let failures: Vec<(String, ScopeFailure)> = outcomes
-        .iter()
-        .filter_map(|o| o.result.as_ref().err().map(|f| (o.label(), f.clone())))
-        .collect();
+    done.sink.flush()?;
+    let failures = failures_of(&done.outcomes);
     Ok(report(
         &failures,
         &skipped,
@@ -430,8 +654,21 @@ pub async fn run(args: RunArgs) -> Result<i32> {
     ))
 }
 
-pub async fn call(args: CallArgs) -> Result<i32> {
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+        _ => "a scalar",
+    }
+}
+
+pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
     let client = client(&args.scope)?;
+    let query = compile_query(&args.out)?;
+    let format = args.out.output.clone().unwrap_or(Format::Json);
+    if matches!(format, Format::Sqlite(_)) {
+        bail!("--output sqlite is for resources: use mrhost run or mrhost query");
+    }
     let op = client.operation(&args.service, &args.operation)?;
     let params: Value = serde_json::from_str(&args.params)
         .map_err(|e| anyhow::anyhow!("--params is not valid JSON: {e}"))?;
@@ -449,16 +686,20 @@ pub async fn call(args: CallArgs) -> Result<i32> {
         .iter()
         .map(|t| (t.account.id.clone(), t.region.clone()))
         .collect();
+    let counters = Arc::new(Counters::default());
+    let progress = Progress::start(total, counters.clone(), client.clone(), ctx.quiet);
     let mut results = run::run_call(
-        client,
+        client.clone(),
         args.service.clone(),
         op.name.clone(),
         params,
         targets,
         args.scope.concurrency,
         !args.no_paginate,
+        counters.clone(),
     )
     .await;
+    progress.finish(&counters, &client, total, skipped.len(), ctx.verbose > 0);
     // Print in the order asked for: {region: response}, or {account: {region: response}}.
     results.sort_by_key(|(t, _)| {
         order
@@ -483,12 +724,11 @@ pub async fn call(args: CallArgs) -> Result<i32> {
             Err(f) => failures.push((t.label(), f)),
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    match output::write_pretty(&mut stdout, &out).and_then(|_| stdout.flush()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(exit::OK),
-        Err(e) => bail!("writing output: {e}"),
+    let mut doc = Value::Object(out);
+    if let Some(q) = &query {
+        doc = q.apply(&doc).map_err(|e| anyhow::anyhow!(e))?;
     }
+    print_document(&doc, &format, &args.out.columns)?;
     Ok(report(
         &failures,
         &skipped,
@@ -498,8 +738,168 @@ pub async fn call(args: CallArgs) -> Result<i32> {
     ))
 }
 
+/// The plugins in the directories, by table name (file stem), without loading them.
+fn plugin_files(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for dir in dirs {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "wasm") {
+                if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
+                    out.push((crate::sql::table_name(stem), p.clone()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
+    let client = client(&args.scope)?;
+    let jmes = compile_query(&args.out)?;
+    let format = args
+        .out
+        .output
+        .clone()
+        .unwrap_or_else(output::default_format);
+    let files = plugin_files(&args.plugins);
+    let names = crate::sql::referenced(&args.sql, files.iter().map(|(n, _)| n.as_str()));
+    if names.is_empty() {
+        let available: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        bail!(
+            "the query names no table; tables here: {}",
+            if available.is_empty() {
+                "none (no .wasm in --plugins)".to_string()
+            } else {
+                available.join(", ")
+            }
+        );
+    }
+    let runtime = Arc::new(args.sandbox.runtime()?);
+    let path = match &format {
+        Format::Sqlite(p) => Some(p.clone()),
+        _ => None,
+    };
+    let mut db = crate::sql::Db::open(path.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
+    let mut failures = Vec::new();
+    let mut skipped_all = Vec::new();
+    let mut total = 0;
+    let counters = Arc::new(Counters::default());
+    for name in names {
+        let file = &files.iter().find(|(n, _)| n == name).unwrap().1;
+        let plugin = runtime
+            .load(
+                file,
+                client.models(),
+                args.sandbox.plugin_sha256.as_deref(),
+                &args.sandbox.allow_write,
+            )
+            .await?;
+        let global = plugin.manifest.scope_kind == ScopeKind::Global;
+        let (targets, skipped) = targets(&client, &args.scope, global).await?;
+        total += targets.len();
+        skipped_all.extend(skipped);
+        let order = targets
+            .iter()
+            .map(|t| (t.account.id.clone(), t.region.clone()))
+            .collect();
+        let progress = Progress::start(targets.len(), counters.clone(), client.clone(), ctx.quiet);
+        let sink = ResourceSink::new(std::io::sink(), &Format::Json, false, None, order);
+        let mut done = fan_out(
+            &client,
+            &runtime,
+            &plugin,
+            targets,
+            args.scope.concurrency,
+            sink,
+            &counters,
+        )
+        .await?;
+        progress.finish(&counters, &client, total, 0, false);
+        let items = match done.sink.document().map_err(|e| anyhow::anyhow!(e))? {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        };
+        db.load(name, &items).map_err(|e| anyhow::anyhow!(e))?;
+        failures.extend(
+            failures_of(&done.outcomes)
+                .into_iter()
+                .map(|(l, f)| (format!("{} {l}", plugin.manifest.name), f)),
+        );
+    }
+    let rows = db.query(&args.sql).map_err(|e| anyhow::anyhow!(e))?;
+    match &format {
+        Format::Sqlite(p) => {
+            if !ctx.quiet {
+                eprintln!(
+                    "mrhost: wrote the tables to {} ({} rows match the query)",
+                    p.display(),
+                    rows.len()
+                );
+            }
+        }
+        f => {
+            let mut doc = Value::Array(rows);
+            if let Some(q) = &jmes {
+                doc = q.apply(&doc).map_err(|e| anyhow::anyhow!(e))?;
+            }
+            print_document(&doc, f, &args.out.columns)?;
+        }
+    }
+    Ok(report(
+        &failures,
+        &skipped_all,
+        total,
+        "query",
+        &args.scope.ignore_error_codes,
+    ))
+}
+
+pub async fn cache_cmd(cmd: CacheCommand) -> Result<i32> {
+    let c = ResponseCache::open(
+        &ResponseCache::default_path(),
+        Duration::from_secs(300),
+        CacheMode::Normal,
+        u64::MAX,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    match cmd {
+        CacheCommand::Stats => output::write_pretty(&mut std::io::stdout().lock(), &c.stats())?,
+        CacheCommand::Clear => {
+            let n = c.clear().map_err(|e| anyhow::anyhow!(e))?;
+            eprintln!("mrhost: removed {n} cached responses");
+        }
+    }
+    Ok(exit::OK)
+}
+
 pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
     match cmd {
+        PluginsCommand::List { dir, out, sandbox } => {
+            let models = crate::engine::Models::from_env()?;
+            let runtime = sandbox.runtime()?;
+            let mut rows = Vec::new();
+            for (_, path) in plugin_files(std::slice::from_ref(&dir)) {
+                match runtime
+                    .load(&path, &models, None, &sandbox.allow_write)
+                    .await
+                {
+                    Ok(p) => rows.push(serde_json::json!({
+                        "name": p.manifest.name,
+                        "resource_type": p.manifest.resource_type,
+                        "scope": p.manifest.scope_kind,
+                        "version": p.manifest.version,
+                        "operations": p.manifest.operations.len(),
+                        "path": path.display().to_string(),
+                    })),
+                    Err(e) => tracing::warn!("{e}"),
+                }
+            }
+            let format = out.output.clone().unwrap_or_else(output::default_format);
+            print_document(&Value::Array(rows), &format, &out.columns)?;
+            Ok(exit::OK)
+        }
         PluginsCommand::Inspect { plugin, sandbox } => {
             let models = crate::engine::Models::from_env()?;
             let runtime = sandbox.runtime()?;
@@ -561,9 +961,15 @@ pub async fn policy(args: PolicyArgs) -> Result<i32> {
 }
 
 pub async fn dispatch(cli: Cli) -> Result<i32> {
+    let ctx = Ctx {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
     match cli.command {
-        Command::Run(a) => run(a).await,
-        Command::Call(a) => call(a).await,
+        Command::Run(a) => run(ctx, a).await,
+        Command::Call(a) => call(ctx, a).await,
+        Command::Query(a) => query(ctx, a).await,
+        Command::Cache(c) => cache_cmd(c).await,
         Command::Plugins(c) => plugins(c).await,
         Command::Policy(a) => policy(a).await,
         Command::Conformance { dir, failures } => {

@@ -8,6 +8,8 @@ pub mod cli;
 pub mod engine;
 pub mod output;
 pub mod plugin;
+pub mod progress;
 pub mod run;
 pub mod scope;
+pub mod sql;
 pub mod util;

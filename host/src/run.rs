@@ -77,6 +77,14 @@ impl From<EngineError> for ScopeFailure {
     }
 }
 
+/// Live counts of a run, for the progress display and the summary.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub scopes_done: std::sync::atomic::AtomicU64,
+    pub scopes_failed: std::sync::atomic::AtomicU64,
+    pub resources: std::sync::atomic::AtomicU64,
+}
+
 /// Run a plugin over `targets`. Resources go to `tx` as they are emitted.
 pub async fn run_plugin(
     runtime: Arc<PluginRuntime>,
@@ -85,9 +93,12 @@ pub async fn run_plugin(
     targets: Vec<Target>,
     concurrency: usize,
     tx: tokio::sync::mpsc::Sender<Emitted>,
+    counters: Arc<Counters>,
 ) -> Vec<ScopeOutcome> {
+    use std::sync::atomic::Ordering::Relaxed;
     stream::iter(targets)
         .map(|t| {
+            let counters = counters.clone();
             let runtime = runtime.clone();
             let plugin = plugin.clone();
             let client = client.clone();
@@ -110,6 +121,10 @@ pub async fn run_plugin(
                         message: format!("scope task failed: {join}"),
                     }),
                 };
+                counters.scopes_done.fetch_add(1, Relaxed);
+                if result.is_err() {
+                    counters.scopes_failed.fetch_add(1, Relaxed);
+                }
                 ScopeOutcome {
                     account: t.account.id,
                     region: t.region,
@@ -131,9 +146,12 @@ pub async fn run_call(
     targets: Vec<Target>,
     concurrency: usize,
     paginate: bool,
+    counters: Arc<Counters>,
 ) -> Vec<(Target, Result<Value, ScopeFailure>)> {
+    use std::sync::atomic::Ordering::Relaxed;
     stream::iter(targets)
         .map(|t| {
+            let counters = counters.clone();
             let client = client.clone();
             let service = service.clone();
             let operation = operation.clone();
@@ -148,6 +166,10 @@ pub async fn run_call(
                         .call(&t.account.creds, &t.region, &service, &operation, &params)
                         .await
                 };
+                counters.scopes_done.fetch_add(1, Relaxed);
+                if r.is_err() {
+                    counters.scopes_failed.fetch_add(1, Relaxed);
+                }
                 (t, r.map_err(ScopeFailure::from))
             }
         })

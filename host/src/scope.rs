@@ -236,10 +236,12 @@ async fn identify(
     let who = client
         .call(creds, region, "sts", "GetCallerIdentity", &json!({}))
         .await?;
-    who["Account"]
+    let id = who["Account"]
         .as_str()
         .map(str::to_string)
-        .ok_or_else(|| EngineError::Credentials("GetCallerIdentity returned no account".into()))
+        .ok_or_else(|| EngineError::Credentials("GetCallerIdentity returned no account".into()))?;
+    creds.set_account(&id);
+    Ok(id)
 }
 
 fn skip_for(account: &str, what: &str, e: &EngineError) -> SkippedAccount {

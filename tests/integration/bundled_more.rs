@@ -127,7 +127,7 @@ fn s3_buckets_are_listed_once_with_the_region_of_each() {
     ];
     let mut made = Made::default();
     let mut calls = Vec::new();
-    for (name, client_region, constraint, lives_in) in buckets {
+    for (name, client_region, constraint, _lives_in) in buckets {
         let mut params = json!({"Bucket": name});
         if let Some(c) = constraint {
             params["CreateBucketConfiguration"] = json!({"LocationConstraint": c});

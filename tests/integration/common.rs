@@ -3,11 +3,12 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::net::TcpListener;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -48,6 +49,9 @@ pub fn safe_env(cmd: &mut Command) {
         .env("AWS_CONFIG_FILE", empty_file("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", empty_file("credentials"))
         .env("TZ", "UTC")
+        // Each test starts from its own moto: cached answers from another test would lie.
+        // The cache tests turn it back on.
+        .env("MRHOST_NO_CACHE", "1")
         .env_remove("MRHOST_REGIONS")
         .env_remove("MRHOST_LOG");
 }
@@ -388,4 +392,99 @@ pub fn strip_keys(v: &mut Value, keys: &[&str]) {
         Value::Array(a) => a.iter_mut().for_each(|x| strip_keys(x, keys)),
         _ => {}
     }
+}
+
+/// A proxy in front of moto: counts requests per `Action`/`X-Amz-Target`, can refuse
+/// sts:AssumeRole into one account with AccessDenied (moto checks no roles), and can add a
+/// fixed delay per request (a WAN round trip).
+pub struct Proxy {
+    pub url: String,
+    pub counts: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Proxy {
+    pub fn start(moto_port: u16, deny_account: Option<String>, delay: Duration) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let c2 = counts.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let deny = deny_account
+                    .clone()
+                    .unwrap_or_else(|| "no-account-denied".into());
+                let counts = c2.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(delay);
+                    forward(client, moto_port, &deny, &counts)
+                });
+            }
+        });
+        Proxy { url, counts }
+    }
+
+    /// Requests seen so far, all actions together.
+    pub fn total(&self) -> usize {
+        self.counts.lock().unwrap().values().sum()
+    }
+}
+
+fn forward(mut client: TcpStream, port: u16, deny: &str, counts: &Mutex<HashMap<String, usize>>) {
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut head = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        if lower.starts_with("connection:") {
+            continue;
+        }
+        head.push(line);
+    }
+    let mut body = vec![0; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let text = String::from_utf8_lossy(&body);
+    let action = text
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("Action="))
+        .map(str::to_string)
+        .or_else(|| {
+            head.iter().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("x-amz-target:")
+                    .map(|v| v.trim().to_string())
+            })
+        })
+        .unwrap_or_default();
+    *counts.lock().unwrap().entry(action.clone()).or_default() += 1;
+    if action == "AssumeRole" && text.contains(deny) {
+        let body = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error><RequestId>p</RequestId></ErrorResponse>";
+        let _ = write!(
+            client,
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        return;
+    }
+    let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return;
+    };
+    let mut req = head.concat();
+    req.push_str("Connection: close\r\n\r\n");
+    let _ = upstream.write_all(req.as_bytes());
+    let _ = upstream.write_all(&body);
+    let mut resp = Vec::new();
+    let _ = upstream.read_to_end(&mut resp);
+    let _ = client.write_all(&resp);
 }

@@ -11,5 +11,6 @@ mod faults;
 mod languages;
 mod org;
 mod plugins;
+mod results;
 mod sandbox;
 mod services;

@@ -4,9 +4,7 @@
 //! profiles, region globs/all/enabled, and a global plugin once per account.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -14,88 +12,6 @@ use crate::common::*;
 
 const ROLE: &str = "OrgAuditor";
 const REGIONS: [&str; 2] = ["eu-west-1", "eu-west-2"];
-
-/// A proxy in front of moto: refuses sts:AssumeRole into `deny_account` with AccessDenied
-/// and counts requests per `Action`/`X-Amz-Target`.
-struct Proxy {
-    url: String,
-    counts: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-fn proxy(moto_port: u16, deny_account: String) -> Proxy {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-    let c2 = counts.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let deny = deny_account.clone();
-            let counts = c2.clone();
-            std::thread::spawn(move || forward(client, moto_port, &deny, &counts));
-        }
-    });
-    Proxy { url, counts }
-}
-
-fn forward(mut client: TcpStream, port: u16, deny: &str, counts: &Mutex<HashMap<String, usize>>) {
-    let mut reader = BufReader::new(client.try_clone().unwrap());
-    let mut head = Vec::new();
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        if line == "\r\n" {
-            break;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-        if lower.starts_with("connection:") {
-            continue;
-        }
-        head.push(line);
-    }
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
-    let text = String::from_utf8_lossy(&body);
-    let action = text
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("Action="))
-        .map(str::to_string)
-        .or_else(|| {
-            head.iter().find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("x-amz-target:")
-                    .map(|v| v.trim().to_string())
-            })
-        })
-        .unwrap_or_default();
-    *counts.lock().unwrap().entry(action.clone()).or_default() += 1;
-    if action == "AssumeRole" && text.contains(deny) {
-        let body = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error><RequestId>p</RequestId></ErrorResponse>";
-        let _ = write!(
-            client,
-            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        return;
-    }
-    let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return;
-    };
-    let mut req = head.concat();
-    req.push_str("Connection: close\r\n\r\n");
-    let _ = upstream.write_all(req.as_bytes());
-    let _ = upstream.write_all(&body);
-    let mut resp = Vec::new();
-    let _ = upstream.read_to_end(&mut resp);
-    let _ = client.write_all(&resp);
-}
 
 struct Org {
     /// Members whose resources mrhost must return.
@@ -219,7 +135,7 @@ fn found(items: &Value) -> BTreeSet<(String, String, String)> {
 fn org_role_covers_every_active_member_and_skips_the_rest() {
     let Some(moto) = moto() else { return };
     let org = build_org(&moto);
-    let px = proxy(moto.port, org.denied.clone());
+    let px = Proxy::start(moto.port, Some(org.denied.clone()), Duration::ZERO);
     let vpcs = plugin("vpcs");
     let run = mrhost(&[
         "run",

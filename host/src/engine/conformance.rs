@@ -404,8 +404,8 @@ fn check_output(
                 .find(|r| {
                     r.shape == want_code
                         || model
-                            .shapes
-                            .get(&r.shape)
+                            .shape(&r.shape)
+                            .ok()
                             .and_then(|s| s.error.as_ref())
                             .and_then(|e| e.code.as_deref())
                             == Some(want_code)

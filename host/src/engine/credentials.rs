@@ -20,6 +20,8 @@ pub struct CredentialSource {
     cached: Mutex<Option<Credentials>>,
     /// A human label (profile name, role ARN) for logs and the cache key; never a key id.
     pub label: String,
+    /// The account id, once GetCallerIdentity has told it.
+    account: std::sync::OnceLock<String>,
 }
 
 impl std::fmt::Debug for CredentialSource {
@@ -42,7 +44,17 @@ impl CredentialSource {
             provider,
             cached: Mutex::new(None),
             label: label.into(),
+            account: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Record the account id these credentials belong to (part of the cache key).
+    pub fn set_account(&self, id: &str) {
+        let _ = self.account.set(id.to_string());
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        self.account.get().map(String::as_str)
     }
 
     /// Fixed credentials (tests, library users with their own key handling).

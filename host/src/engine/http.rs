@@ -17,6 +17,59 @@ use super::error::EngineError;
 use super::protocol::{WireRequest, WireResponse};
 
 pub type HyperClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+type PlainClient = Client<HttpConnector, Full<Bytes>>;
+
+/// Two pools: plain HTTP (local endpoints such as moto) and HTTPS, whose TLS roots are read
+/// from the system only when the first https request is made.
+pub struct Clients {
+    plain: PlainClient,
+    tls: std::sync::OnceLock<Result<HyperClient, String>>,
+}
+
+impl Clients {
+    pub fn new() -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        Clients {
+            plain: Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(60))
+                .pool_max_idle_per_host(64)
+                .build(connector),
+            tls: std::sync::OnceLock::new(),
+        }
+    }
+
+    async fn request(
+        &self,
+        req: http::Request<Full<Bytes>>,
+    ) -> Result<http::Response<hyper::body::Incoming>, EngineError> {
+        let result = if req.uri().scheme_str() == Some("https") {
+            let client = self
+                .tls
+                .get_or_init(|| build_client().map_err(|e| e.to_string()))
+                .as_ref()
+                .map_err(|e| EngineError::Transport(e.clone()))?;
+            client.request(req).await
+        } else {
+            self.plain.request(req).await
+        };
+        result.map_err(|e| {
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                msg.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            EngineError::Transport(msg)
+        })
+    }
+}
+
+impl Default for Clients {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Largest response body accepted (a defence against a misbehaving endpoint).
 pub const MAX_RESPONSE_BYTES: usize = 512 * 1024 * 1024;
@@ -70,7 +123,7 @@ pub fn request_url(endpoint_url: &str, req: &WireRequest) -> Result<http::Uri, E
 }
 
 pub async fn send(
-    client: &HyperClient,
+    client: &Clients,
     uri: http::Uri,
     req: &WireRequest,
     signing: &Signing<'_>,
@@ -132,14 +185,11 @@ pub async fn send(
     instructions.apply_to_request_http1x(&mut http_req);
 
     let fut = async {
-        let resp = client.request(http_req).await.map_err(|e| {
-            let mut msg = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
-                src = s.source();
+        let resp = client.request(http_req).await.map_err(|e| match e {
+            EngineError::Transport(msg) => {
+                EngineError::Transport(format!("{} {}: {msg}", req.method, host_of(&uri)))
             }
-            EngineError::Transport(format!("{} {}: {msg}", req.method, host_of(&uri)))
+            other => other,
         })?;
         let status = resp.status().as_u16();
         let headers = resp

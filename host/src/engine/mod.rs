@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cache;
 pub mod conformance;
 pub mod credentials;
 pub mod endpoint;
@@ -25,6 +26,7 @@ pub mod model;
 pub mod paginate;
 pub mod protocol;
 pub mod quirks;
+pub mod readonly;
 pub mod throttle;
 pub mod timestamp;
 
@@ -74,12 +76,16 @@ impl Default for RetryConfig {
 /// Counters a run reports in its summary.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// HTTP requests sent (attempts included).
     pub requests: AtomicU64,
+    /// Calls answered from the response cache.
+    pub cache_hits: AtomicU64,
     pub retries: AtomicU64,
     pub throttles: AtomicU64,
 }
 
 pub struct AwsClientBuilder {
+    cache: Option<Arc<cache::ResponseCache>>,
     models: Option<Arc<Models>>,
     endpoint_url: Option<String>,
     retry: RetryConfig,
@@ -95,6 +101,11 @@ impl AwsClientBuilder {
         self.endpoint_url = url;
         self
     }
+    /// Keep read responses in this cache (none: no caching).
+    pub fn cache(mut self, cache: Option<Arc<cache::ResponseCache>>) -> Self {
+        self.cache = cache;
+        self
+    }
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
         self
@@ -107,11 +118,12 @@ impl AwsClientBuilder {
         Ok(AwsClient {
             inner: Arc::new(Inner {
                 models,
-                http: http::build_client()?,
+                http: http::Clients::new(),
                 overrides: EndpointOverrides::from_env(self.endpoint_url),
                 retry: self.retry,
                 stats: Stats::default(),
                 quota: throttle::RetryQuota::default(),
+                cache: self.cache,
                 limiters: throttle::Limiters::default(),
             }),
         })
@@ -120,12 +132,13 @@ impl AwsClientBuilder {
 
 struct Inner {
     models: Arc<Models>,
-    http: http::HyperClient,
+    http: http::Clients,
     overrides: EndpointOverrides,
     retry: RetryConfig,
     stats: Stats,
     quota: throttle::RetryQuota,
     limiters: throttle::Limiters,
+    cache: Option<Arc<cache::ResponseCache>>,
 }
 
 /// Cheap to clone; all clones share the connection pool and the decoded models.
@@ -150,6 +163,7 @@ impl OperationRef {
 impl AwsClient {
     pub fn builder() -> AwsClientBuilder {
         AwsClientBuilder {
+            cache: None,
             models: None,
             endpoint_url: None,
             retry: RetryConfig::default(),
@@ -220,6 +234,25 @@ impl AwsClient {
             quirks::s3_virtual_host(&mut wire, &params);
         }
         let uri = http::request_url(&endpoint.url, &wire)?;
+        let cache = self
+            .inner
+            .cache
+            .as_ref()
+            .filter(|_| readonly::is_read_op(model, operation));
+        let cache_key = cache::CacheKey {
+            endpoint: &endpoint.url,
+            account: creds.account().unwrap_or_default(),
+            identity: &creds.label,
+            region,
+            service: &model.name,
+            operation: &op.name,
+            params: &params,
+            model_version: self.inner.models.botocore_version(),
+        };
+        if let Some(hit) = cache.and_then(|c| c.get(&cache_key)) {
+            self.inner.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit);
+        }
         let signing_name = endpoint
             .signing_name
             .as_deref()
@@ -269,6 +302,9 @@ impl AwsClient {
                     Ok(mut v) => {
                         self.inner.quota.release(spent);
                         quirks::after_call(model, operation, &mut v, quirk);
+                        if let Some(c) = cache {
+                            c.put(&cache_key, &v);
+                        }
                         return Ok(v);
                     }
                     Err(e) if e.is_retryable() && attempt < retry.max_attempts => {

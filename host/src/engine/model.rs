@@ -208,7 +208,22 @@ struct RawService {
     #[serde(default)]
     operations: IndexMap<String, Operation>,
     #[serde(default)]
-    shapes: HashMap<String, Shape>,
+    shapes: HashMap<String, Box<serde_json::value::RawValue>>,
+}
+
+/// A pack entry as stored: the service model and its paginators.
+#[derive(Debug, Deserialize)]
+struct PackDoc {
+    service: RawService,
+    #[serde(default)]
+    paginators: IndexMap<String, Paginator>,
+}
+
+/// A shape kept as JSON text until first use: a call touches a few dozen of ec2's 4,000+.
+#[derive(Debug)]
+struct LazyShape {
+    raw: Box<serde_json::value::RawValue>,
+    shape: std::sync::OnceLock<Result<Shape, String>>,
 }
 
 /// A decoded service model: metadata, operations (in model order), shapes, paginators.
@@ -218,7 +233,7 @@ pub struct ServiceModel {
     pub name: String,
     pub metadata: Metadata,
     pub operations: IndexMap<String, Operation>,
-    pub shapes: HashMap<String, Shape>,
+    shapes: HashMap<String, LazyShape>,
     pub paginators: IndexMap<String, Paginator>,
     /// Where the model came from: "botocore X.Y.Z" or a directory.
     pub source: String,
@@ -231,26 +246,65 @@ impl ServiceModel {
         paginators: Value,
         source: String,
     ) -> Result<Self, EngineError> {
-        let raw: RawService = serde_json::from_value(service)
+        // Through text: shapes stay raw JSON until used.
+        let raw: RawService = serde_json::from_str(&service.to_string())
             .map_err(|e| EngineError::Model(format!("service model {name}: {e}")))?;
         let paginators: IndexMap<String, Paginator> = serde_json::from_value(paginators)
             .map_err(|e| EngineError::Model(format!("paginators of {name}: {e}")))?;
-        Ok(ServiceModel {
+        Ok(Self::assemble(name, raw, paginators, source))
+    }
+
+    fn assemble(
+        name: &str,
+        raw: RawService,
+        paginators: IndexMap<String, Paginator>,
+        source: String,
+    ) -> Self {
+        ServiceModel {
             name: name.to_string(),
             metadata: raw.metadata,
             operations: raw.operations,
-            shapes: raw.shapes,
+            shapes: raw
+                .shapes
+                .into_iter()
+                .map(|(k, raw)| {
+                    (
+                        k,
+                        LazyShape {
+                            raw,
+                            shape: std::sync::OnceLock::new(),
+                        },
+                    )
+                })
+                .collect(),
             paginators,
             source,
-        })
+        }
     }
 
     pub fn shape(&self, name: &str) -> Result<&Shape, EngineError> {
-        self.shapes.get(name).ok_or_else(|| {
+        let lazy = self.shapes.get(name).ok_or_else(|| {
             EngineError::Model(format!(
                 "{}: shape {name} is missing from the model",
                 self.name
             ))
+        })?;
+        lazy.shape
+            .get_or_init(|| serde_json::from_str(lazy.raw.get()).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| EngineError::Model(format!("{}: shape {name}: {e}", self.name)))
+    }
+
+    /// Every shape name (decoding none of them).
+    pub fn shape_names(&self) -> impl Iterator<Item = &String> {
+        self.shapes.keys()
+    }
+
+    /// Whether a shape is an exception, judged from its text first so that searching
+    /// every shape for an error code decodes only the exceptions.
+    pub fn is_exception_shape(&self, name: &str) -> bool {
+        self.shapes.get(name).is_some_and(|l| {
+            l.raw.get().contains("\"exception\"") && self.shape(name).is_ok_and(|s| s.exception)
         })
     }
 
@@ -431,21 +485,21 @@ impl Models {
         if name.starts_with('_') {
             return Err(self.unknown_service(name));
         }
-        let doc = self
-            .pack_blob(name)
+        let text = self
+            .pack_text(name)
             .ok_or_else(|| self.unknown_service(name))??;
-        let mut doc = doc;
-        let service = doc["service"].take();
-        let paginators = doc["paginators"].take();
-        ServiceModel::from_json(
+        let doc: PackDoc = serde_json::from_slice(&text)
+            .map_err(|e| EngineError::Model(format!("parsing model {name}: {e}")))?;
+        Ok(ServiceModel::assemble(
             name,
-            service,
-            paginators,
+            doc.service,
+            doc.paginators,
             format!("botocore {}", self.index.botocore),
-        )
+        ))
     }
 
-    fn pack_blob(&self, name: &str) -> Option<Result<Value, EngineError>> {
+    /// The decompressed JSON of one pack entry.
+    fn pack_text(&self, name: &str) -> Option<Result<Vec<u8>, EngineError>> {
         let (off, len) = *self.index.services.get(name)?;
         let start = self.index.body_start + off;
         let blob = PACK.get(start..start + len)?;
@@ -453,12 +507,16 @@ impl Models {
         Some(
             flate2::read::GzDecoder::new(blob)
                 .read_to_end(&mut text)
-                .map_err(|e| EngineError::Model(format!("decoding model {name}: {e}")))
-                .and_then(|_| {
-                    serde_json::from_slice(&text)
-                        .map_err(|e| EngineError::Model(format!("parsing model {name}: {e}")))
-                }),
+                .map(|_| text)
+                .map_err(|e| EngineError::Model(format!("decoding model {name}: {e}"))),
         )
+    }
+
+    fn pack_blob(&self, name: &str) -> Option<Result<Value, EngineError>> {
+        Some(self.pack_text(name)?.and_then(|text| {
+            serde_json::from_slice(&text)
+                .map_err(|e| EngineError::Model(format!("parsing model {name}: {e}")))
+        }))
     }
 
     /// botocore's endpoints.json (partitions, regions, per-service endpoint data).

@@ -207,17 +207,16 @@ pub struct ParsedError {
 /// exception of the service (matched by `error.code` or by shape name).
 fn error_shape<'m>(model: &'m ServiceModel, op: &Operation, code: &str) -> Option<ShapeRef> {
     let matches = |name: &str| {
-        model.shapes.get(name).is_some_and(|s| {
-            s.exception
-                && (s.error.as_ref().and_then(|e| e.code.as_deref()) == Some(code) || name == code)
-        })
+        model.is_exception_shape(name)
+            && model.shape(name).is_ok_and(|s| {
+                s.error.as_ref().and_then(|e| e.code.as_deref()) == Some(code) || name == code
+            })
     };
     if let Some(r) = op.errors.iter().find(|r| matches(&r.shape)) {
         return Some(r.clone());
     }
     model
-        .shapes
-        .keys()
+        .shape_names()
         .find(|name| matches(name))
         .map(|name| ShapeRef {
             shape: name.clone(),
