@@ -22,6 +22,8 @@ cargo build --release --locked -p mrhost
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
 cargo build --quiet --locked --profile plugin --target wasm32-wasip2 -p vpcs
 cp "$target_dir/wasm32-wasip2/plugin/vpcs.wasm" bench/out/vpcs.wasm
+# A private copy: another checkout sharing the target dir may rebuild it mid-run.
+cp "$target_dir/release/mrhost" bench/out/mrhost
 (cd bench/native && CARGO_TARGET_DIR="$root/bench/out/native-target" cargo build --release --locked --quiet)
 
 want=$(sha256sum bench/requirements.txt | cut -c1-16)
@@ -36,7 +38,7 @@ py_plugin=${MRHOST_BENCH_PY_PLUGIN:-examples/python/vpcs.wasm}
 js_plugin=${MRHOST_BENCH_JS_PLUGIN:-examples/js/vpcs.wasm}
 
 exec bench/.venv/bin/python bench/bench.py \
-  --mrhost "$target_dir/release/mrhost" \
+  --mrhost bench/out/mrhost \
   --plugin bench/out/vpcs.wasm \
   --native bench/out/native-target/release/native-vpcs \
   --aws bench/.venv/bin/aws \
