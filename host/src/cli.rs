@@ -50,7 +50,10 @@ pub enum Command {
     Run(RunArgs),
     /// Call one AWS operation in every scope: prints {region: response}.
     Call(CallArgs),
-    /// SQL over the resources of the plugins a query names (table = plugin name).
+    /// A model-derived resource type (every paginated read operation), no plugin needed.
+    List(ListArgs),
+    /// SQL over the resources of the plugins and types a query names (table = plugin name,
+    /// or service_resource).
     Query(QueryArgs),
     /// Inspect plugins.
     #[command(subcommand)]
@@ -300,6 +303,36 @@ pub struct QueryArgs {
     pub sandbox: SandboxArgs,
 }
 
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Service (botocore name).
+    pub service: Option<String>,
+    /// Resource type (route-tables, functions, roles...) or its operation name.
+    pub resource: Option<String>,
+    /// Print the catalogue of types (of one service when given): service, resource,
+    /// operation, result key, required params.
+    #[arg(long)]
+    pub available: bool,
+    /// Parameters for the operation (required for types that need them).
+    #[arg(long)]
+    pub params: Option<String>,
+    /// Use the bundled plugin for this type instead (its richer output).
+    #[arg(long)]
+    pub plugin: bool,
+    /// Where bundled plugins are looked for.
+    #[arg(long, default_value = "plugins")]
+    pub plugins: PathBuf,
+    /// Print {region: [resources]} instead of a flat list.
+    #[arg(long)]
+    pub group_by_region: bool,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum CacheCommand {
     /// Entries, size and services in the response cache.
@@ -310,7 +343,8 @@ pub enum CacheCommand {
 
 #[derive(Args, Debug)]
 pub struct PolicyArgs {
-    /// Plugin components (.wasm).
+    /// Plugin components (.wasm), or model-derived types as SERVICE:RESOURCE
+    /// (ec2:route-tables).
     #[arg(required = true)]
     pub plugins: Vec<PathBuf>,
     /// Add sts:AssumeRole for this role in member accounts (as --org-role / --role would).
@@ -522,17 +556,15 @@ struct PluginRun<W: Write> {
 
 async fn fan_out<W: Write>(
     client: &AwsClient,
-    runtime: &Arc<PluginRuntime>,
-    plugin: &Arc<Plugin>,
+    source: run::Source,
     targets: Vec<Target>,
     concurrency: usize,
     sink: ResourceSink<W>,
     counters: &Arc<Counters>,
 ) -> Result<PluginRun<W>> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-    let fanout = tokio::spawn(run::run_plugin(
-        runtime.clone(),
-        plugin.clone(),
+    let fanout = tokio::spawn(run::run_source(
+        source,
         client.clone(),
         targets,
         concurrency,
@@ -570,31 +602,26 @@ fn failures_of(outcomes: &[run::ScopeOutcome]) -> Vec<(String, ScopeFailure)> {
         .collect()
 }
 
-pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
-    let client = client(&args.scope)?;
-    let query = compile_query(&args.out)?;
-    let format = args
-        .out
-        .output
-        .clone()
-        .unwrap_or_else(output::default_format);
-    let runtime = Arc::new(args.sandbox.runtime()?);
-    let plugin = runtime
-        .load(
-            &args.plugin,
-            client.models(),
-            args.sandbox.plugin_sha256.as_deref(),
-            &args.sandbox.allow_write,
-        )
-        .await?;
-    tracing::info!(
-        plugin = %plugin.manifest.name,
-        cached = plugin.from_cache,
-        load_ms = plugin.load_time.as_millis() as u64,
-        "plugin loaded"
-    );
-    let global = plugin.manifest.scope_kind == ScopeKind::Global;
-    let (targets, skipped) = targets(&client, &args.scope, global).await?;
+/// How one source is shown: its table name and default columns.
+struct Shape {
+    table: String,
+    columns: Vec<String>,
+    global: bool,
+}
+
+/// The shared path of `run` and `list`: scopes, fan-out, sink, output, report.
+async fn execute(
+    ctx: Ctx,
+    client: &AwsClient,
+    source: run::Source,
+    shape: Shape,
+    scope: &ScopeArgs,
+    out: &OutputArgs,
+    group_by_region: bool,
+) -> Result<i32> {
+    let query = compile_query(out)?;
+    let format = out.output.clone().unwrap_or_else(output::default_format);
+    let (targets, skipped) = targets(client, scope, shape.global).await?;
     let order = targets
         .iter()
         .map(|t| (t.account.id.clone(), t.region.clone()))
@@ -605,21 +632,13 @@ pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
     let sink = ResourceSink::new(
         std::io::BufWriter::new(std::io::stdout().lock()),
         &format,
-        args.group_by_region,
+        group_by_region,
         query,
         order,
     );
-    let mut done = fan_out(
-        &client,
-        &runtime,
-        &plugin,
-        targets,
-        args.scope.concurrency,
-        sink,
-        &counters,
-    )
-    .await?;
-    progress.finish(&counters, &client, total, skipped.len(), ctx.verbose > 0);
+    let name = source.name();
+    let mut done = fan_out(client, source, targets, scope.concurrency, sink, &counters).await?;
+    progress.finish(&counters, client, total, skipped.len(), ctx.verbose > 0);
     if let Some(doc) = done.sink.document().map_err(|e| anyhow::anyhow!(e))? {
         match &format {
             Format::Sqlite(path) => {
@@ -631,16 +650,25 @@ pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
                     ),
                 };
                 let mut db = crate::sql::Db::open(Some(path)).map_err(|e| anyhow::anyhow!(e))?;
-                let table = crate::sql::table_name(&plugin.manifest.name);
-                let n = db.load(&table, &items).map_err(|e| anyhow::anyhow!(e))?;
+                let n = db
+                    .load(&shape.table, &items)
+                    .map_err(|e| anyhow::anyhow!(e))?;
                 if !ctx.quiet {
                     eprintln!(
-                        "mrhost: wrote {n} rows to table {table} in {}",
+                        "mrhost: wrote {n} rows to table {} in {}",
+                        shape.table,
                         path.display()
                     );
                 }
             }
-            f => print_document(&doc, f, &plugin_columns(&plugin, &args.out.columns))?,
+            f => {
+                let cols = if out.columns.is_empty() {
+                    shape.columns.clone()
+                } else {
+                    out.columns.clone()
+                };
+                print_document(&doc, f, &cols)?
+            }
         }
     }
     done.sink.flush()?;
@@ -649,9 +677,167 @@ pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
         &failures,
         &skipped,
         total,
-        &plugin.manifest.name,
-        &args.scope.ignore_error_codes,
+        &name,
+        &scope.ignore_error_codes,
     ))
+}
+
+async fn load_plugin(
+    client: &AwsClient,
+    runtime: &PluginRuntime,
+    path: &std::path::Path,
+    sandbox: &SandboxArgs,
+) -> Result<Arc<Plugin>> {
+    let plugin = runtime
+        .load(
+            path,
+            client.models(),
+            sandbox.plugin_sha256.as_deref(),
+            &sandbox.allow_write,
+        )
+        .await?;
+    tracing::info!(
+        plugin = %plugin.manifest.name,
+        cached = plugin.from_cache,
+        load_ms = plugin.load_time.as_millis() as u64,
+        "plugin loaded"
+    );
+    Ok(plugin)
+}
+
+fn plugin_shape(plugin: &Plugin) -> Shape {
+    Shape {
+        table: crate::sql::table_name(&plugin.manifest.name),
+        columns: plugin_columns(plugin, &[]),
+        global: plugin.manifest.scope_kind == ScopeKind::Global,
+    }
+}
+
+pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
+    let client = client(&args.scope)?;
+    compile_query(&args.out)?;
+    let runtime = Arc::new(args.sandbox.runtime()?);
+    let plugin = load_plugin(&client, &runtime, &args.plugin, &args.sandbox).await?;
+    let shape = plugin_shape(&plugin);
+    let source = run::Source::Plugin(runtime, plugin);
+    execute(
+        ctx,
+        &client,
+        source,
+        shape,
+        &args.scope,
+        &args.out,
+        args.group_by_region,
+    )
+    .await
+}
+
+/// A bundled plugin for a model type, by the naming convention of plugins/:
+/// `<service>-<resource>.wasm`, or `<resource>.wasm` for ec2.
+fn bundled_plugin_for(dir: &std::path::Path, t: &crate::list::ModelType) -> Option<PathBuf> {
+    let mut names = vec![format!("{}-{}.wasm", t.service, t.resource)];
+    if t.service == "ec2" {
+        names.push(format!("{}.wasm", t.resource));
+    }
+    names.into_iter().map(|n| dir.join(n)).find(|p| p.exists())
+}
+
+pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
+    let models = crate::engine::Models::from_env()?;
+    if args.available {
+        let types = crate::list::catalogue(&models, args.service.as_deref())?;
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        match args.out.output.clone() {
+            None => {
+                for t in &types {
+                    writeln!(stdout, "{}", t.line())?;
+                }
+            }
+            Some(f) => {
+                let doc = Value::Array(types.iter().map(|t| t.to_json()).collect());
+                output::render(&mut stdout, &doc, &f, &args.out.columns)?;
+            }
+        }
+        stdout.flush()?;
+        return Ok(exit::OK);
+    }
+    let (Some(service), Some(resource)) = (args.service.as_deref(), args.resource.as_deref())
+    else {
+        bail!("name a resource type (mrhost list SERVICE RESOURCE), or list them with mrhost list --available [SERVICE]");
+    };
+    let ty = crate::list::find(&models, service, resource).map_err(|e| anyhow::anyhow!(e))?;
+    let params: Value = match &args.params {
+        Some(p) => serde_json::from_str(p)
+            .map_err(|e| anyhow::anyhow!("--params is not valid JSON: {e}"))?,
+        None => serde_json::json!({}),
+    };
+    let missing: Vec<&str> = ty
+        .required
+        .iter()
+        .filter(|r| params.get(r.as_str()).is_none_or(Value::is_null))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{} {} ({}) needs --params with {}",
+            ty.service,
+            ty.resource,
+            ty.operation,
+            missing.join(", ")
+        );
+    }
+    let client = client(&args.scope)?;
+    compile_query(&args.out)?;
+    let op = client.operation(&ty.service, &ty.operation)?;
+    crate::engine::protocol::validate::validate(&op.model, op.op().input.as_ref(), &params)
+        .map_err(|m| anyhow::anyhow!("invalid --params for {}: {m}", op.name))?;
+    if let Some(path) = bundled_plugin_for(&args.plugins, &ty) {
+        if args.plugin {
+            let runtime = Arc::new(args.sandbox.runtime()?);
+            let plugin = load_plugin(&client, &runtime, &path, &args.sandbox).await?;
+            let shape = plugin_shape(&plugin);
+            let source = run::Source::Plugin(runtime, plugin);
+            return execute(
+                ctx,
+                &client,
+                source,
+                shape,
+                &args.scope,
+                &args.out,
+                args.group_by_region,
+            )
+            .await;
+        }
+        if !ctx.quiet {
+            eprintln!(
+                "mrhost: note: the bundled plugin {} covers this type; --plugin uses its output",
+                path.display()
+            );
+        }
+    } else if args.plugin {
+        bail!(
+            "no bundled plugin for {} {} in {}",
+            ty.service,
+            ty.resource,
+            args.plugins.display()
+        );
+    }
+    let shape = Shape {
+        table: ty.table(),
+        columns: Vec::new(),
+        global: ty.global,
+    };
+    let source = run::Source::Model(Arc::new(ty), Arc::new(params));
+    execute(
+        ctx,
+        &client,
+        source,
+        shape,
+        &args.scope,
+        &args.out,
+        args.group_by_region,
+    )
+    .await
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -763,17 +949,28 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
         .output
         .clone()
         .unwrap_or_else(output::default_format);
+    // Tables: the plugins in --plugins, then every model-derived type (service_resource).
     let files = plugin_files(&args.plugins);
-    let names = crate::sql::referenced(&args.sql, files.iter().map(|(n, _)| n.as_str()));
+    let types = crate::list::catalogue(client.models(), None)?;
+    let mut tables: Vec<(String, Option<PathBuf>, Option<crate::list::ModelType>)> = files
+        .iter()
+        .map(|(n, p)| (n.clone(), Some(p.clone()), None))
+        .collect();
+    for t in types {
+        if !tables.iter().any(|(n, _, _)| *n == t.table()) {
+            tables.push((t.table(), None, Some(t)));
+        }
+    }
+    let names: Vec<String> =
+        crate::sql::referenced(&args.sql, tables.iter().map(|(n, _, _)| n.as_str()))
+            .into_iter()
+            .map(str::to_string)
+            .collect();
     if names.is_empty() {
         let available: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         bail!(
-            "the query names no table; tables here: {}",
-            if available.is_empty() {
-                "none (no .wasm in --plugins)".to_string()
-            } else {
-                available.join(", ")
-            }
+            "the query names no table; tables here: {}, and any service_resource type (mrhost list --available)",
+            if available.is_empty() { "no plugins".to_string() } else { available.join(", ") }
         );
     }
     let runtime = Arc::new(args.sandbox.runtime()?);
@@ -786,17 +983,31 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
     let mut skipped_all = Vec::new();
     let mut total = 0;
     let counters = Arc::new(Counters::default());
-    for name in names {
-        let file = &files.iter().find(|(n, _)| n == name).unwrap().1;
-        let plugin = runtime
-            .load(
-                file,
-                client.models(),
-                args.sandbox.plugin_sha256.as_deref(),
-                &args.sandbox.allow_write,
-            )
-            .await?;
-        let global = plugin.manifest.scope_kind == ScopeKind::Global;
+    for name in &names {
+        let (_, file, ty) = tables.iter().find(|(n, _, _)| n == name).unwrap();
+        let (source, global) = match (file, ty) {
+            (Some(file), _) => {
+                let plugin = load_plugin(&client, &runtime, file, &args.sandbox).await?;
+                let global = plugin.manifest.scope_kind == ScopeKind::Global;
+                (run::Source::Plugin(runtime.clone(), plugin), global)
+            }
+            (None, Some(t)) => {
+                if !t.required.is_empty() {
+                    bail!(
+                        "table {name} ({} {}) needs params ({}): use mrhost list with --params",
+                        t.service,
+                        t.operation,
+                        t.required.join(", ")
+                    );
+                }
+                (
+                    run::Source::Model(Arc::new(t.clone()), Arc::new(serde_json::json!({}))),
+                    t.global,
+                )
+            }
+            _ => unreachable!(),
+        };
+        let label = source.name();
         let (targets, skipped) = targets(&client, &args.scope, global).await?;
         total += targets.len();
         skipped_all.extend(skipped);
@@ -808,8 +1019,7 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
         let sink = ResourceSink::new(std::io::sink(), &Format::Json, false, None, order);
         let mut done = fan_out(
             &client,
-            &runtime,
-            &plugin,
+            source,
             targets,
             args.scope.concurrency,
             sink,
@@ -825,7 +1035,7 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
         failures.extend(
             failures_of(&done.outcomes)
                 .into_iter()
-                .map(|(l, f)| (format!("{} {l}", plugin.manifest.name), f)),
+                .map(|(l, f)| (format!("{label} {l}"), f)),
         );
     }
     let rows = db.query(&args.sql).map_err(|e| anyhow::anyhow!(e))?;
@@ -937,6 +1147,18 @@ pub async fn policy(args: PolicyArgs) -> Result<i32> {
     let runtime = args.sandbox.runtime()?;
     let mut actions = Vec::new();
     for path in &args.plugins {
+        let text = path.to_string_lossy();
+        if !path.exists() && !text.ends_with(".wasm") {
+            if let Some((service, resource)) = text.split_once(':') {
+                let t = crate::list::find(&models, service, resource)
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                actions.push(crate::plugin::policy::iam_action(
+                    &*models.service(&t.service)?,
+                    &t.operation,
+                ));
+                continue;
+            }
+        }
         let p = runtime
             .load(path, &models, None, &args.sandbox.allow_write)
             .await?;
@@ -969,6 +1191,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Run(a) => run(ctx, a).await,
         Command::Call(a) => call(ctx, a).await,
         Command::Query(a) => query(ctx, a).await,
+        Command::List(a) => list(ctx, a).await,
         Command::Cache(c) => cache_cmd(c).await,
         Command::Plugins(c) => plugins(c).await,
         Command::Policy(a) => policy(a).await,

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod list;
 pub mod output;
 pub mod plugin;
 pub mod progress;

@@ -85,10 +85,26 @@ pub struct Counters {
     pub resources: std::sync::atomic::AtomicU64,
 }
 
-/// Run a plugin over `targets`. Resources go to `tx` as they are emitted.
-pub async fn run_plugin(
-    runtime: Arc<PluginRuntime>,
-    plugin: Arc<Plugin>,
+/// Who produces the resources: a plugin, or a model-derived type (whose items are the
+/// operation's result key). Everything else — scopes, fan-out, tagging, output — is shared.
+#[derive(Clone)]
+pub enum Source {
+    Plugin(Arc<PluginRuntime>, Arc<Plugin>),
+    Model(Arc<crate::list::ModelType>, Arc<Value>),
+}
+
+impl Source {
+    pub fn name(&self) -> String {
+        match self {
+            Source::Plugin(_, p) => p.manifest.name.clone(),
+            Source::Model(t, _) => format!("{} {}", t.service, t.resource),
+        }
+    }
+}
+
+/// Run a source over `targets`. Resources go to `tx` as they are emitted.
+pub async fn run_source(
+    source: Source,
     client: AwsClient,
     targets: Vec<Target>,
     concurrency: usize,
@@ -99,23 +115,48 @@ pub async fn run_plugin(
     stream::iter(targets)
         .map(|t| {
             let counters = counters.clone();
-            let runtime = runtime.clone();
-            let plugin = plugin.clone();
+            let source = source.clone();
             let client = client.clone();
             let tx = tx.clone();
             async move {
-                let ctx = ScopeContext {
-                    account: t.account.id.clone(),
-                    region: t.region.clone(),
-                    partition: t.partition.clone(),
-                    plugin: plugin.manifest.name.clone(),
-                    aws: Some((client, t.account.creds.clone())),
-                };
+                let account = t.account.id.clone();
+                let region = t.region.clone();
+                let creds = t.account.creds.clone();
+                let partition = t.partition.clone();
                 // Each scope on its own task: a panic or a stuck scope stays contained.
-                let handle = tokio::spawn(async move { runtime.collect(&plugin, ctx, tx).await });
+                let handle = tokio::spawn(async move {
+                    match source {
+                        Source::Plugin(runtime, plugin) => {
+                            let ctx = ScopeContext {
+                                account,
+                                region,
+                                partition,
+                                plugin: plugin.manifest.name.clone(),
+                                aws: Some((client, creds)),
+                            };
+                            runtime
+                                .collect(&plugin, ctx, tx)
+                                .await
+                                .map(ScopeSuccess::from)
+                                .map_err(ScopeFailure::from)
+                        }
+                        Source::Model(ty, params) => {
+                            let started = std::time::Instant::now();
+                            crate::list::collect(
+                                &client, creds, &account, &region, &ty, &params, &tx,
+                            )
+                            .await
+                            .map(|(resources, calls)| ScopeSuccess {
+                                resources,
+                                calls,
+                                elapsed: started.elapsed(),
+                            })
+                            .map_err(ScopeFailure::from)
+                        }
+                    }
+                });
                 let result = match handle.await {
-                    Ok(Ok(stats)) => Ok(stats.into()),
-                    Ok(Err(e)) => Err(e.into()),
+                    Ok(r) => r,
                     Err(join) => Err(ScopeFailure {
                         code: None,
                         message: format!("scope task failed: {join}"),

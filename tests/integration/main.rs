@@ -9,6 +9,7 @@ mod ec2;
 mod errors;
 mod faults;
 mod languages;
+mod list;
 mod org;
 mod plugins;
 mod results;
