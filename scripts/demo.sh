@@ -29,7 +29,12 @@ regions=eu-west-1,eu-west-2,us-east-1
 ]}
 JSON
 
+export MRHOST_CACHE_DIR=$(mktemp -d)  # the demo leaves the user's cache alone
 show() { echo; echo "\$ mrhost $*" >&2; "$mrhost" "$@" --endpoint-url "$endpoint"; }
-show run plugins/vpcs.wasm --regions "$regions"
-show run plugins/vpcs.wasm --regions "$regions" --output ndjson
+show run plugins/vpcs.wasm --regions "$regions" --output json
+show run plugins/vpcs.wasm --regions "$regions" --output table
+show run plugins/vpcs.wasm --regions "$regions" --output ndjson --query '{id: VpcId, cidr: CidrBlock, region: RequestRegion}'
 show call ec2 DescribeVpcs --regions "$regions" --params '{"Filters": [{"Name": "tag:Name", "Values": ["*-app"]}]}'
+show list ec2 route-tables --regions "$regions" --output table --columns RouteTableId,VpcId,RequestRegion
+show query "SELECT region, count(*) AS vpcs, sum(IsDefault) AS defaults FROM vpcs GROUP BY region" --regions "$regions" --output table
+echo; echo "\$ mrhost policy plugins/vpcs.wasm" >&2; "$mrhost" policy plugins/vpcs.wasm
