@@ -9,7 +9,8 @@ scripts/setup.sh
 echo "building mrhost (release) and the plugins..." >&2
 cargo build --locked --release -p mrhost
 scripts/build-plugins.sh
-mrhost=target/release/mrhost
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+mrhost=$target_dir/release/mrhost
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 .venv/bin/python -m moto.server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-bin=${1:-target/release/mrhost}
+bin=${1:-$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/mrhost}
 [ -x "$bin" ] || { echo "no $bin: cargo build --release -p mrhost first" >&2; exit 1; }
 scripts/setup.sh
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
