@@ -69,23 +69,6 @@ fn case(
     }
 }
 
-/// The values at a dotted path, flattening every list met on the way.
-fn pluck(v: &Value, path: &str) -> Vec<Value> {
-    let (key, rest) = match path.split_once('.') {
-        Some((k, r)) => (k, Some(r)),
-        None => (path, None),
-    };
-    let inner = |x: &Value| match rest {
-        Some(r) => pluck(x, r),
-        None => vec![x.clone()],
-    };
-    match v.get(key) {
-        None | Some(Value::Null) => vec![],
-        Some(Value::Array(a)) => a.iter().flat_map(inner).collect(),
-        Some(x) => inner(x),
-    }
-}
-
 /// Seed calls, and the ids some of them create.
 #[derive(Default)]
 struct Seed {

@@ -39,23 +39,6 @@ fn b3_auto(region: &str, service: &str, operation: &str, params: Value) -> Value
     c
 }
 
-/// The values at a dotted path, every list met on the way flattened (the SDK's `select`).
-fn pluck(v: &Value, path: &str) -> Vec<Value> {
-    let (key, rest) = match path.split_once('.') {
-        Some((k, r)) => (k, Some(r)),
-        None => (path, None),
-    };
-    let inner = |x: &Value| match rest {
-        Some(r) => pluck(x, r),
-        None => vec![x.clone()],
-    };
-    match v.get(key) {
-        None | Some(Value::Null) => vec![],
-        Some(Value::Array(a)) => a.iter().flat_map(inner).collect(),
-        Some(x) => inner(x),
-    }
-}
-
 /// An item as the host emits it: with its scope's region and account.
 fn tagged(mut item: Value, region: &str) -> Value {
     item["RequestRegion"] = json!(region);

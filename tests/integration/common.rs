@@ -488,3 +488,20 @@ fn forward(mut client: TcpStream, port: u16, deny: &str, counts: &Mutex<HashMap<
     let _ = upstream.read_to_end(&mut resp);
     let _ = client.write_all(&resp);
 }
+
+/// The values at a dotted path, flattening every list met on the way.
+pub fn pluck(v: &Value, path: &str) -> Vec<Value> {
+    let (key, rest) = match path.split_once('.') {
+        Some((k, r)) => (k, Some(r)),
+        None => (path, None),
+    };
+    let inner = |x: &Value| match rest {
+        Some(r) => pluck(x, r),
+        None => vec![x.clone()],
+    };
+    match v.get(key) {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(a)) => a.iter().flat_map(inner).collect(),
+        Some(x) => inner(x),
+    }
+}
