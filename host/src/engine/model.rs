@@ -110,6 +110,10 @@ pub struct Shape {
     #[serde(default)]
     pub sensitive: bool,
     pub min: Option<f64>,
+    /// How XML responses are read into this shape (member names as they appear on the
+    /// wire, resolved targets), worked out on first use by the streaming XML reader.
+    #[serde(skip)]
+    pub(crate) xml: super::protocol::xml_stream::XmlCache,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -208,7 +212,7 @@ struct RawService {
     #[serde(default)]
     operations: IndexMap<String, Operation>,
     #[serde(default)]
-    shapes: HashMap<String, Box<serde_json::value::RawValue>>,
+    shapes: IndexMap<String, Box<serde_json::value::RawValue>>,
 }
 
 /// A pack entry as stored: the service model and its paginators.
@@ -233,7 +237,8 @@ pub struct ServiceModel {
     pub name: String,
     pub metadata: Metadata,
     pub operations: IndexMap<String, Operation>,
-    shapes: HashMap<String, LazyShape>,
+    /// By name; the index is a stable handle (see [`ServiceModel::shape_index`]).
+    shapes: IndexMap<String, LazyShape>,
     pub paginators: IndexMap<String, Paginator>,
     /// Where the model came from: "botocore X.Y.Z" or a directory.
     pub source: String,
@@ -283,12 +288,27 @@ impl ServiceModel {
     }
 
     pub fn shape(&self, name: &str) -> Result<&Shape, EngineError> {
-        let lazy = self.shapes.get(name).ok_or_else(|| {
+        let i = self.shape_index(name).ok_or_else(|| {
             EngineError::Model(format!(
                 "{}: shape {name} is missing from the model",
                 self.name
             ))
         })?;
+        self.shape_at(i)
+    }
+
+    /// A shape's position in the model: resolve a name once, then [`Self::shape_at`] is an
+    /// index instead of a hash lookup (the XML reader does this per element).
+    pub fn shape_index(&self, name: &str) -> Option<usize> {
+        self.shapes.get_index_of(name)
+    }
+
+    /// The shape at an index from [`Self::shape_index`].
+    pub fn shape_at(&self, i: usize) -> Result<&Shape, EngineError> {
+        let (name, lazy) = self
+            .shapes
+            .get_index(i)
+            .ok_or_else(|| EngineError::Model(format!("{}: no shape #{i}", self.name)))?;
         lazy.shape
             .get_or_init(|| serde_json::from_str(lazy.raw.get()).map_err(|e| e.to_string()))
             .as_ref()

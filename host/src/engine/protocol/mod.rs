@@ -7,6 +7,7 @@ pub mod query;
 pub mod rest;
 pub mod validate;
 pub mod xml;
+pub mod xml_stream;
 
 use bytes::Bytes;
 use serde_json::Value;

@@ -3,7 +3,8 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::xml::{self, Resolved, XmlParser};
+use super::xml::{self, Resolved};
+use super::xml_stream;
 use super::{ErrorBody, ParsedError, Protocol, WireRequest, WireResponse};
 use crate::engine::error::EngineError;
 use crate::engine::model::{Operation, ServiceModel, ShapeRef, ShapeType};
@@ -267,19 +268,17 @@ impl Protocol for Query {
         if resp.body.iter().all(|b| b.is_ascii_whitespace()) {
             return Ok(Value::Object(Default::default()));
         }
-        let root = xml::parse_document(&resp.body).map_err(perr)?;
-        let parser = XmlParser { model };
         let shape = model.shape(&output.shape)?;
         // Query responses wrap the result in <OperationResult> (the model's resultWrapper).
         let wrapper = output
             .result_wrapper
             .clone()
             .unwrap_or_else(|| format!("{}Result", op.name));
-        let start = match root.child(&wrapper) {
-            Some(n) if !self.ec2 => n,
-            _ => &root,
+        let root = xml_stream::Root::Structure {
+            shape,
+            wrapper: (!self.ec2).then_some(wrapper.as_str()),
         };
-        parser.structure(shape, start).map_err(perr)
+        xml_stream::parse_body(model, root, &resp.body).map_err(perr)
     }
 }
 

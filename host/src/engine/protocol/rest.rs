@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use super::json::{parse_json_error, timestamp_param, JsonReader, JsonWriter};
 use super::query::{parse_xml_error, python_float_str, scalar_text};
-use super::xml::{self, Resolved, XmlParser};
+use super::xml::{self, Resolved};
+use super::xml_stream;
 use super::{Protocol, WireRequest, WireResponse};
 use crate::engine::error::EngineError;
 use crate::engine::model::{Operation, ServiceModel, Shape, ShapeRef, ShapeType, XmlNamespace};
@@ -455,10 +456,10 @@ impl Protocol for Rest {
                 )),
                 _ if resp.body.iter().all(|b| b.is_ascii_whitespace()) => None,
                 _ if self.xml => {
-                    let root = xml::parse_document(&resp.body).map_err(perr)?;
+                    let root = xml_stream::Root::Ref(member);
                     Some((
                         payload.clone(),
-                        XmlParser { model }.parse(member, &[&root]).map_err(perr)?,
+                        xml_stream::parse_body(model, root, &resp.body).map_err(perr)?,
                     ))
                 }
                 _ => {
@@ -478,8 +479,11 @@ impl Protocol for Rest {
         } else if resp.body.iter().all(|b| b.is_ascii_whitespace()) {
             None
         } else if self.xml {
-            let root = xml::parse_document(&resp.body).map_err(perr)?;
-            Some(XmlParser { model }.structure(shape, &root).map_err(perr)?)
+            let root = xml_stream::Root::Structure {
+                shape,
+                wrapper: None,
+            };
+            Some(xml_stream::parse_body(model, root, &resp.body).map_err(perr)?)
         } else {
             let body: Value = serde_json::from_slice(&resp.body)
                 .map_err(|e| perr(format!("invalid JSON: {e}")))?;

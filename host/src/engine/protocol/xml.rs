@@ -1,5 +1,7 @@
 //! XML responses (ec2, query, rest-xml): a small DOM, then a walk driven by the output shape
-//! that produces what botocore's XML parsers produce.
+//! that produces what botocore's XML parsers produce. Successful responses are read by
+//! [`super::xml_stream`] in one pass instead (same result, no DOM); the DOM serves error
+//! bodies and is the reference `xml_stream`'s tests compare against.
 
 use base64::Engine as _;
 use quick_xml::events::Event;
