@@ -234,7 +234,7 @@ pub async fn collect(
                 .send(Emitted {
                     account: account.to_string(),
                     region: region.to_string(),
-                    value,
+                    resource: value.into(),
                 })
                 .await
                 .is_err()

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::plugin::Emitted;
+use crate::plugin::{Emitted, Tagged};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
@@ -242,9 +242,14 @@ impl<W: Write> ResourceSink<W> {
     pub fn push(&mut self, e: Emitted) -> std::io::Result<()> {
         self.count += 1;
         if self.stream {
-            let v = match &self.query {
-                Some(q) => q.apply(&e.value).map_err(std::io::Error::other)?,
-                None => e.value,
+            let v = match (&self.query, e.resource) {
+                // Already the line serde_json would write: no parse, no rewrite.
+                (None, Tagged::Json(text)) => {
+                    self.out.write_all(text.as_bytes())?;
+                    return self.out.write_all(b"\n");
+                }
+                (Some(q), r) => q.apply(&r.into_value()).map_err(std::io::Error::other)?,
+                (None, r) => r.into_value(),
             };
             if v.is_null() {
                 return Ok(());
@@ -255,7 +260,7 @@ impl<W: Write> ResourceSink<W> {
         self.buffered
             .entry((e.account, e.region))
             .or_default()
-            .push(e.value);
+            .push(e.resource.into_value());
         Ok(())
     }
 
@@ -310,7 +315,7 @@ mod tests {
         Emitted {
             account: "1".into(),
             region: region.into(),
-            value: json!({"VpcId": id, "IsDefault": default, "State": {"Name": "ok"}, "RequestRegion": region}),
+            resource: json!({"VpcId": id, "IsDefault": default, "State": {"Name": "ok"}, "RequestRegion": region}).into(),
         }
     }
 

@@ -21,7 +21,34 @@ use crate::engine::{AwsClient, CredentialSource, EngineError, Pages};
 pub struct Emitted {
     pub account: String,
     pub region: String,
-    pub value: Value,
+    pub resource: Tagged,
+}
+
+/// A tagged resource: a `Value`, or exactly the compact JSON `serde_json` writes for that
+/// value (what `emit` passes on when it could tag the plugin's text without parsing it, so
+/// an NDJSON sink writes it as it is).
+#[derive(Debug)]
+pub enum Tagged {
+    Value(Value),
+    Json(String),
+}
+
+impl Tagged {
+    pub fn into_value(self) -> Value {
+        match self {
+            Tagged::Value(v) => v,
+            // Checked to be canonical JSON by `compact::splice_tags`: it parses.
+            Tagged::Json(text) => {
+                serde_json::from_str(&text).expect("spliced resource JSON parses")
+            }
+        }
+    }
+}
+
+impl From<Value> for Tagged {
+    fn from(v: Value) -> Self {
+        Tagged::Value(v)
+    }
 }
 
 pub type Emitter = tokio::sync::mpsc::Sender<Emitted>;
@@ -274,6 +301,8 @@ pub struct StoreState {
     pub emitted_bytes: u64,
     pub calls: u64,
     pub deadline_hit: bool,
+    /// `"RequestRegion":"…","RequestAccount":"…"`, made on the first emit.
+    tags_json: Option<String>,
 }
 
 impl StoreState {
@@ -316,6 +345,7 @@ impl StoreState {
             emitted_bytes: 0,
             calls: 0,
             deadline_hit: false,
+            tags_json: None,
         }
     }
 
@@ -507,25 +537,36 @@ impl sink::Host for StoreState {
                 self.limits.max_emitted_bytes
             ))));
         }
-        let mut value: Value = serde_json::from_str(&resource_json).map_err(|e| {
-            wasmtime::Error::msg(format!("emitted resource is not valid JSON: {e}"))
-        })?;
-        let Some(obj) = value.as_object_mut() else {
-            return Err(wasmtime::Error::msg(
-                "emitted resource is not a JSON object",
-            ));
-        };
         // The host owns the scope tags: a plugin cannot mislabel where a resource lives.
-        obj.shift_remove("RequestRegion");
-        obj.shift_remove("RequestAccount");
-        obj.insert(
-            "RequestRegion".into(),
-            Value::String(self.ctx.region.clone()),
-        );
-        obj.insert(
-            "RequestAccount".into(),
-            Value::String(self.ctx.account.clone()),
-        );
+        // Compact JSON as serde_json writes it (what the SDK sends) gets them spliced in;
+        // anything else is parsed and rewritten, with the same result.
+        let tags = self
+            .tags_json
+            .get_or_insert_with(|| super::compact::tags_json(&self.ctx.region, &self.ctx.account));
+        let resource = match super::compact::splice_tags(resource_json, tags) {
+            Ok(json) => Tagged::Json(json),
+            Err(resource_json) => {
+                let mut value: Value = serde_json::from_str(&resource_json).map_err(|e| {
+                    wasmtime::Error::msg(format!("emitted resource is not valid JSON: {e}"))
+                })?;
+                let Some(obj) = value.as_object_mut() else {
+                    return Err(wasmtime::Error::msg(
+                        "emitted resource is not a JSON object",
+                    ));
+                };
+                obj.shift_remove("RequestRegion");
+                obj.shift_remove("RequestAccount");
+                obj.insert(
+                    "RequestRegion".into(),
+                    Value::String(self.ctx.region.clone()),
+                );
+                obj.insert(
+                    "RequestAccount".into(),
+                    Value::String(self.ctx.account.clone()),
+                );
+                Tagged::Value(value)
+            }
+        };
         self.emitted += 1;
         self.emitted_bytes += bytes;
         let Some(tx) = &self.emitter else {
@@ -536,7 +577,7 @@ impl sink::Host for StoreState {
         tx.send(Emitted {
             account: self.ctx.account.clone(),
             region: self.ctx.region.clone(),
-            value,
+            resource,
         })
         .await
         .map_err(|_| wasmtime::Error::msg("the output was closed"))?;

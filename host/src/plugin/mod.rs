@@ -3,6 +3,7 @@
 //! with its own limits, and the host side of the WIT contract.
 
 pub mod cache;
+mod compact;
 mod host;
 pub mod manifest;
 pub mod policy;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, UpdateDeadline};
 
-pub use host::{Emitted, ScopeContext};
+pub use host::{Emitted, ScopeContext, Tagged};
 pub use manifest::{Manifest, ScopeKind};
 pub use policy::Policy;
 

@@ -1,0 +1,312 @@
+//! Tagging an emitted resource without parsing it into a `Value`.
+//!
+//! `emit` must add `RequestRegion` and `RequestAccount` to the object a plugin sends and
+//! pass on what `serde_json` would write for the tagged `Value`. When the text already is
+//! exactly what `serde_json::to_string` writes for its own parse — compact, no duplicate
+//! keys, `serde_json`'s escapes and number forms, which is what a plugin that serializes a
+//! `Value` sends — the two keys can be spliced in before the closing brace. A single scan
+//! checks that; anything it is not sure about is left to the parse-and-rewrite path, so the
+//! output never differs.
+
+/// The deepest nesting accepted here; `serde_json` stops at 128 (the slow path reports it).
+const MAX_DEPTH: usize = 100;
+
+/// The host's two tags, as spliced: `"RequestRegion":"…","RequestAccount":"…"`.
+pub fn tags_json(region: &str, account: &str) -> String {
+    format!(
+        "\"RequestRegion\":{},\"RequestAccount\":{}",
+        serde_json::Value::from(region),
+        serde_json::Value::from(account)
+    )
+}
+
+/// `text` with `tags` (from [`tags_json`]) added as its last keys, when `text` is a JSON
+/// object in `serde_json`'s canonical compact form that carries neither tag; otherwise
+/// `text` back unchanged.
+pub fn splice_tags(mut text: String, tags: &str) -> Result<String, String> {
+    if !is_canonical_object(text.as_bytes()) {
+        return Err(text);
+    }
+    text.pop(); // the closing brace
+    text.reserve(tags.len() + 2);
+    if text.len() > 1 {
+        text.push(',');
+    }
+    text.push_str(tags);
+    text.push('}');
+    Ok(text)
+}
+
+/// Whether `b` is one JSON object that `serde_json` would parse and write back byte for
+/// byte, with no top-level `RequestRegion` or `RequestAccount` key.
+pub fn is_canonical_object(b: &[u8]) -> bool {
+    if b.first() != Some(&b'{') {
+        return false;
+    }
+    let mut s = Scan {
+        b,
+        i: 0,
+        keys: Vec::new(),
+    };
+    s.value(0) == Some(()) && s.i == b.len() && s.top_level_ok()
+}
+
+struct Scan<'a> {
+    b: &'a [u8],
+    i: usize,
+    /// Keys of the objects being scanned (innermost last), to find duplicates; the top
+    /// level's come first.
+    keys: Vec<&'a [u8]>,
+}
+
+impl<'a> Scan<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    fn value(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.peek()? {
+            b'{' => self.object(depth),
+            b'[' => self.array(depth),
+            b'"' => self.string().map(|_| ()),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        self.b[self.i..]
+            .starts_with(word)
+            .then(|| self.i += word.len())
+    }
+
+    fn object(&mut self, depth: usize) -> Option<()> {
+        self.i += 1;
+        // The top level's keys stay for `top_level_ok`; nested ones are dropped after.
+        let first_key = self.keys.len();
+        if self.eat(b'}').is_none() {
+            loop {
+                let key = self.string()?;
+                if self.keys[first_key..].contains(&key) {
+                    return None; // a duplicate: serde_json would keep one
+                }
+                self.keys.push(key);
+                self.eat(b':')?;
+                self.value(depth + 1)?;
+                if self.eat(b',').is_none() {
+                    self.eat(b'}')?;
+                    break;
+                }
+            }
+        }
+        if depth > 0 {
+            self.keys.truncate(first_key);
+        }
+        Some(())
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        self.i += 1;
+        if self.eat(b']').is_some() {
+            return Some(());
+        }
+        loop {
+            self.value(depth + 1)?;
+            if self.eat(b',').is_none() {
+                return self.eat(b']');
+            }
+        }
+    }
+
+    /// A string with only the escapes serde_json writes; its raw bytes between the quotes.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        self.eat(b'"')?;
+        let start = self.i;
+        loop {
+            // Bytes other than '"', '\\' and controls stand for themselves (the input is a
+            // &str, so multi-byte sequences are valid UTF-8).
+            let rest = &self.b[self.i..];
+            let n = rest
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            self.i += n;
+            match self.b[self.i] {
+                b'"' => {
+                    let s = &self.b[start..self.i];
+                    self.i += 1;
+                    return Some(s);
+                }
+                b'\\' => {
+                    let esc = *self.b.get(self.i + 1)?;
+                    match esc {
+                        b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
+                        b'u' => {
+                            // serde_json writes \u00XX (lower-case hex) for the controls
+                            // that have no short form, and nothing else.
+                            let hex = self.b.get(self.i + 2..self.i + 6)?;
+                            let lower = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
+                            if hex[0] != b'0'
+                                || hex[1] != b'0'
+                                || !hex[2..].iter().all(|&c| lower(c))
+                            {
+                                return None;
+                            }
+                            let v = u8::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16)
+                                .ok()?;
+                            if v >= 0x20 || matches!(v, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
+                                return None;
+                            }
+                            self.i += 6;
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None, // a raw control character: invalid JSON
+            }
+        }
+    }
+
+    /// An integer serde_json keeps as an integer and writes back the same; any other
+    /// number is accepted only if serde_json writes it back unchanged.
+    fn number(&mut self) -> Option<()> {
+        let start = self.i;
+        let neg = self.eat(b'-').is_some();
+        let digits_start = self.i;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+        let digits = &self.b[digits_start..self.i];
+        let is_int = !matches!(self.peek(), Some(b'.' | b'e' | b'E'));
+        if is_int {
+            if digits.is_empty() || (digits[0] == b'0' && digits.len() > 1) {
+                return None;
+            }
+            let n: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+            // `-0` becomes a float (-0.0), and below i64::MIN too.
+            return (!neg || (1..=1u64 << 63).contains(&n)).then_some(());
+        }
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+        {
+            self.i += 1;
+        }
+        let token = std::str::from_utf8(&self.b[start..self.i]).ok()?;
+        let v: serde_json::Value = serde_json::from_str(token).ok()?;
+        (v.is_number() && v.to_string() == token).then_some(())
+    }
+
+    fn top_level_ok(&self) -> bool {
+        !self
+            .keys
+            .iter()
+            .any(|k| *k == b"RequestRegion" || *k == b"RequestAccount")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// What emit's parse-and-rewrite path writes.
+    fn slow(text: &str, region: &str, account: &str) -> Option<String> {
+        let mut v: Value = serde_json::from_str(text).ok()?;
+        let o = v.as_object_mut()?;
+        o.shift_remove("RequestRegion");
+        o.shift_remove("RequestAccount");
+        o.insert("RequestRegion".into(), region.into());
+        o.insert("RequestAccount".into(), account.into());
+        Some(v.to_string())
+    }
+
+    fn check(text: &str) -> bool {
+        let (region, account) = ("eu-west-1", "1234\"5");
+        let tags = tags_json(region, account);
+        match splice_tags(text.to_string(), &tags) {
+            Ok(fast) => {
+                assert_eq!(Some(fast), slow(text, region, account), "{text}");
+                true
+            }
+            Err(back) => {
+                assert_eq!(back, text);
+                false
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_objects_are_spliced_exactly_as_rewritten() {
+        for t in [
+            r#"{}"#,
+            r#"{"a":1}"#,
+            r#"{"VpcId":"vpc-1","IsDefault":false,"Tags":[{"Key":"a","Value":"x & y"}],"N":null,"T":true}"#,
+            r#"{"a":-9223372036854775808,"b":18446744073709551615,"c":0,"d":-1}"#,
+            r#"{"a":1.5,"b":-0.25,"c":1e+16,"d":1.0}"#,
+            r#"{"s":"quote\" slash\\ nl\n tab\t ctl\u0001 \u001f é 💥 /"}"#,
+            r#"{"a":{"a":{"a":[]}},"b":[{"a":1},{"a":2}]}"#,
+            r#"{"x":{"RequestRegion":"nested is fine"}}"#,
+        ] {
+            assert!(check(t), "should splice: {t}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_slow_path() {
+        for t in [
+            r#" {"a":1}"#,
+            r#"{"a":1} "#,
+            r#"{"a": 1}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"x":{"b":1,"b":2}}"#,
+            r#"{"RequestRegion":"mine"}"#,
+            r#"{"a":1,"RequestAccount":"mine"}"#,
+            r#"{"Request\u0052egion":"x"}"#,
+            r#"{"a":"\/"}"#,
+            r#"{"a":"\u00e9"}"#,
+            r#"{"a":"\u000A"}"#,
+            r#"{"a":"\u001F"}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":01}"#,
+            r#"{"a":18446744073709551616}"#,
+            r#"{"a":-9223372036854775809}"#,
+            r#"{"a":1.50}"#,
+            r#"{"a":1E5}"#,
+            r#"{"a":1e5}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":[1,]}"#,
+            "{\"a\":\"raw\ttab\"}",
+            r#"[1]"#,
+            r#""s""#,
+            r#"{"a":1"#,
+            r#"{"a""#,
+            "",
+        ] {
+            assert!(!check(t), "should not splice: {t}");
+        }
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(150), "]".repeat(150));
+        assert!(!check(&deep));
+    }
+
+    #[test]
+    fn whatever_serde_json_writes_is_canonical() {
+        let v = serde_json::json!({
+            "Name": "a\u{7f}b\u{0}c\u{8}\u{c}\"\\/",
+            "Big": u64::MAX, "Small": i64::MIN, "F": 0.1, "G": 1e300, "H": -2.5e-7,
+            "List": [1, "two", {"three": [3.0]}, null, false],
+            "Empty": {}, "E2": [],
+        });
+        assert!(check(&v.to_string()));
+    }
+}
