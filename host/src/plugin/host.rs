@@ -303,7 +303,16 @@ pub struct StoreState {
     pub deadline_hit: bool,
     /// `"RequestRegion":"…","RequestAccount":"…"`, made on the first emit.
     tags_json: Option<String>,
+    /// Emitted resources not yet sent to the output: they go in batches, so the output
+    /// task wakes once per batch rather than once per resource.
+    pending: Vec<Emitted>,
+    pending_bytes: usize,
 }
+
+/// A batch of emitted resources is sent when it holds this many resources or bytes, when
+/// the plugin makes an AWS call (before waiting on the network) and when `collect` ends.
+const EMIT_BATCH: usize = 256;
+const EMIT_BATCH_BYTES: usize = 256 << 10;
 
 impl StoreState {
     pub fn new(
@@ -346,6 +355,8 @@ impl StoreState {
             calls: 0,
             deadline_hit: false,
             tags_json: None,
+            pending: Vec::new(),
+            pending_bytes: 0,
         }
     }
 
@@ -404,6 +415,23 @@ impl StoreState {
         Ok(Ok((op, params)))
     }
 
+    /// Send the emitted resources held back so far to the output.
+    pub async fn flush_emitted(&mut self) -> wasmtime::Result<()> {
+        self.pending_bytes = 0;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let Some(tx) = &self.emitter else {
+            return Ok(());
+        };
+        for e in self.pending.drain(..) {
+            tx.send(e)
+                .await
+                .map_err(|_| wasmtime::Error::msg("the output was closed"))?;
+        }
+        Ok(())
+    }
+
     fn response_json(&self, v: &Value) -> Result<String, types::CallError> {
         let s = serde_json::to_string(v).map_err(|e| types::CallError::Failed(e.to_string()))?;
         if s.len() > self.limits.max_response_bytes {
@@ -453,6 +481,7 @@ impl aws::Host for StoreState {
         operation: String,
         params_json: String,
     ) -> wasmtime::Result<Result<String, types::CallError>> {
+        self.flush_emitted().await?;
         let (op, params) = match self.prepare(&service, &operation, &params_json)? {
             Ok(x) => x,
             Err(e) => return Ok(Err(e)),
@@ -493,6 +522,7 @@ impl aws::HostPages for StoreState {
         &mut self,
         this: Resource<PagesState>,
     ) -> wasmtime::Result<Result<Option<String>, types::CallError>> {
+        self.flush_emitted().await?;
         let state = self.table.get_mut(&this)?;
         if let Some(e) = state.pending.take() {
             return Ok(Err(e));
@@ -569,18 +599,20 @@ impl sink::Host for StoreState {
         };
         self.emitted += 1;
         self.emitted_bytes += bytes;
-        let Some(tx) = &self.emitter else {
+        if self.emitter.is_none() {
             return Err(wasmtime::Error::msg(
                 "emit is not available while the manifest is read",
             ));
-        };
-        tx.send(Emitted {
+        }
+        self.pending.push(Emitted {
             account: self.ctx.account.clone(),
             region: self.ctx.region.clone(),
             resource,
-        })
-        .await
-        .map_err(|_| wasmtime::Error::msg("the output was closed"))?;
+        });
+        self.pending_bytes += bytes as usize;
+        if self.pending.len() >= EMIT_BATCH || self.pending_bytes >= EMIT_BATCH_BYTES {
+            self.flush_emitted().await?;
+        }
         Ok(())
     }
 }

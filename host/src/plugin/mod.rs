@@ -435,6 +435,9 @@ impl PluginRuntime {
         };
         // Epochs stop guest code; this stops a scope stuck in host calls as well.
         let outcome = tokio::time::timeout(self.limits.timeout + Duration::from_secs(1), run).await;
+        // What the plugin emitted last is still held back: it goes out whatever happened,
+        // as it would have, had it been sent at once.
+        let flushed = store.data_mut().flush_emitted().await;
         let state = store.data_mut();
         state.flush_log(&plugin.manifest.name, &label);
         let stats = CollectStats {
@@ -444,6 +447,9 @@ impl PluginRuntime {
             elapsed: started.elapsed(),
         };
         match outcome {
+            Ok(Ok(Ok(()))) if flushed.is_err() => {
+                Err(ScopeError::Trap("the output was closed".into()))
+            }
             Ok(Ok(Ok(()))) => Ok(stats),
             Ok(Ok(Err(msg))) => Err(ScopeError::Plugin(msg)),
             Ok(Err(e)) => Err(classify(&e, &store, &self.limits)),
