@@ -20,12 +20,7 @@ impl Plugin for CloudformationStacks {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
-            "cloudformation",
-            "DescribeStacks",
-            json!({}),
-            "Stacks",
-        ))?;
+        emit_items("cloudformation", "DescribeStacks", json!({}), "Stacks")?;
         Ok(())
     }
 }

@@ -15,12 +15,7 @@ impl Plugin for Elbv2LoadBalancers {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
-            "elbv2",
-            "DescribeLoadBalancers",
-            json!({}),
-            "LoadBalancers",
-        ))?;
+        emit_items("elbv2", "DescribeLoadBalancers", json!({}), "LoadBalancers")?;
         Ok(())
     }
 }

@@ -16,12 +16,7 @@ impl Plugin for IamPolicies {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
-            "iam",
-            "ListPolicies",
-            json!({"Scope": "Local"}),
-            "Policies",
-        ))?;
+        emit_items("iam", "ListPolicies", json!({"Scope": "Local"}), "Policies")?;
         Ok(())
     }
 }

@@ -17,7 +17,7 @@ impl Plugin for IamRoles {
 
     fn collect(_scope: Scope) -> Result<(), String> {
         // The host decodes AssumeRolePolicyDocument as boto3 does.
-        emit_all(items("iam", "ListRoles", json!({}), "Roles"))?;
+        emit_items("iam", "ListRoles", json!({}), "Roles")?;
         Ok(())
     }
 }

@@ -16,7 +16,7 @@ impl Plugin for IamUsers {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items("iam", "ListUsers", json!({}), "Users"))?;
+        emit_items("iam", "ListUsers", json!({}), "Users")?;
         Ok(())
     }
 }

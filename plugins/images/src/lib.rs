@@ -15,12 +15,12 @@ impl Plugin for Images {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
+        emit_items(
             "ec2",
             "DescribeImages",
             json!({"Owners": ["self"]}),
             "Images",
-        ))?;
+        )?;
         Ok(())
     }
 }

@@ -24,12 +24,12 @@ impl Plugin for Instances {
     fn collect(_scope: Scope) -> Result<(), String> {
         // The largest page DescribeInstances allows: fewest round trips.
         let params = json!({"MaxResults": 1000});
-        emit_all(items(
+        emit_items(
             "ec2",
             "DescribeInstances",
             params,
             "Reservations[].Instances",
-        ))?;
+        )?;
         Ok(())
     }
 }

@@ -15,12 +15,12 @@ impl Plugin for InternetGateways {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
+        emit_items(
             "ec2",
             "DescribeInternetGateways",
             json!({}),
             "InternetGateways",
-        ))?;
+        )?;
         Ok(())
     }
 }

@@ -21,7 +21,7 @@ impl Plugin for LambdaFunctions {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items("lambda", "ListFunctions", json!({}), "Functions"))?;
+        emit_items("lambda", "ListFunctions", json!({}), "Functions")?;
         Ok(())
     }
 }

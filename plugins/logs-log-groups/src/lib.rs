@@ -20,7 +20,7 @@ impl Plugin for LogsLogGroups {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items("logs", "DescribeLogGroups", json!({}), "logGroups"))?;
+        emit_items("logs", "DescribeLogGroups", json!({}), "logGroups")?;
         Ok(())
     }
 }

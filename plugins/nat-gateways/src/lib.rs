@@ -21,12 +21,7 @@ impl Plugin for NatGateways {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
-            "ec2",
-            "DescribeNatGateways",
-            json!({}),
-            "NatGateways",
-        ))?;
+        emit_items("ec2", "DescribeNatGateways", json!({}), "NatGateways")?;
         Ok(())
     }
 }

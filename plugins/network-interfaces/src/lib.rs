@@ -21,12 +21,12 @@ impl Plugin for NetworkInterfaces {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
+        emit_items(
             "ec2",
             "DescribeNetworkInterfaces",
             json!({}),
             "NetworkInterfaces",
-        ))?;
+        )?;
         Ok(())
     }
 }

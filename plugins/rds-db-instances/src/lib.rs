@@ -21,12 +21,7 @@ impl Plugin for RdsDbInstances {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
-            "rds",
-            "DescribeDBInstances",
-            json!({}),
-            "DBInstances",
-        ))?;
+        emit_items("rds", "DescribeDBInstances", json!({}), "DBInstances")?;
         Ok(())
     }
 }

@@ -15,12 +15,7 @@ impl Plugin for RouteTables {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
-            "ec2",
-            "DescribeRouteTables",
-            json!({}),
-            "RouteTables",
-        ))?;
+        emit_items("ec2", "DescribeRouteTables", json!({}), "RouteTables")?;
         Ok(())
     }
 }

@@ -39,7 +39,9 @@
 //!   `"Reservations[].Instances"` flattens through lists. [`pages`] gives the raw pages,
 //!   [`call`] makes one call, [`select`] takes items out of a response.
 //! - [`emit`] sends one resource to the output ([`emit_all`]: every item of an iterator); the
-//!   host adds `RequestRegion` and `RequestAccount` to each.
+//!   host adds `RequestRegion` and `RequestAccount` to each. [`emit_items`] is
+//!   `emit_all(items(...))` for items that need no change, without a parse and re-write of
+//!   each (most bundled plugins are one such line).
 //! - Every operation called must be declared with [`ManifestBuilder::operation`]; the host
 //!   refuses any other (`CallError::Denied`), and any write unless the user allowed it.
 //! - `?` turns a [`CallError`] into the `String` error `collect` returns; an error ends that
@@ -71,13 +73,14 @@ pub use bindings::mrhost::plugin::types::{
     ApiError, CallError, Level, PluginManifest, Scope, ScopeKind,
 };
 use bindings::mrhost::plugin::{aws, log as wlog, sink};
+use serde_json::value::RawValue;
 pub use serde_json::{self, json, Value};
 
 /// Everything a plugin usually needs.
 pub mod prelude {
     pub use crate::{
-        call, call_if_exists, emit, emit_all, export_plugin, items, log, manifest, pages, select,
-        ApiError, CallError, Level, Plugin, PluginManifest, Scope, ScopeKind, Value,
+        call, call_if_exists, emit, emit_all, emit_items, export_plugin, items, log, manifest,
+        pages, select, ApiError, CallError, Level, Plugin, PluginManifest, Scope, ScopeKind, Value,
     };
     pub use serde_json::json;
 }
@@ -195,14 +198,16 @@ pub fn items(
 /// The values at `path` in `value`, with the path syntax of [`items`]: for the response of a
 /// detail call, e.g. `select(resp, "clusters")`.
 pub fn select(value: Value, path: &str) -> Vec<Value> {
-    let parts: Vec<&str> = path
-        .split('.')
+    let mut out = Vec::new();
+    select_into(value, &path_parts(path), &mut out);
+    out
+}
+
+fn path_parts(path: &str) -> Vec<&str> {
+    path.split('.')
         .filter(|p| !p.is_empty())
         .map(|p| p.strip_suffix("[]").unwrap_or(p))
-        .collect();
-    let mut out = Vec::new();
-    select_into(value, &parts, &mut out);
-    out
+        .collect()
 }
 
 fn select_into(value: Value, parts: &[&str], out: &mut Vec<Value>) {
@@ -271,6 +276,118 @@ pub fn emit_all(it: impl IntoIterator<Item = Result<Value, CallError>>) -> Resul
         n += 1;
     }
     Ok(n)
+}
+
+/// Emit every item at `path` of every page of a paginated call, as they are: what
+/// `emit_all(items(service, operation, params, path))` does, without parsing the items into
+/// [`Value`]s and writing them out again (the JSON the host sent is passed back untouched).
+/// The plugin for resources that need no change; returns how many were emitted.
+///
+/// ```no_run
+/// # use mrhost_plugin_sdk::prelude::*;
+/// # fn collect() -> Result<(), String> {
+/// emit_items("ec2", "DescribeVpcs", json!({}), "Vpcs")?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn emit_items(
+    service: &str,
+    operation: &str,
+    params: Value,
+    path: &str,
+) -> Result<u64, CallError> {
+    let parts = path_parts(path);
+    let pages = aws::paginate(service, operation, &params.to_string());
+    let invalid = |e: serde_json::Error| CallError::Failed(format!("host sent invalid JSON: {e}"));
+    let mut n = 0;
+    while let Some(page) = pages.next()? {
+        let page: &RawValue = serde_json::from_str(&page).map_err(invalid)?;
+        let mut found = Vec::new();
+        select_raw(page, &parts, &mut found).map_err(invalid)?;
+        for item in found {
+            sink::emit(item.get());
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// [`select_into`] over JSON text: the items are slices of the page.
+fn select_raw<'a>(
+    value: &'a RawValue,
+    parts: &[&str],
+    out: &mut Vec<&'a RawValue>,
+) -> Result<(), serde_json::Error> {
+    let text = value.get();
+    let Some((first, rest)) = parts.split_first() else {
+        match text.as_bytes().first() {
+            Some(b'[') => out.extend(serde_json::from_str::<Vec<&RawValue>>(text)?),
+            Some(b'n') => {}
+            _ => out.push(value),
+        }
+        return Ok(());
+    };
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            if let Some(v) = raw_field(text, first)? {
+                select_raw(v, rest, out)?;
+            }
+        }
+        Some(b'[') => {
+            for v in serde_json::from_str::<Vec<&RawValue>>(text)? {
+                select_raw(v, parts, out)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The value of key `name` in the JSON object `text` (the last one, as a parse into a
+/// `Value` keeps), left as text.
+fn raw_field<'a>(text: &'a str, name: &str) -> Result<Option<&'a RawValue>, serde_json::Error> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    use std::borrow::Cow;
+
+    struct Key<'de>(Cow<'de, str>);
+    impl<'de> serde::Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct K;
+            impl<'de> Visitor<'de> for K {
+                type Value = Key<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a key")
+                }
+                fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Borrowed(s)))
+                }
+                fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(s.to_string())))
+                }
+            }
+            d.deserialize_str(K)
+        }
+    }
+
+    struct Field<'n>(&'n str);
+    impl<'de> Visitor<'de> for Field<'_> {
+        type Value = Option<&'de RawValue>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(k) = m.next_key::<Key<'de>>()? {
+                if k.0 == self.0 {
+                    found = Some(m.next_value::<&'de RawValue>()?);
+                } else {
+                    m.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    serde_json::Deserializer::from_str(text).deserialize_map(Field(name))
 }
 
 /// Log through the host (shown with `-v`, prefixed with the plugin and scope).
@@ -370,6 +487,53 @@ mod tests {
         assert!(ids("NextToken").is_empty());
         assert!(ids("Nothing.Here").is_empty());
         assert!(ids("TableNames.Deeper").is_empty());
+    }
+
+    #[test]
+    fn raw_selection_is_the_same_as_select() {
+        let page = json!({
+            "Reservations": [
+                {"ReservationId": "r-1", "Instances": [{"InstanceId": "i-1"}, {"InstanceId": "i-2"}]},
+                {"ReservationId": "r-2", "Instances": [{"InstanceId": "i-3"}]},
+                {"ReservationId": "r-3", "Instances": []},
+                {"ReservationId": "r-4"},
+                "odd",
+                null
+            ],
+            "DistributionList": {"Items": [{"Id": "d-1"}], "Quantity": 1},
+            "TableNames": ["a", "b\"\u{e9}"],
+            "Table": {"TableName": "a"},
+            "NextToken": null
+        });
+        let text = page.to_string();
+        for path in [
+            "Reservations[].Instances",
+            "Reservations.Instances",
+            "Reservations[].Instances[].InstanceId",
+            "Reservations",
+            "DistributionList.Items",
+            "TableNames",
+            "Table",
+            "NextToken",
+            "Nothing.Here",
+            "TableNames.Deeper",
+            "",
+        ] {
+            let raw: &RawValue = serde_json::from_str(&text).unwrap();
+            let mut got = Vec::new();
+            select_raw(raw, &path_parts(path), &mut got).unwrap();
+            let got: Vec<String> = got.iter().map(|r| r.get().to_string()).collect();
+            let want: Vec<String> = select(page.clone(), path)
+                .iter()
+                .map(Value::to_string)
+                .collect();
+            assert_eq!(got, want, "{path}");
+        }
+        // A duplicate key: the last one counts, as in a parse into a Value.
+        let dup = r#"{"Vpcs":[1],"Vpcs":[2,3]}"#;
+        let mut got = Vec::new();
+        select_raw(serde_json::from_str(dup).unwrap(), &["Vpcs"], &mut got).unwrap();
+        assert_eq!(got.iter().map(|r| r.get()).collect::<Vec<_>>(), ["2", "3"]);
     }
 
     #[test]

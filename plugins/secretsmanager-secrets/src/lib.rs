@@ -15,12 +15,7 @@ impl Plugin for SecretsmanagerSecrets {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
-            "secretsmanager",
-            "ListSecrets",
-            json!({}),
-            "SecretList",
-        ))?;
+        emit_items("secretsmanager", "ListSecrets", json!({}), "SecretList")?;
         Ok(())
     }
 }

@@ -15,12 +15,7 @@ impl Plugin for SecurityGroups {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
-            "ec2",
-            "DescribeSecurityGroups",
-            json!({}),
-            "SecurityGroups",
-        ))?;
+        emit_items("ec2", "DescribeSecurityGroups", json!({}), "SecurityGroups")?;
         Ok(())
     }
 }

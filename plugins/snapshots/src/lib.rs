@@ -15,12 +15,12 @@ impl Plugin for Snapshots {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
+        emit_items(
             "ec2",
             "DescribeSnapshots",
             json!({"OwnerIds": ["self"]}),
             "Snapshots",
-        ))?;
+        )?;
         Ok(())
     }
 }

@@ -15,7 +15,7 @@ impl Plugin for SnsTopics {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items("sns", "ListTopics", json!({}), "Topics"))?;
+        emit_items("sns", "ListTopics", json!({}), "Topics")?;
         Ok(())
     }
 }

@@ -15,12 +15,12 @@ impl Plugin for SsmParameters {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items(
+        emit_items(
             "ssm",
             "DescribeParameters",
             json!({"MaxResults": 50}),
             "Parameters",
-        ))?;
+        )?;
         Ok(())
     }
 }

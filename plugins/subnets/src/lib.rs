@@ -21,7 +21,7 @@ impl Plugin for Subnets {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items("ec2", "DescribeSubnets", json!({}), "Subnets"))?;
+        emit_items("ec2", "DescribeSubnets", json!({}), "Subnets")?;
         Ok(())
     }
 }

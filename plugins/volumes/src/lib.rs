@@ -21,7 +21,7 @@ impl Plugin for Volumes {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items("ec2", "DescribeVolumes", json!({}), "Volumes"))?;
+        emit_items("ec2", "DescribeVolumes", json!({}), "Volumes")?;
         Ok(())
     }
 }

@@ -15,7 +15,7 @@ impl Plugin for Vpcs {
     }
 
     fn collect(_scope: Scope) -> Result<(), String> {
-        emit_all(items("ec2", "DescribeVpcs", json!({}), "Vpcs"))?;
+        emit_items("ec2", "DescribeVpcs", json!({}), "Vpcs")?;
         Ok(())
     }
 }
