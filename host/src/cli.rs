@@ -406,13 +406,18 @@ fn config_regions() -> Option<String> {
     })
 }
 
-/// What a run covers: accounts first (their profiles may name the default region), then
-/// regions; unreachable accounts come back as skipped.
-async fn targets(
-    client: &AwsClient,
-    scope: &ScopeArgs,
-    global: bool,
-) -> Result<(Vec<Target>, Vec<SkippedAccount>)> {
+/// The first half of what a run covers: the region spec (checked before any call) and the
+/// accounts, with the unreachable ones skipped. It needs no plugin, so `run` resolves it
+/// while the plugin loads.
+struct Accounts {
+    accounts: Vec<scope::Account>,
+    skipped: Vec<SkippedAccount>,
+    items: Option<Vec<scope::RegionItem>>,
+    default: Option<String>,
+}
+
+/// Accounts first (their profiles may name the default region).
+async fn accounts(client: &AwsClient, scope: &ScopeArgs) -> Result<Accounts> {
     let env_region = std::env::var("AWS_REGION")
         .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
         .ok();
@@ -440,23 +445,71 @@ async fn targets(
         session_name: scope.role_session_name.clone(),
         external_id: scope.external_id.clone(),
     };
-    let (accounts, mut skipped) =
+    let (accounts, skipped) =
         scope::load_accounts(client, &opts, home.as_deref(), scope.concurrency).await?;
-    let default = if items.is_none() {
-        env_region.as_deref()
-    } else {
-        home.as_deref()
-    };
+    let default = if items.is_none() { env_region } else { home };
+    Ok(Accounts {
+        accounts,
+        skipped,
+        items,
+        default,
+    })
+}
+
+/// Resolving the accounts in the background: the STS round trip (or an organisation's
+/// walk and role assumptions) overlaps the plugin's load. Dropping it cancels the work.
+struct PendingAccounts(tokio::task::JoinHandle<Result<Accounts>>);
+
+impl PendingAccounts {
+    fn start(client: &AwsClient, scope: &ScopeArgs) -> Self {
+        let (client, scope) = (client.clone(), scope.clone());
+        Self(tokio::spawn(async move { accounts(&client, &scope).await }))
+    }
+
+    async fn get(mut self) -> Result<Accounts> {
+        (&mut self.0)
+            .await
+            .map_err(|e| anyhow::anyhow!("resolving the accounts failed: {e}"))?
+    }
+}
+
+impl Drop for PendingAccounts {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The second half: accounts × regions (or each account's global region).
+async fn targets_of(
+    client: &AwsClient,
+    acc: Accounts,
+    global: bool,
+) -> Result<(Vec<Target>, Vec<SkippedAccount>)> {
+    let Accounts {
+        accounts,
+        mut skipped,
+        items,
+        default,
+    } = acc;
     let targets = scope::targets(
         client,
         &accounts,
         items.as_deref(),
-        default,
+        default.as_deref(),
         global,
         &mut skipped,
     )
     .await?;
     Ok((targets, skipped))
+}
+
+/// What a run covers: accounts, then regions; unreachable accounts come back as skipped.
+async fn targets(
+    client: &AwsClient,
+    scope: &ScopeArgs,
+    global: bool,
+) -> Result<(Vec<Target>, Vec<SkippedAccount>)> {
+    targets_of(client, accounts(client, scope).await?, global).await
 }
 
 /// Print skipped accounts, per-scope failures (one line each) and the summary; pick the
@@ -616,12 +669,13 @@ async fn execute(
     source: run::Source,
     shape: Shape,
     scope: &ScopeArgs,
+    accounts: PendingAccounts,
     out: &OutputArgs,
     group_by_region: bool,
 ) -> Result<i32> {
     let query = compile_query(out)?;
     let format = out.output.clone().unwrap_or_else(output::default_format);
-    let (targets, skipped) = targets(client, scope, shape.global).await?;
+    let (targets, skipped) = targets_of(client, accounts.get().await?, shape.global).await?;
     let order = targets
         .iter()
         .map(|t| (t.account.id.clone(), t.region.clone()))
@@ -717,6 +771,7 @@ pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
     let client = client(&args.scope)?;
     compile_query(&args.out)?;
     let runtime = Arc::new(args.sandbox.runtime()?);
+    let accounts = PendingAccounts::start(&client, &args.scope);
     let plugin = load_plugin(&client, &runtime, &args.plugin, &args.sandbox).await?;
     let shape = plugin_shape(&plugin);
     let source = run::Source::Plugin(runtime, plugin);
@@ -726,6 +781,7 @@ pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
         source,
         shape,
         &args.scope,
+        accounts,
         &args.out,
         args.group_by_region,
     )
@@ -794,6 +850,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
     if let Some(path) = bundled_plugin_for(&args.plugins, &ty) {
         if args.plugin {
             let runtime = Arc::new(args.sandbox.runtime()?);
+            let accounts = PendingAccounts::start(&client, &args.scope);
             let plugin = load_plugin(&client, &runtime, &path, &args.sandbox).await?;
             let shape = plugin_shape(&plugin);
             let source = run::Source::Plugin(runtime, plugin);
@@ -803,6 +860,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
                 source,
                 shape,
                 &args.scope,
+                accounts,
                 &args.out,
                 args.group_by_region,
             )
@@ -828,12 +886,14 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         global: ty.global,
     };
     let source = run::Source::Model(Arc::new(ty), Arc::new(params));
+    let accounts = PendingAccounts::start(&client, &args.scope);
     execute(
         ctx,
         &client,
         source,
         shape,
         &args.scope,
+        accounts,
         &args.out,
         args.group_by_region,
     )
