@@ -51,6 +51,9 @@ def bench_env():
         AWS_SHARED_CREDENTIALS_FILE=os.path.join(OUT, "no-aws-credentials"),
         TZ="UTC",
         MRHOST_CACHE_DIR=os.path.join(OUT, "mrhost-cache"),
+        # The compiled-plugin cache stays on; the response cache is off, or repeated runs
+        # would be answered from disk while the peers make every request.
+        MRHOST_NO_CACHE="1",
     )
     env.pop("MRHOST_LOG", None)
     env.pop("MRHOST_REGIONS", None)
