@@ -4,7 +4,7 @@
 # servers on 127.0.0.1 and measures mrhost against a boto3 thread pool and an AWS CLI loop.
 # Results: bench/out/report.md and bench/out/results.json. Not part of the CI test run.
 #
-#   bench/run.sh                     # everything (about 15-25 minutes on 2 cores)
+#   bench/run.sh                     # everything (20-50 minutes on 2 cores, by load)
 #   bench/run.sh --runs 3 --big-runs 0 --only fanout,startup
 #
 # Python/JS plugins are picked up from examples/python/vpcs.wasm and examples/js/vpcs.wasm
