@@ -381,7 +381,7 @@ fn check_output(
     if case.get("error").is_some() || case.get("errorCode").is_some() {
         let want_code = case["errorCode"].as_str().unwrap_or_default();
         let e = match parsed {
-            Err(EngineError::Api(e)) => e,
+            Err(EngineError::Api(e)) => *e,
             Err(other) => return fail(format!("expected API error {want_code}, got {other}")),
             Ok(v) => return fail(format!("expected API error {want_code}, got {v}")),
         };

@@ -76,7 +76,7 @@ pub enum EngineError {
     #[error("service model: {0}")]
     Model(String),
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     #[error("credentials: {0}")]
     Credentials(String),
     #[error("endpoint: {0}")]

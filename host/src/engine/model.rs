@@ -567,10 +567,9 @@ fn latest_api_dir(service_dir: &Path) -> Option<PathBuf> {
     let mut best: Option<PathBuf> = None;
     for e in std::fs::read_dir(service_dir).ok()?.flatten() {
         let p = e.path();
-        if p.join("service-2.json").exists() || p.join("service-2.json.gz").exists() {
-            if best.as_ref().is_none_or(|b| p.file_name() > b.file_name()) {
-                best = Some(p);
-            }
+        let has_model = p.join("service-2.json").exists() || p.join("service-2.json.gz").exists();
+        if has_model && best.as_ref().is_none_or(|b| p.file_name() > b.file_name()) {
+            best = Some(p);
         }
     }
     best

@@ -100,6 +100,12 @@ pub struct FullResult {
     non_aggregate: Map<String, Value>,
 }
 
+impl Default for FullResult {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl FullResult {
     pub fn new() -> Self {
         FullResult {

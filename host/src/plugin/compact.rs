@@ -203,7 +203,11 @@ impl<'a> Scan<'a> {
         }
         let token = std::str::from_utf8(&self.b[start..self.i]).ok()?;
         let v: serde_json::Value = serde_json::from_str(token).ok()?;
-        (v.is_number() && v.to_string() == token).then_some(())
+        // The text must be the number exactly as serde_json writes it (comparing the Values
+        // would accept `1.0` for `1.00`).
+        #[allow(clippy::cmp_owned)]
+        let canonical = v.is_number() && v.to_string() == token;
+        canonical.then_some(())
     }
 
     fn top_level_ok(&self) -> bool {

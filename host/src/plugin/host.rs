@@ -448,6 +448,7 @@ impl StoreState {
 pub fn call_error(e: EngineError) -> types::CallError {
     match e {
         EngineError::Api(a) => {
+            let a = *a;
             let retryable = a.is_retryable();
             types::CallError::Api(types::ApiError {
                 code: a.code,

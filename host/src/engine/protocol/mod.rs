@@ -206,7 +206,7 @@ pub struct ParsedError {
 
 /// The model's exception shape for an error code: the operation's errors first, then any
 /// exception of the service (matched by `error.code` or by shape name).
-fn error_shape<'m>(model: &'m ServiceModel, op: &Operation, code: &str) -> Option<ShapeRef> {
+fn error_shape(model: &ServiceModel, op: &Operation, code: &str) -> Option<ShapeRef> {
     let matches = |name: &str| {
         model.is_exception_shape(name)
             && model.shape(name).is_ok_and(|s| {
@@ -242,13 +242,13 @@ pub fn api_error(
         rest::parse_bound_members(model, shape, resp, &mut out).ok()?;
         Some(out)
     });
-    EngineError::Api(ApiError {
+    EngineError::Api(Box::new(ApiError {
         code: e.code,
         message: e.message,
         http_status: resp.status,
         request_id: e.request_id,
         details,
-    })
+    }))
 }
 
 /// A short description of an error response that carried no parsable error body.
