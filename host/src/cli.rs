@@ -177,7 +177,7 @@ impl CacheArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct OutputArgs {
-    /// json, ndjson, table, csv or sqlite:FILE (default: table on a terminal, json otherwise;
+    /// json, ndjson, table, csv, yaml or sqlite:FILE (default: table on a terminal, json otherwise;
     /// call: json).
     #[arg(long, short = 'o')]
     pub output: Option<Format>,

@@ -23,6 +23,9 @@ pub enum Format {
     Table,
     /// CSV with a header row, same columns as the table.
     Csv,
+    /// One YAML document, the JSON document's content in the same order (as the AWS CLI's
+    /// `--output yaml`).
+    Yaml,
     /// An SQLite database file (one table per resource type), for later SQL.
     Sqlite(PathBuf),
 }
@@ -35,11 +38,12 @@ impl FromStr for Format {
             "ndjson" => Format::Ndjson,
             "table" => Format::Table,
             "csv" => Format::Csv,
+            "yaml" => Format::Yaml,
             _ => match s.strip_prefix("sqlite:") {
                 Some(path) if !path.is_empty() => Format::Sqlite(PathBuf::from(path)),
                 _ => {
                     return Err(format!(
-                        "unknown output '{s}': use json, ndjson, table, csv or sqlite:FILE"
+                        "unknown output '{s}': use json, ndjson, table, csv, yaml or sqlite:FILE"
                     ))
                 }
             },
@@ -163,6 +167,7 @@ pub fn render<W: Write>(
 ) -> std::io::Result<()> {
     match format {
         Format::Json | Format::Sqlite(_) => write_pretty(out, doc),
+        Format::Yaml => serde_yaml_ng::to_writer(out, doc).map_err(std::io::Error::other),
         Format::Ndjson => {
             match doc {
                 Value::Array(items) => {
@@ -402,6 +407,15 @@ mod tests {
             "sqlite:/tmp/x.db".parse::<Format>().unwrap(),
             Format::Sqlite("/tmp/x.db".into())
         );
-        assert!("yaml".parse::<Format>().is_err());
+        assert_eq!("yaml".parse::<Format>().unwrap(), Format::Yaml);
+        // Strings that would read as other types stay strings; member order is kept.
+        let doc =
+            json!([{"Z": "true", "A": "123", "M": "", "N": null, "L": [1, 2.5], "S": "a: b"}]);
+        let mut out = Vec::new();
+        render(&mut out, &doc, &Format::Yaml, &[]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("- Z: 'true'\n  A: '123'\n"), "{text}");
+        assert_eq!(serde_yaml_ng::from_str::<Value>(&text).unwrap(), doc);
+        assert!("yml".parse::<Format>().is_err());
     }
 }

@@ -110,6 +110,18 @@ fn every_output_format_and_query() {
         .collect();
     assert_eq!(q.as_array().unwrap().iter().collect::<Vec<_>>(), want);
 
+    // yaml: the JSON document's content, as PyYAML (an independent reader) loads it.
+    let doc = moto
+        .mrhost(&["run", v, "--regions", REGION_LIST, "-o", "json"])
+        .ok()
+        .json();
+    let yaml = moto
+        .mrhost(&["run", v, "--regions", REGION_LIST, "-o", "yaml"])
+        .ok()
+        .stdout;
+    assert!(yaml.starts_with("- "), "a YAML list:\n{yaml}");
+    assert_eq!(yaml_as_json(&yaml), doc);
+
     // ndjson with --query: applied to each line.
     let nd = moto
         .mrhost(&[
@@ -418,4 +430,28 @@ fn progress_shows_on_a_terminal_and_not_in_a_pipe() {
         String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned()
     };
     assert!(!quiet_tty.contains("summary"), "{quiet_tty}");
+}
+
+/// A YAML document read by PyYAML and written back as JSON.
+fn yaml_as_json(yaml: &str) -> Value {
+    use std::io::Write;
+    let py = python().expect("python with PyYAML (the .venv)");
+    let mut child = std::process::Command::new(py)
+        .args([
+            "-c",
+            "import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(yaml.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "PyYAML could not read:\n{yaml}");
+    serde_json::from_slice(&out.stdout).unwrap()
 }
