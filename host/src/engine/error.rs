@@ -101,6 +101,13 @@ impl EngineError {
         }
     }
 
+    pub fn parse(operation: &str, message: impl Into<String>) -> Self {
+        EngineError::Parse {
+            operation: operation.to_string(),
+            message: message.into(),
+        }
+    }
+
     /// Worth another attempt (throttling, 5xx, connection trouble, time-outs).
     pub fn is_retryable(&self) -> bool {
         match self {

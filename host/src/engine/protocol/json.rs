@@ -305,16 +305,11 @@ impl Protocol for AwsJson {
         let body: Value = if resp.body.iter().all(|b| b.is_ascii_whitespace()) {
             Value::Object(Map::new())
         } else {
-            serde_json::from_slice(&resp.body).map_err(|e| EngineError::Parse {
-                operation: op.name.clone(),
-                message: format!("invalid JSON: {e}"),
-            })?
+            serde_json::from_slice(&resp.body)
+                .map_err(|e| EngineError::parse(&op.name, format!("invalid JSON: {e}")))?
         };
         JsonReader { model }
             .structure(output, &body, false)
-            .map_err(|m| EngineError::Parse {
-                operation: op.name.clone(),
-                message: m,
-            })
+            .map_err(|m| EngineError::parse(&op.name, m))
     }
 }

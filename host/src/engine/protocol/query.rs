@@ -255,10 +255,7 @@ impl Protocol for Query {
         op: &Operation,
         resp: &WireResponse,
     ) -> Result<Value, EngineError> {
-        let perr = |m: String| EngineError::Parse {
-            operation: op.name.clone(),
-            message: m,
-        };
+        let perr = |m: String| EngineError::parse(&op.name, m);
         if resp.status >= 300 {
             return Err(super::api_error(model, op, parse_xml_error(resp), resp));
         }

@@ -416,10 +416,7 @@ impl Protocol for Rest {
         op: &Operation,
         resp: &WireResponse,
     ) -> Result<Value, EngineError> {
-        let perr = |m: String| EngineError::Parse {
-            operation: op.name.clone(),
-            message: m,
-        };
+        let perr = |m: String| EngineError::parse(&op.name, m);
         if resp.status >= 300 {
             let parsed = if self.xml {
                 parse_xml_error(resp)
