@@ -429,31 +429,35 @@ impl Proxy {
     }
 }
 
-fn forward(mut client: TcpStream, port: u16, deny: &str, counts: &Mutex<HashMap<String, usize>>) {
-    let mut reader = BufReader::new(client.try_clone().unwrap());
+/// One HTTP/1.1 request from a test server's connection: its head lines (each ending in
+/// CRLF, the blank line left out) and its body; `None` when the client went away.
+pub fn read_request(reader: &mut impl BufRead) -> Option<(Vec<String>, Vec<u8>)> {
     let mut head = Vec::new();
     let mut length = 0usize;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
+            return None;
         }
         if line == "\r\n" {
             break;
         }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
             length = v.trim().parse().unwrap_or(0);
-        }
-        if lower.starts_with("connection:") {
-            continue;
         }
         head.push(line);
     }
     let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
+    reader.read_exact(&mut body).ok()?;
+    Some((head, body))
+}
+
+fn forward(mut client: TcpStream, port: u16, deny: &str, counts: &Mutex<HashMap<String, usize>>) {
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let Some((mut head, body)) = read_request(&mut reader) else {
         return;
-    }
+    };
+    head.retain(|l| !l.to_ascii_lowercase().starts_with("connection:"));
     let text = String::from_utf8_lossy(&body);
     let action = text
         .split('&')

@@ -2,7 +2,7 @@
 //! connections and stalls, in a scripted order. The result must still arrive complete; a
 //! region throttled to exhaustion fails alone.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -89,27 +89,10 @@ impl FaultServer {
 
 fn handle(mut stream: TcpStream, script: &Mutex<Script>, counter: &AtomicUsize) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        if line == "\r\n" {
-            break;
-        }
-        head.push_str(&line);
-    }
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse().unwrap_or(0))
-        })
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    let _ = reader.read_exact(&mut body);
+    let Some((head, body)) = read_request(&mut reader) else {
+        return;
+    };
+    let head = head.concat();
     let body = String::from_utf8_lossy(&body).to_string();
     if body.contains("Action=GetCallerIdentity") {
         respond(
