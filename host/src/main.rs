@@ -1,5 +1,20 @@
+//! mrhost: one query over every AWS region and account at once; resource types are
+//! sandboxed WebAssembly components.
+//!
+//! The binary: [`cli`] (arguments, commands, exit codes), [`plan`] (the accounts and
+//! regions of one invocation), [`pipeline`] (sources, fan-out, tagging), [`render`] (output
+//! formats), [`sql`] and [`progress`]. The AWS client is the `aws-engine` crate, the plugin
+//! runtime the `plugin-host` crate.
+
+mod cli;
+mod pipeline;
+mod plan;
+mod progress;
+mod render;
+mod sql;
+
 use clap::Parser;
-use mrhost::cli::{self, exit, Cli};
+use cli::{exit, Cli};
 use tracing_subscriber::EnvFilter;
 
 fn main() {

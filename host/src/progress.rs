@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::engine::AwsClient;
-use crate::run::Counters;
+use crate::pipeline::Counters;
+use aws_engine::AwsClient;
 
 pub struct Progress {
     bar: Option<ProgressBar>,

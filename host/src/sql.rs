@@ -43,6 +43,11 @@ fn to_sql(v: &Value) -> Sql {
     }
 }
 
+/// The table of a model-derived type: `ec2_route_tables`.
+pub fn model_table(t: &aws_engine::catalogue::ModelType) -> String {
+    table_name(&format!("{}_{}", t.service, t.resource))
+}
+
 impl Db {
     /// An in-memory database, or a file (replacing tables of the same name in it).
     pub fn open(path: Option<&Path>) -> Result<Db, String> {

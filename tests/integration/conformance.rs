@@ -4,7 +4,7 @@
 //! `MRHOST_PROTOCOL_TESTS=DIR cargo test --test integration conformance -- --nocapture`
 //! or `mrhost conformance DIR --failures`.
 
-use mrhost::engine::conformance::{run_dir, summary, Outcome};
+use mrhost_conformance::{run_dir, summary, Outcome};
 
 use crate::common::repo_root;
 

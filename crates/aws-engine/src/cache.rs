@@ -1,0 +1,375 @@
+//! The response cache: read responses kept in SQLite for a while, shared by every mrhost
+//! process on the machine.
+//!
+//! - The key is (endpoint, account id, identity — the profile or role, never the access key —,
+//!   region, service, operation, canonical params, model version): rotating temporary
+//!   credentials do not miss, another role in the same account does not hit.
+//! - The TTL counts from insertion, so an entry read all day still expires.
+//! - WAL and a busy timeout let several processes share the file; a corrupt file is moved
+//!   aside with a warning and rebuilt; a size bound evicts the oldest entries.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    /// Serve hits, store misses.
+    Normal,
+    /// Never serve, but store fresh responses (`--refresh`).
+    Refresh,
+}
+
+pub struct ResponseCache {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    pub ttl: Duration,
+    pub mode: CacheMode,
+    pub max_bytes: u64,
+    pub hits: AtomicU64,
+    /// Bytes stored, as last counted plus what this process added since.
+    approx_bytes: AtomicU64,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// What identifies one cached response.
+pub struct CacheKey<'a> {
+    pub endpoint: &'a str,
+    pub account: &'a str,
+    pub identity: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+    pub operation: &'a str,
+    pub params: &'a Value,
+    pub model_version: &'a str,
+}
+
+/// JSON with object keys sorted at every level: equal params, equal text.
+pub fn canonical_json(v: &Value) -> String {
+    fn sort(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                let mut out = serde_json::Map::new();
+                for k in keys {
+                    out.insert(k.clone(), sort(&m[k]));
+                }
+                Value::Object(out)
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    sort(v).to_string()
+}
+
+impl CacheKey<'_> {
+    fn digest(&self) -> String {
+        let text = format!(
+            "v1\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+            self.endpoint,
+            self.account,
+            self.identity,
+            self.region,
+            self.service,
+            self.operation,
+            self.model_version,
+            canonical_json(self.params)
+        );
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+const SCHEMA: &str = "
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = NORMAL;
+    CREATE TABLE IF NOT EXISTS responses (
+        key       TEXT PRIMARY KEY,
+        service   TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        region    TEXT NOT NULL,
+        account   TEXT NOT NULL,
+        created   INTEGER NOT NULL,
+        bytes     INTEGER NOT NULL,
+        body      TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS responses_created ON responses(created);
+";
+
+fn open_checked(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            Some(check),
+        ));
+    }
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+impl ResponseCache {
+    /// Open (or create) the cache at `path`; a corrupt file is moved aside and replaced.
+    pub fn open(
+        path: &Path,
+        ttl: Duration,
+        mode: CacheMode,
+        max_bytes: u64,
+    ) -> Result<Self, String> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cache directory {}: {e}", dir.display()))?;
+        }
+        let conn = match open_checked(path) {
+            Ok(c) => c,
+            Err(e) => {
+                let aside = path.with_extension(format!("corrupt-{}", now()));
+                tracing::warn!(
+                    "response cache {} is unusable ({e}); moved it to {} and starting a new one",
+                    path.display(),
+                    aside.display()
+                );
+                let _ = std::fs::rename(path, &aside);
+                for ext in ["sqlite-wal", "sqlite-shm"] {
+                    let _ = std::fs::remove_file(path.with_extension(ext));
+                }
+                open_checked(path).map_err(|e| format!("response cache {}: {e}", path.display()))?
+            }
+        };
+        let stored: i64 = conn
+            .query_row("SELECT COALESCE(SUM(bytes), 0) FROM responses", [], |r| {
+                r.get(0)
+            })
+            .unwrap_or(0);
+        Ok(ResponseCache {
+            approx_bytes: AtomicU64::new(stored as u64),
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+            ttl,
+            mode,
+            max_bytes,
+            hits: AtomicU64::new(0),
+        })
+    }
+
+    /// A fresh response for `key`, if there is one and the mode serves hits.
+    pub fn get(&self, key: &CacheKey<'_>) -> Option<Value> {
+        if self.mode == CacheMode::Refresh {
+            return None;
+        }
+        let oldest = now() - self.ttl.as_secs() as i64;
+        let conn = self.conn.lock().unwrap();
+        let body: Option<String> = conn
+            .query_row(
+                "SELECT body FROM responses WHERE key = ?1 AND created > ?2",
+                params![key.digest(), oldest],
+                |r| r.get(0),
+            )
+            .optional()
+            .unwrap_or_else(|e| {
+                tracing::debug!("response cache read failed: {e}");
+                None
+            });
+        let v = serde_json::from_str(&body?).ok()?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(v)
+    }
+
+    pub fn put(&self, key: &CacheKey<'_>, value: &Value) {
+        let body = value.to_string();
+        let conn = self.conn.lock().unwrap();
+        let r = conn.execute(
+            "INSERT OR REPLACE INTO responses (key, service, operation, region, account, created, bytes, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![key.digest(), key.service, key.operation, key.region, key.account, now(), body.len() as i64, body],
+        );
+        if let Err(e) = r {
+            tracing::debug!("response cache write failed: {e}");
+            return;
+        }
+        let approx = self
+            .approx_bytes
+            .fetch_add(body.len() as u64, Ordering::Relaxed)
+            + body.len() as u64;
+        if approx > self.max_bytes {
+            let left = Self::trim(&conn, self.max_bytes, self.ttl);
+            self.approx_bytes.store(left, Ordering::Relaxed);
+        }
+    }
+
+    /// Drop expired entries, then the oldest until the cache fits in `max_bytes`; returns
+    /// the bytes left.
+    fn trim(conn: &Connection, max_bytes: u64, ttl: Duration) -> u64 {
+        let _ = conn.execute(
+            "DELETE FROM responses WHERE created <= ?1",
+            params![now() - ttl.as_secs() as i64],
+        );
+        let total: i64 = conn
+            .query_row("SELECT COALESCE(SUM(bytes), 0) FROM responses", [], |r| {
+                r.get(0)
+            })
+            .unwrap_or(0);
+        if total as u64 > max_bytes {
+            let mut excess = total - (max_bytes as i64 * 9 / 10);
+            let mut stmt =
+                match conn.prepare("SELECT key, bytes FROM responses ORDER BY created, rowid") {
+                    Ok(s) => s,
+                    Err(_) => return total as u64,
+                };
+            let victims: Vec<(String, i64)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map(|rows| rows.flatten().collect())
+                .unwrap_or_default();
+            for (k, b) in victims {
+                if excess <= 0 {
+                    break;
+                }
+                let _ = conn.execute("DELETE FROM responses WHERE key = ?1", params![k]);
+                excess -= b;
+            }
+        }
+        conn.query_row("SELECT COALESCE(SUM(bytes), 0) FROM responses", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap_or(0) as u64
+    }
+
+    /// Entries, bytes, fresh entries, and per-service counts.
+    pub fn stats(&self) -> Value {
+        let conn = self.conn.lock().unwrap();
+        let oldest = now() - self.ttl.as_secs() as i64;
+        let (entries, bytes, fresh): (i64, i64, i64) = conn
+            .query_row(
+                "SELECT COUNT(*), COALESCE(SUM(bytes), 0), COALESCE(SUM(created > ?1), 0) FROM responses",
+                params![oldest],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap_or((0, 0, 0));
+        let mut per_service = serde_json::Map::new();
+        if let Ok(mut stmt) = conn
+            .prepare("SELECT service, COUNT(*) FROM responses GROUP BY service ORDER BY service")
+        {
+            if let Ok(rows) =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            {
+                for (s, n) in rows.flatten() {
+                    per_service.insert(s, Value::from(n));
+                }
+            }
+        }
+        serde_json::json!({
+            "path": self.path.display().to_string(),
+            "entries": entries,
+            "fresh_entries": fresh,
+            "bytes": bytes,
+            "ttl_seconds": self.ttl.as_secs(),
+            "max_bytes": self.max_bytes,
+            "services": per_service,
+        })
+    }
+
+    pub fn clear(&self) -> Result<u64, String> {
+        let conn = self.conn.lock().unwrap();
+        let n = conn
+            .execute("DELETE FROM responses", [])
+            .map_err(|e| e.to_string())?;
+        let _ = conn.execute_batch("VACUUM");
+        Ok(n as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key<'a>(params: &'a Value, identity: &'a str) -> CacheKey<'a> {
+        CacheKey {
+            endpoint: "https://ec2.eu-west-1.amazonaws.com",
+            account: "123456789012",
+            identity,
+            region: "eu-west-1",
+            service: "ec2",
+            operation: "DescribeVpcs",
+            params,
+            model_version: "1",
+        }
+    }
+
+    fn temp(name: &str) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("mrhost-cache-unit-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d.join("responses.sqlite")
+    }
+
+    #[test]
+    fn hits_need_the_same_identity_and_canonical_params() {
+        let path = temp("hits");
+        let c = ResponseCache::open(&path, Duration::from_secs(60), CacheMode::Normal, 1 << 20)
+            .unwrap();
+        let a = json!({"Filters": [{"Name": "x", "Values": ["1"]}], "MaxResults": 5});
+        let b = json!({"MaxResults": 5, "Filters": [{"Values": ["1"], "Name": "x"}]});
+        c.put(&key(&a, "profile-a"), &json!({"Vpcs": []}));
+        assert_eq!(c.get(&key(&b, "profile-a")), Some(json!({"Vpcs": []})));
+        assert_eq!(c.get(&key(&b, "role-b")), None);
+        let r = ResponseCache::open(&path, Duration::from_secs(60), CacheMode::Refresh, 1 << 20)
+            .unwrap();
+        assert_eq!(r.get(&key(&a, "profile-a")), None);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn a_corrupt_file_is_moved_aside_and_rebuilt() {
+        let path = temp("corrupt");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"SQLite format 3\0 this is not a database at all").unwrap();
+        let c = ResponseCache::open(&path, Duration::from_secs(60), CacheMode::Normal, 1 << 20)
+            .unwrap();
+        c.put(&key(&json!({}), "p"), &json!({"ok": true}));
+        assert_eq!(c.get(&key(&json!({}), "p")), Some(json!({"ok": true})));
+        let aside = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().contains("corrupt-"));
+        assert!(aside, "the corrupt file was kept aside");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn the_size_bound_evicts_the_oldest() {
+        let path = temp("evict");
+        let c = ResponseCache::open(&path, Duration::from_secs(600), CacheMode::Normal, 10_000)
+            .unwrap();
+        let big = json!({"pad": "x".repeat(1000)});
+        for i in 0..200 {
+            c.put(&key(&json!({"i": i}), "p"), &big);
+        }
+        let bytes = c.stats()["bytes"].as_i64().unwrap();
+        assert!(bytes <= 12_000, "bounded: {bytes}");
+        assert!(c.get(&key(&json!({"i": 199}), "p")).is_some());
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+}

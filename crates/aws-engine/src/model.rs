@@ -1,0 +1,682 @@
+//! botocore-format service models: the embedded pack (all services, decoded lazily) and
+//! extra directories in the `AWS_DATA_PATH` layout (`<dir>/<service>/<api-version>/service-2.json`).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::EngineError;
+
+static PACK: &[u8] = include_bytes!("../models/botocore.pack");
+const PACK_MAGIC: &[u8] = b"MRHPACK1\n";
+
+/// A reference from a structure member, list member or map key/value to a named shape,
+/// with the serialization traits that botocore merges onto the target shape.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ShapeRef {
+    pub shape: String,
+    pub location: Option<String>,
+    pub location_name: Option<String>,
+    pub query_name: Option<String>,
+    #[serde(default)]
+    pub flattened: bool,
+    pub xml_namespace: Option<XmlNamespace>,
+    #[serde(default)]
+    pub xml_attribute: bool,
+    pub timestamp_format: Option<String>,
+    #[serde(default)]
+    pub idempotency_token: bool,
+    #[serde(default)]
+    pub host_label: bool,
+    #[serde(default)]
+    pub jsonvalue: bool,
+    #[serde(default)]
+    pub streaming: bool,
+    #[serde(default)]
+    pub event_payload: bool,
+    #[serde(default)]
+    pub result_wrapper: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum XmlNamespace {
+    Uri(String),
+    Full { prefix: Option<String>, uri: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShapeType {
+    Structure,
+    List,
+    Map,
+    String,
+    Integer,
+    Long,
+    Float,
+    Double,
+    Boolean,
+    Timestamp,
+    Blob,
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorTrait {
+    pub code: Option<String>,
+    pub http_status_code: Option<u16>,
+    #[serde(default)]
+    pub sender_fault: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shape {
+    #[serde(rename = "type")]
+    pub kind: ShapeType,
+    #[serde(default)]
+    pub members: IndexMap<String, ShapeRef>,
+    pub member: Option<ShapeRef>,
+    pub key: Option<ShapeRef>,
+    pub value: Option<ShapeRef>,
+    #[serde(default)]
+    pub required: Vec<String>,
+    #[serde(default)]
+    pub flattened: bool,
+    pub location_name: Option<String>,
+    pub timestamp_format: Option<String>,
+    pub payload: Option<String>,
+    pub xml_namespace: Option<XmlNamespace>,
+    #[serde(default)]
+    pub exception: bool,
+    pub error: Option<ErrorTrait>,
+    #[serde(default)]
+    pub streaming: bool,
+    #[serde(default)]
+    pub document: bool,
+    #[serde(default)]
+    pub union: bool,
+    #[serde(default)]
+    pub eventstream: bool,
+    #[serde(default)]
+    pub sensitive: bool,
+    pub min: Option<f64>,
+    /// What a codec works out about this shape on first use (the XML reader keeps its
+    /// table of wire names here). The model does not know what it holds.
+    #[serde(skip)]
+    pub(crate) codec_cache: CodecCache,
+}
+
+/// The protocols the engine speaks, in the order it prefers them.
+pub const SUPPORTED_PROTOCOLS: &[&str] = &["ec2", "query", "json", "rest-json", "rest-xml"];
+
+/// A slot for data a codec derives from one shape, built once on first use. A copy of a
+/// shape starts empty (the data may hold indices into the model the shape came from).
+#[derive(Default)]
+pub struct CodecCache(std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>);
+
+impl Clone for CodecCache {
+    fn clone(&self) -> Self {
+        CodecCache::default()
+    }
+}
+
+impl std::fmt::Debug for CodecCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodecCache")
+    }
+}
+
+impl CodecCache {
+    /// The cached value, built with `init` on first use. One shape serves one codec type:
+    /// `None` if another type was stored first.
+    pub fn get_or_init<T: std::any::Any + Send + Sync>(
+        &self,
+        init: impl FnOnce() -> T,
+    ) -> Option<&T> {
+        self.0.get_or_init(|| Box::new(init())).downcast_ref::<T>()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpTrait {
+    #[serde(default = "default_method")]
+    pub method: String,
+    #[serde(default = "default_uri")]
+    pub request_uri: String,
+    pub response_code: Option<u16>,
+}
+
+fn default_method() -> String {
+    "POST".into()
+}
+fn default_uri() -> String {
+    "/".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointTrait {
+    pub host_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    pub name: String,
+    #[serde(default)]
+    pub http: HttpTrait,
+    pub input: Option<ShapeRef>,
+    pub output: Option<ShapeRef>,
+    #[serde(default)]
+    pub errors: Vec<ShapeRef>,
+    pub endpoint: Option<EndpointTrait>,
+    #[serde(default)]
+    pub deprecated: bool,
+    pub auth_type: Option<String>,
+    #[serde(default)]
+    pub http_checksum_required: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Metadata {
+    pub api_version: String,
+    pub endpoint_prefix: Option<String>,
+    pub protocol: String,
+    #[serde(default)]
+    pub protocols: Vec<String>,
+    pub service_id: Option<String>,
+    pub signing_name: Option<String>,
+    pub signature_version: Option<String>,
+    pub target_prefix: Option<String>,
+    pub json_version: Option<String>,
+    pub xml_namespace: Option<String>,
+    pub global_endpoint: Option<String>,
+    #[serde(default)]
+    pub aws_query_compatible: Option<Value>,
+    pub service_full_name: Option<String>,
+}
+
+/// One `pagination` entry of paginators-1.json.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct Paginator {
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub input_token: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub output_token: Vec<String>,
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub result_key: Vec<String>,
+    pub limit_key: Option<String>,
+    pub more_results: Option<String>,
+    #[serde(default)]
+    pub non_aggregate_keys: Vec<String>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct RawService {
+    metadata: Metadata,
+    #[serde(default)]
+    operations: IndexMap<String, Operation>,
+    #[serde(default)]
+    shapes: IndexMap<String, Box<serde_json::value::RawValue>>,
+}
+
+/// A pack entry as stored: the service model and its paginators.
+#[derive(Debug, Deserialize)]
+struct PackDoc {
+    service: RawService,
+    #[serde(default)]
+    paginators: IndexMap<String, Paginator>,
+}
+
+/// A shape kept as JSON text until first use: a call touches a few dozen of ec2's 4,000+.
+#[derive(Debug)]
+struct LazyShape {
+    raw: Box<serde_json::value::RawValue>,
+    shape: std::sync::OnceLock<Result<Shape, String>>,
+}
+
+/// A decoded service model: metadata, operations (in model order), shapes, paginators.
+#[derive(Debug)]
+pub struct ServiceModel {
+    /// botocore's service name (the directory name, what `boto3.client(...)` takes).
+    pub name: String,
+    pub metadata: Metadata,
+    pub operations: IndexMap<String, Operation>,
+    /// By name; the index is a stable handle (see [`ServiceModel::shape_index`]).
+    shapes: IndexMap<String, LazyShape>,
+    pub paginators: IndexMap<String, Paginator>,
+    /// Where the model came from: "botocore X.Y.Z" or a directory.
+    pub source: String,
+}
+
+impl ServiceModel {
+    pub fn from_json(
+        name: &str,
+        service: Value,
+        paginators: Value,
+        source: String,
+    ) -> Result<Self, EngineError> {
+        // Through text: shapes stay raw JSON until used.
+        let raw: RawService = serde_json::from_str(&service.to_string())
+            .map_err(|e| EngineError::Model(format!("service model {name}: {e}")))?;
+        let paginators: IndexMap<String, Paginator> = serde_json::from_value(paginators)
+            .map_err(|e| EngineError::Model(format!("paginators of {name}: {e}")))?;
+        Ok(Self::assemble(name, raw, paginators, source))
+    }
+
+    fn assemble(
+        name: &str,
+        raw: RawService,
+        paginators: IndexMap<String, Paginator>,
+        source: String,
+    ) -> Self {
+        ServiceModel {
+            name: name.to_string(),
+            metadata: raw.metadata,
+            operations: raw.operations,
+            shapes: raw
+                .shapes
+                .into_iter()
+                .map(|(k, raw)| {
+                    (
+                        k,
+                        LazyShape {
+                            raw,
+                            shape: std::sync::OnceLock::new(),
+                        },
+                    )
+                })
+                .collect(),
+            paginators,
+            source,
+        }
+    }
+
+    pub fn shape(&self, name: &str) -> Result<&Shape, EngineError> {
+        let i = self.shape_index(name).ok_or_else(|| {
+            EngineError::Model(format!(
+                "{}: shape {name} is missing from the model",
+                self.name
+            ))
+        })?;
+        self.shape_at(i)
+    }
+
+    /// A shape's position in the model: resolve a name once, then [`Self::shape_at`] is an
+    /// index instead of a hash lookup (the XML reader does this per element).
+    pub fn shape_index(&self, name: &str) -> Option<usize> {
+        self.shapes.get_index_of(name)
+    }
+
+    /// The shape at an index from [`Self::shape_index`].
+    pub fn shape_at(&self, i: usize) -> Result<&Shape, EngineError> {
+        let (name, lazy) = self
+            .shapes
+            .get_index(i)
+            .ok_or_else(|| EngineError::Model(format!("{}: no shape #{i}", self.name)))?;
+        lazy.shape
+            .get_or_init(|| serde_json::from_str(lazy.raw.get()).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| EngineError::Model(format!("{}: shape {name}: {e}", self.name)))
+    }
+
+    /// Every shape name (decoding none of them).
+    pub fn shape_names(&self) -> impl Iterator<Item = &String> {
+        self.shapes.keys()
+    }
+
+    /// Whether a shape is an exception, judged from its text first so that searching
+    /// every shape for an error code decodes only the exceptions.
+    pub fn is_exception_shape(&self, name: &str) -> bool {
+        self.shapes.get(name).is_some_and(|l| {
+            l.raw.get().contains("\"exception\"") && self.shape(name).is_ok_and(|s| s.exception)
+        })
+    }
+
+    /// The operation by its exact name (`DescribeVpcs`), or by boto3's snake_case name
+    /// (`describe_vpcs`) or the CLI's kebab-case name (`describe-vpcs`).
+    pub fn operation(&self, name: &str) -> Option<&Operation> {
+        if let Some(op) = self.operations.get(name) {
+            return Some(op);
+        }
+        let wanted = normalize_op_name(name);
+        self.operations
+            .values()
+            .find(|op| normalize_op_name(&op.name) == wanted)
+    }
+
+    /// The protocol the engine speaks to this service: the first of the model's
+    /// `protocols` that the engine implements, else `protocol`.
+    pub fn protocol(&self) -> &str {
+        self.metadata
+            .protocols
+            .iter()
+            .find(|p| SUPPORTED_PROTOCOLS.contains(&p.as_str()))
+            .map(String::as_str)
+            .unwrap_or(&self.metadata.protocol)
+    }
+
+    /// The name requests are signed with (and the IAM action prefix).
+    pub fn signing_name(&self) -> &str {
+        self.metadata
+            .signing_name
+            .as_deref()
+            .or(self.metadata.endpoint_prefix.as_deref())
+            .unwrap_or(&self.name)
+    }
+
+    pub fn endpoint_prefix(&self) -> &str {
+        self.metadata
+            .endpoint_prefix
+            .as_deref()
+            .unwrap_or(&self.name)
+    }
+
+    /// serviceId as used by `AWS_ENDPOINT_URL_<SERVICE>`: upper case, spaces to underscores.
+    pub fn env_service_id(&self) -> String {
+        self.metadata
+            .service_id
+            .as_deref()
+            .unwrap_or(&self.name)
+            .to_ascii_uppercase()
+            .replace([' ', '-'], "_")
+    }
+}
+
+/// `DescribeVpcs`, `describe_vpcs` and `describe-vpcs` all normalize to `describevpcs`.
+pub fn normalize_op_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+struct PackIndex {
+    botocore: String,
+    services: HashMap<String, (usize, usize)>,
+    body_start: usize,
+}
+
+fn read_pack_index() -> Result<PackIndex, EngineError> {
+    let bad = || EngineError::Model("embedded model pack is corrupt".into());
+    if !PACK.starts_with(PACK_MAGIC) {
+        return Err(bad());
+    }
+    let rest = &PACK[PACK_MAGIC.len()..];
+    let nl = rest.iter().position(|b| *b == b'\n').ok_or_else(bad)?;
+    #[derive(Deserialize)]
+    struct Index {
+        botocore: String,
+        services: HashMap<String, (usize, usize)>,
+    }
+    let idx: Index = serde_json::from_slice(&rest[..nl]).map_err(|_| bad())?;
+    Ok(PackIndex {
+        botocore: idx.botocore,
+        services: idx.services,
+        body_start: PACK_MAGIC.len() + nl + 1,
+    })
+}
+
+/// All models the engine knows: the embedded pack plus any extra directories. Services are
+/// decoded on first use and shared afterwards.
+pub struct Models {
+    index: PackIndex,
+    extra_dirs: Vec<PathBuf>,
+    loaded: Mutex<HashMap<String, Arc<ServiceModel>>>,
+    endpoints: std::sync::OnceLock<Result<Arc<Value>, String>>,
+}
+
+impl std::fmt::Debug for Models {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Models")
+            .field("botocore", &self.index.botocore)
+            .field("extra_dirs", &self.extra_dirs)
+            .finish()
+    }
+}
+
+impl Models {
+    /// The embedded models, plus directories from `AWS_DATA_PATH` (':'-separated) if set.
+    pub fn from_env() -> Result<Self, EngineError> {
+        let dirs = std::env::var_os("AWS_DATA_PATH")
+            .map(|v| std::env::split_paths(&v).collect())
+            .unwrap_or_default();
+        Self::new(dirs)
+    }
+
+    pub fn new(extra_dirs: Vec<PathBuf>) -> Result<Self, EngineError> {
+        Ok(Models {
+            index: read_pack_index()?,
+            extra_dirs,
+            loaded: Mutex::new(HashMap::new()),
+            endpoints: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The botocore version the embedded models came from.
+    pub fn botocore_version(&self) -> &str {
+        &self.index.botocore
+    }
+
+    /// Every service name known (embedded and extra), sorted.
+    pub fn service_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .index
+            .services
+            .keys()
+            .filter(|k| !k.starts_with('_'))
+            .cloned()
+            .collect();
+        for dir in &self.extra_dirs {
+            if let Ok(rd) = std::fs::read_dir(dir) {
+                for e in rd.flatten() {
+                    if e.path().is_dir() {
+                        if let Some(n) = e.file_name().to_str() {
+                            if latest_api_dir(&e.path()).is_some() && !names.iter().any(|x| x == n)
+                            {
+                                names.push(n.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        names.sort();
+        names
+    }
+
+    /// The model of one service by botocore name (`ec2`, `elbv2`, `logs`, ...).
+    pub fn service(&self, name: &str) -> Result<Arc<ServiceModel>, EngineError> {
+        if let Some(m) = self.loaded.lock().unwrap().get(name) {
+            return Ok(m.clone());
+        }
+        let model = Arc::new(self.load(name)?);
+        self.loaded
+            .lock()
+            .unwrap()
+            .entry(name.to_string())
+            .or_insert(model.clone());
+        Ok(model)
+    }
+
+    fn load(&self, name: &str) -> Result<ServiceModel, EngineError> {
+        // Extra directories win over the embedded pack, as AWS_DATA_PATH does for botocore.
+        for dir in &self.extra_dirs {
+            let sdir = dir.join(name);
+            if let Some(api_dir) = latest_api_dir(&sdir) {
+                return load_dir(name, &api_dir);
+            }
+        }
+        if name.starts_with('_') {
+            return Err(self.unknown_service(name));
+        }
+        let text = self
+            .pack_text(name)
+            .ok_or_else(|| self.unknown_service(name))??;
+        let doc: PackDoc = serde_json::from_slice(&text)
+            .map_err(|e| EngineError::Model(format!("parsing model {name}: {e}")))?;
+        Ok(ServiceModel::assemble(
+            name,
+            doc.service,
+            doc.paginators,
+            format!("botocore {}", self.index.botocore),
+        ))
+    }
+
+    /// The decompressed JSON of one pack entry.
+    fn pack_text(&self, name: &str) -> Option<Result<Vec<u8>, EngineError>> {
+        let (off, len) = *self.index.services.get(name)?;
+        let start = self.index.body_start + off;
+        let blob = PACK.get(start..start + len)?;
+        let mut text = Vec::with_capacity(len * 8);
+        Some(
+            flate2::read::GzDecoder::new(blob)
+                .read_to_end(&mut text)
+                .map(|_| text)
+                .map_err(|e| EngineError::Model(format!("decoding model {name}: {e}"))),
+        )
+    }
+
+    fn pack_blob(&self, name: &str) -> Option<Result<Value, EngineError>> {
+        Some(self.pack_text(name)?.and_then(|text| {
+            serde_json::from_slice(&text)
+                .map_err(|e| EngineError::Model(format!("parsing model {name}: {e}")))
+        }))
+    }
+
+    /// botocore's endpoints.json (partitions, regions, per-service endpoint data).
+    pub fn endpoints(&self) -> Result<Arc<Value>, EngineError> {
+        self.endpoints
+            .get_or_init(|| match self.pack_blob("_endpoints") {
+                Some(Ok(v)) => Ok(Arc::new(v)),
+                Some(Err(e)) => Err(e.to_string()),
+                None => Err("embedded endpoint data is missing".into()),
+            })
+            .clone()
+            .map_err(EngineError::Model)
+    }
+
+    fn unknown_service(&self, name: &str) -> EngineError {
+        let names = self.service_names();
+        let suggestion = crate::suggest::nearest(name, names.iter().map(String::as_str), 3);
+        EngineError::UnknownService {
+            service: name.to_string(),
+            suggestion: suggestion
+                .map(|s| format!(" (did you mean {s}?)"))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn latest_api_dir(service_dir: &Path) -> Option<PathBuf> {
+    let mut best: Option<PathBuf> = None;
+    for e in std::fs::read_dir(service_dir).ok()?.flatten() {
+        let p = e.path();
+        let has_model = p.join("service-2.json").exists() || p.join("service-2.json.gz").exists();
+        if has_model && best.as_ref().is_none_or(|b| p.file_name() > b.file_name()) {
+            best = Some(p);
+        }
+    }
+    best
+}
+
+fn read_json_maybe_gz(path: &Path) -> Result<Option<Value>, EngineError> {
+    let gz = path.with_extension("json.gz");
+    let err = |e: String| EngineError::Model(format!("{}: {e}", path.display()));
+    if path.exists() {
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        return serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| err(e.to_string()));
+    }
+    if gz.exists() {
+        let bytes = std::fs::read(&gz).map_err(|e| err(e.to_string()))?;
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut text)
+            .map_err(|e| err(e.to_string()))?;
+        return serde_json::from_slice(&text)
+            .map(Some)
+            .map_err(|e| err(e.to_string()));
+    }
+    Ok(None)
+}
+
+fn load_dir(name: &str, api_dir: &Path) -> Result<ServiceModel, EngineError> {
+    let service = read_json_maybe_gz(&api_dir.join("service-2.json"))?
+        .ok_or_else(|| EngineError::Model(format!("{}: no service-2.json", api_dir.display())))?;
+    let paginators = read_json_maybe_gz(&api_dir.join("paginators-1.json"))?
+        .and_then(|mut v| v.get_mut("pagination").map(Value::take))
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    ServiceModel::from_json(name, service, paginators, api_dir.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_pack_has_every_service_and_decodes_ec2() {
+        let models = Models::new(vec![]).unwrap();
+        assert!(models.service_names().len() > 400);
+        let ec2 = models.service("ec2").unwrap();
+        assert_eq!(ec2.protocol(), "ec2");
+        let op = ec2.operation("describe-vpcs").unwrap();
+        assert_eq!(op.name, "DescribeVpcs");
+        assert_eq!(ec2.paginators["DescribeVpcs"].result_key, vec!["Vpcs"]);
+    }
+
+    #[test]
+    fn unknown_service_suggests_the_nearest_name() {
+        let models = Models::new(vec![]).unwrap();
+        let err = models.service("ec3").unwrap_err().to_string();
+        assert!(err.contains("ec2"), "{err}");
+    }
+
+    #[test]
+    fn extra_model_directory_wins_over_the_pack() {
+        let dir = std::env::temp_dir().join(format!("mrhost-models-{}", std::process::id()));
+        let api = dir.join("newsvc").join("2030-01-01");
+        std::fs::create_dir_all(&api).unwrap();
+        std::fs::write(
+            api.join("service-2.json"),
+            r#"{"metadata":{"apiVersion":"2030-01-01","protocol":"json","endpointPrefix":"newsvc","jsonVersion":"1.1","targetPrefix":"NewSvc"},
+               "operations":{"ListThings":{"name":"ListThings","http":{"method":"POST","requestUri":"/"}}},"shapes":{}}"#,
+        )
+        .unwrap();
+        let models = Models::new(vec![dir.clone()]).unwrap();
+        assert!(models.service_names().contains(&"newsvc".to_string()));
+        assert!(models
+            .service("newsvc")
+            .unwrap()
+            .operation("ListThings")
+            .is_some());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,95 @@
+//! `mrhost call SERVICE OPERATION`: one operation of any service in every scope,
+//! boto3-shaped, pages merged as the AWS CLI merges them.
+
+use std::sync::Arc;
+
+use anyhow::{bail, Result};
+use serde_json::Value;
+
+use crate::cli::args::CallArgs;
+use crate::cli::report::report;
+use crate::cli::{print_document, setup, Ctx};
+use crate::pipeline::{fanout, Counters};
+use crate::plan::ScopePlan;
+use crate::progress::Progress;
+use crate::render::Format;
+
+/// Call the operation in every scope and print `{region: response}`.
+pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
+    let client = setup::client(&args.scope)?;
+    let query = setup::compile_query(&args.out)?;
+    let format = args.out.output.clone().unwrap_or(Format::Json);
+    if matches!(format, Format::Sqlite(_)) {
+        bail!("--output sqlite is for resources: use mrhost run or mrhost query");
+    }
+    let op = client.operation(&args.service, &args.operation)?;
+    let params: Value = serde_json::from_str(&args.params)
+        .map_err(|e| anyhow::anyhow!("--params is not valid JSON: {e}"))?;
+    // Validate once, before any scope runs.
+    op.validate(&params)?;
+    let request = setup::scope_request(&client, &args.scope)?;
+    let plan = ScopePlan::resolve(&client, &request).await?;
+    let targets = plan.targets(false).await?;
+    let skipped = plan.skipped();
+    let total = targets.len();
+    let multi_account = {
+        let mut ids: Vec<&str> = targets.iter().map(|t| t.account.id.as_str()).collect();
+        ids.dedup();
+        ids.len() > 1
+    };
+    let order: Vec<(String, String)> = targets
+        .iter()
+        .map(|t| (t.account.id.clone(), t.region.clone()))
+        .collect();
+    let counters = Arc::new(Counters::default());
+    let progress = Progress::start(total, counters.clone(), client.clone(), ctx.quiet);
+    let mut results = fanout::run_call(
+        client.clone(),
+        args.service.clone(),
+        op.name.clone(),
+        params,
+        targets,
+        args.scope.concurrency,
+        !args.no_paginate,
+        counters.clone(),
+    )
+    .await;
+    progress.finish(&counters, &client, total, skipped.len(), ctx.verbose > 0);
+    // Print in the order asked for: {region: response}, or {account: {region: response}}.
+    results.sort_by_key(|(t, _)| {
+        order
+            .iter()
+            .position(|o| o.0 == t.account.id && o.1 == t.region)
+    });
+    let mut out = serde_json::Map::new();
+    let mut failures = Vec::new();
+    for (t, r) in results {
+        match r {
+            Ok(v) => {
+                if multi_account {
+                    if let Value::Object(per_account) = out
+                        .entry(t.account.id.clone())
+                        .or_insert_with(|| Value::Object(Default::default()))
+                    {
+                        per_account.insert(t.region.clone(), v);
+                    }
+                } else {
+                    out.insert(t.region.clone(), v);
+                }
+            }
+            Err(f) => failures.push((t.label(), f)),
+        }
+    }
+    let mut doc = Value::Object(out);
+    if let Some(q) = &query {
+        doc = q.apply(&doc).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    print_document(&doc, &format, &args.out.columns)?;
+    Ok(report(
+        &failures,
+        &skipped,
+        total,
+        &format!("{} {}", args.service, op.name),
+        &args.scope.ignore_error_codes,
+    ))
+}

@@ -1,0 +1,120 @@
+//! `mrhost list SERVICE RESOURCE`: a model-derived type (every paginated read operation)
+//! in every scope, no plugin needed; `--available` prints the catalogue.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Result};
+use aws_engine::catalogue::{self, ModelType};
+use serde_json::Value;
+
+use crate::cli::args::ListArgs;
+use crate::cli::execute::{Execution, Shape};
+use crate::cli::{exit, setup, Ctx};
+use crate::pipeline::Source;
+use crate::plan::PendingPlan;
+use crate::render;
+
+/// A bundled plugin for a model type, by the naming convention of plugins/:
+/// `<service>-<resource>.wasm`, or `<resource>.wasm` for ec2.
+fn bundled_plugin_for(dir: &Path, t: &ModelType) -> Option<PathBuf> {
+    let mut names = vec![format!("{}-{}.wasm", t.service, t.resource)];
+    if t.service == "ec2" {
+        names.push(format!("{}.wasm", t.resource));
+    }
+    names.into_iter().map(|n| dir.join(n)).find(|p| p.exists())
+}
+
+/// The catalogue (`--available`), or one type in every scope.
+pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
+    let models = aws_engine::Models::from_env()?;
+    if args.available {
+        let types = catalogue::catalogue(&models, args.service.as_deref())?;
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        match args.out.output.clone() {
+            None => {
+                for t in &types {
+                    writeln!(stdout, "{}", t.line())?;
+                }
+            }
+            Some(f) => {
+                let doc = Value::Array(types.iter().map(|t| t.to_json()).collect());
+                render::render(&mut stdout, &doc, &f, &args.out.columns)?;
+            }
+        }
+        stdout.flush()?;
+        return Ok(exit::OK);
+    }
+    let (Some(service), Some(resource)) = (args.service.as_deref(), args.resource.as_deref())
+    else {
+        bail!("name a resource type (mrhost list SERVICE RESOURCE), or list them with mrhost list --available [SERVICE]");
+    };
+    let ty = catalogue::find(&models, service, resource).map_err(|e| anyhow::anyhow!(e))?;
+    let params: Value = match &args.params {
+        Some(p) => serde_json::from_str(p)
+            .map_err(|e| anyhow::anyhow!("--params is not valid JSON: {e}"))?,
+        None => serde_json::json!({}),
+    };
+    let missing: Vec<&str> = ty
+        .required
+        .iter()
+        .filter(|r| params.get(r.as_str()).is_none_or(Value::is_null))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{} {} ({}) needs --params with {}",
+            ty.service,
+            ty.resource,
+            ty.operation,
+            missing.join(", ")
+        );
+    }
+    let client = setup::client(&args.scope)?;
+    setup::compile_query(&args.out)?;
+    let op = client.operation(&ty.service, &ty.operation)?;
+    op.validate(&params)?;
+    let request = setup::scope_request(&client, &args.scope)?;
+    let execution = Execution {
+        ctx,
+        client: &client,
+        concurrency: args.scope.concurrency,
+        ignore_error_codes: &args.scope.ignore_error_codes,
+        out: &args.out,
+        group_by_region: args.group_by_region,
+    };
+    if let Some(path) = bundled_plugin_for(&args.plugins, &ty) {
+        if args.plugin {
+            let runtime = Arc::new(setup::runtime(&args.sandbox)?);
+            let plan = PendingPlan::start(&client, request);
+            let plugin = setup::load_plugin(&client, &runtime, &path, &args.sandbox).await?;
+            let shape = Shape::of_plugin(&plugin);
+            return execution
+                .run(Source::Plugin(runtime, plugin), shape, plan)
+                .await;
+        }
+        if !ctx.quiet {
+            eprintln!(
+                "mrhost: note: the bundled plugin {} covers this type; --plugin uses its output",
+                path.display()
+            );
+        }
+    } else if args.plugin {
+        bail!(
+            "no bundled plugin for {} {} in {}",
+            ty.service,
+            ty.resource,
+            args.plugins.display()
+        );
+    }
+    let shape = Shape {
+        table: crate::sql::model_table(&ty),
+        columns: Vec::new(),
+        global: ty.global,
+    };
+    let plan = PendingPlan::start(&client, request);
+    execution
+        .run(Source::Model(Arc::new(ty), Arc::new(params)), shape, plan)
+        .await
+}

@@ -1,0 +1,10 @@
+//! One file per command.
+
+pub mod cache;
+pub mod call;
+pub mod conformance;
+pub mod list;
+pub mod plugins;
+pub mod policy;
+pub mod query;
+pub mod run;

@@ -1,0 +1,32 @@
+//! `mrhost run PLUGIN`: a plugin in every scope.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::cli::args::RunArgs;
+use crate::cli::execute::{Execution, Shape};
+use crate::cli::{setup, Ctx};
+use crate::pipeline::Source;
+use crate::plan::PendingPlan;
+
+/// Run the plugin over the plan; the accounts resolve while the plugin loads.
+pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
+    let client = setup::client(&args.scope)?;
+    setup::compile_query(&args.out)?;
+    let request = setup::scope_request(&client, &args.scope)?;
+    let runtime = Arc::new(setup::runtime(&args.sandbox)?);
+    let plan = PendingPlan::start(&client, request);
+    let plugin = setup::load_plugin(&client, &runtime, &args.plugin, &args.sandbox).await?;
+    let shape = Shape::of_plugin(&plugin);
+    Execution {
+        ctx,
+        client: &client,
+        concurrency: args.scope.concurrency,
+        ignore_error_codes: &args.scope.ignore_error_codes,
+        out: &args.out,
+        group_by_region: args.group_by_region,
+    }
+    .run(Source::Plugin(runtime, plugin), shape, plan)
+    .await
+}

@@ -1,0 +1,170 @@
+//! From parsed arguments to the objects the commands use — an AWS client, a plugin
+//! runtime, a scope request — resolved once per invocation.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use aws_engine::cache::{CacheMode, ResponseCache};
+use aws_engine::AwsClient;
+use plugin_host::{Limits, Plugin, PluginRuntime};
+
+use super::args::{CacheArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs};
+use crate::plan::{self, AccountOptions, ScopeRequest};
+use crate::render::Query;
+
+/// Where mrhost keeps what it caches: `$MRHOST_CACHE_DIR`, else `$XDG_CACHE_HOME/mrhost`,
+/// else `~/.cache/mrhost`, else the system temp dir.
+pub fn cache_root() -> PathBuf {
+    if let Some(d) = std::env::var_os("MRHOST_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("mrhost");
+    }
+    if let Some(h) = std::env::var_os("HOME") {
+        return PathBuf::from(h).join(".cache").join("mrhost");
+    }
+    std::env::temp_dir().join("mrhost-cache")
+}
+
+/// The response cache file.
+pub fn response_cache_path() -> PathBuf {
+    cache_root().join("responses.sqlite")
+}
+
+/// The response cache as `--no-cache`, `--refresh`, `--cache-ttl` and `--cache-max-mib`
+/// ask; a cache that cannot be opened is a warning, not an error.
+pub fn open_cache(args: &CacheArgs) -> Option<Arc<ResponseCache>> {
+    if args.no_cache {
+        return None;
+    }
+    let mode = if args.refresh {
+        CacheMode::Refresh
+    } else {
+        CacheMode::Normal
+    };
+    match ResponseCache::open(
+        &response_cache_path(),
+        Duration::from_secs(args.cache_ttl),
+        mode,
+        args.cache_max_mib << 20,
+    ) {
+        Ok(c) => Some(Arc::new(c)),
+        Err(e) => {
+            tracing::warn!("response cache disabled: {e}");
+            None
+        }
+    }
+}
+
+/// The AWS client: endpoint override, retries and time-outs, response cache.
+pub fn client(scope: &ScopeArgs) -> Result<AwsClient> {
+    let retry = aws_engine::RetryConfig {
+        max_attempts: scope.max_attempts.max(1),
+        attempt_timeout: Duration::from_secs(scope.request_timeout.max(1)),
+        call_timeout: Duration::from_secs(scope.call_timeout.max(1)),
+        adaptive: matches!(scope.retry_mode, RetryMode::Adaptive),
+        ..Default::default()
+    };
+    Ok(AwsClient::builder()
+        .endpoint_url(scope.endpoint_url.clone())
+        .retry(retry)
+        .cache(open_cache(&scope.cache))
+        .build()?)
+}
+
+/// The sandbox limits of every scope.
+pub fn limits(args: &SandboxArgs) -> Limits {
+    Limits {
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        memory: args.memory_limit.max(1) << 20,
+        max_resources: args.max_resources,
+        max_emitted_bytes: args.max_emit_mib << 20,
+        max_log_bytes: args.max_log_kib << 10,
+        max_params_bytes: args.max_params_kib << 10,
+        max_response_bytes: args.max_response_mib << 20,
+        max_calls: args.max_calls,
+        ..Limits::default()
+    }
+}
+
+/// The plugin runtime, with the compiled-artifact cache unless `--no-compile-cache`.
+pub fn runtime(args: &SandboxArgs) -> Result<PluginRuntime> {
+    let dir = (!args.no_compile_cache).then(cache_root);
+    Ok(PluginRuntime::new(limits(args), dir)?)
+}
+
+/// Load, check and compile a plugin; logs how long it took and whether it was cached.
+pub async fn load_plugin(
+    client: &AwsClient,
+    runtime: &PluginRuntime,
+    path: &std::path::Path,
+    sandbox: &SandboxArgs,
+) -> Result<Arc<Plugin>> {
+    let plugin = runtime
+        .load(
+            path,
+            client.models(),
+            sandbox.plugin_sha256.as_deref(),
+            &sandbox.allow_write,
+        )
+        .await?;
+    tracing::info!(
+        plugin = %plugin.manifest.name,
+        cached = plugin.from_cache,
+        load_ms = plugin.load_time.as_millis() as u64,
+        "plugin loaded"
+    );
+    Ok(plugin)
+}
+
+/// `regions = ...` from `$XDG_CONFIG_HOME/mrhost/config` (or `~/.config/mrhost/config`).
+fn config_regions() -> Option<String> {
+    let dir = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    let text = std::fs::read_to_string(dir.join("mrhost").join("config")).ok()?;
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == "regions").then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+/// What the scope flags ask for, with every region name and pattern checked.
+pub fn scope_request(client: &AwsClient, scope: &ScopeArgs) -> Result<ScopeRequest> {
+    let env_region = std::env::var("AWS_REGION")
+        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        .ok();
+    let spec = scope.regions.clone().or_else(config_regions);
+    let regions = spec
+        .as_deref()
+        .map(|s| plan::regions::parse_regions(client, s))
+        .transpose()?;
+    Ok(ScopeRequest {
+        regions,
+        env_region,
+        accounts: AccountOptions {
+            profiles: scope.profile.clone(),
+            org_role: scope.org_role.clone(),
+            org_include: scope.org_include.clone(),
+            org_exclude: scope.org_exclude.clone(),
+            org_include_management: scope.org_include_management,
+            accounts: scope.accounts.clone(),
+            role: scope.role.clone(),
+            session_name: scope.role_session_name.clone(),
+            external_id: scope.external_id.clone(),
+        },
+        concurrency: scope.concurrency,
+    })
+}
+
+/// `--query`, compiled before any call.
+pub fn compile_query(out: &OutputArgs) -> Result<Option<Query>> {
+    out.query
+        .as_deref()
+        .map(Query::compile)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))
+}

@@ -1,0 +1,233 @@
+//! The fan-out: one task per (account, region) — per account for global plugins — under a
+//! concurrency bound. Each scope succeeds or fails on its own; resources stream to the
+//! output as they are emitted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use serde_json::Value;
+
+use aws_engine::catalogue::ModelType;
+use aws_engine::{AwsClient, EngineError};
+use plugin_host::{CollectStats, Plugin, PluginRuntime, ScopeContext, ScopeError};
+
+use super::{Emitted, ScopeSink, ScopeTags};
+use crate::plan::Target;
+
+/// How one scope ended.
+#[derive(Debug)]
+pub struct ScopeOutcome {
+    pub account: String,
+    pub region: String,
+    pub result: Result<ScopeSuccess, ScopeFailure>,
+}
+
+#[derive(Debug, Default)]
+pub struct ScopeSuccess {
+    pub resources: u64,
+    pub calls: u64,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScopeFailure {
+    /// The AWS error code when the service answered with one.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ScopeOutcome {
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.account, self.region)
+    }
+}
+
+impl From<CollectStats> for ScopeSuccess {
+    fn from(s: CollectStats) -> Self {
+        ScopeSuccess {
+            resources: s.resources,
+            calls: s.calls,
+            elapsed: s.elapsed,
+        }
+    }
+}
+
+impl From<ScopeError> for ScopeFailure {
+    fn from(e: ScopeError) -> Self {
+        // A plugin error that carries an AWS error code ("AccessDenied: ...") keeps it.
+        let message = e.to_string();
+        let code = match &e {
+            ScopeError::Plugin(m) => m
+                .split_once(':')
+                .map(|(c, _)| c.trim())
+                .filter(|c| {
+                    !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '.')
+                })
+                .map(str::to_string),
+            _ => None,
+        };
+        ScopeFailure { code, message }
+    }
+}
+
+impl From<EngineError> for ScopeFailure {
+    fn from(e: EngineError) -> Self {
+        ScopeFailure {
+            code: e.code().map(str::to_string),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Live counts of a run, for the progress display and the summary.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub scopes_done: std::sync::atomic::AtomicU64,
+    pub scopes_failed: std::sync::atomic::AtomicU64,
+    pub resources: std::sync::atomic::AtomicU64,
+}
+
+/// Who produces the resources: a plugin, or a model-derived type (whose items are the
+/// operation's result key). Everything else — scopes, fan-out, tagging, output — is shared.
+#[derive(Clone)]
+pub enum Source {
+    Plugin(Arc<PluginRuntime>, Arc<Plugin>),
+    Model(Arc<ModelType>, Arc<Value>),
+}
+
+impl Source {
+    pub fn name(&self) -> String {
+        match self {
+            Source::Plugin(_, p) => p.manifest.name.clone(),
+            Source::Model(t, _) => format!("{} {}", t.service, t.resource),
+        }
+    }
+}
+
+/// Run a source over `targets`. Resources go to `tx` as they are emitted.
+pub async fn run_source(
+    source: Source,
+    client: AwsClient,
+    targets: Vec<Target>,
+    concurrency: usize,
+    tx: tokio::sync::mpsc::Sender<Emitted>,
+    counters: Arc<Counters>,
+) -> Vec<ScopeOutcome> {
+    use std::sync::atomic::Ordering::Relaxed;
+    stream::iter(targets)
+        .map(|t| {
+            let counters = counters.clone();
+            let source = source.clone();
+            let client = client.clone();
+            let tx = tx.clone();
+            async move {
+                let account = t.account.id.clone();
+                let region = t.region.clone();
+                let creds = t.account.creds.clone();
+                let partition = t.partition.clone();
+                // Each scope on its own task: a panic or a stuck scope stays contained.
+                let tags = ScopeTags::new(&account, &region);
+                let handle = tokio::spawn(async move {
+                    match source {
+                        Source::Plugin(runtime, plugin) => {
+                            let ctx = ScopeContext {
+                                account,
+                                region,
+                                partition,
+                                plugin: plugin.manifest.name.clone(),
+                                aws: Some((client, creds)),
+                            };
+                            runtime
+                                .collect(&plugin, ctx, Box::new(ScopeSink::new(tags, tx)))
+                                .await
+                                .map(ScopeSuccess::from)
+                                .map_err(ScopeFailure::from)
+                        }
+                        Source::Model(ty, params) => {
+                            let started = std::time::Instant::now();
+                            super::model_source::collect(
+                                &client, creds, &tags, &region, &ty, &params, &tx,
+                            )
+                            .await
+                            .map(|(resources, calls)| ScopeSuccess {
+                                resources,
+                                calls,
+                                elapsed: started.elapsed(),
+                            })
+                            .map_err(ScopeFailure::from)
+                        }
+                    }
+                });
+                let result = match handle.await {
+                    Ok(r) => r,
+                    Err(join) => Err(ScopeFailure {
+                        code: None,
+                        message: format!("scope task failed: {join}"),
+                    }),
+                };
+                counters.scopes_done.fetch_add(1, Relaxed);
+                match &result {
+                    Ok(s) => tracing::debug!(
+                        scope = %format!("{}/{}", t.account.id, t.region),
+                        resources = s.resources,
+                        calls = s.calls,
+                        ms = s.elapsed.as_millis() as u64,
+                        "scope done"
+                    ),
+                    Err(_) => {
+                        counters.scopes_failed.fetch_add(1, Relaxed);
+                    }
+                }
+                ScopeOutcome {
+                    account: t.account.id,
+                    region: t.region,
+                    result,
+                }
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// `mrhost call`: one operation in every target; pages merged unless `paginate` is false.
+pub async fn run_call(
+    client: AwsClient,
+    service: String,
+    operation: String,
+    params: Value,
+    targets: Vec<Target>,
+    concurrency: usize,
+    paginate: bool,
+    counters: Arc<Counters>,
+) -> Vec<(Target, Result<Value, ScopeFailure>)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    stream::iter(targets)
+        .map(|t| {
+            let counters = counters.clone();
+            let client = client.clone();
+            let service = service.clone();
+            let operation = operation.clone();
+            let params = params.clone();
+            async move {
+                let r = if paginate {
+                    client
+                        .paginate_all(&t.account.creds, &t.region, &service, &operation, &params)
+                        .await
+                } else {
+                    client
+                        .call(&t.account.creds, &t.region, &service, &operation, &params)
+                        .await
+                };
+                counters.scopes_done.fetch_add(1, Relaxed);
+                if r.is_err() {
+                    counters.scopes_failed.fetch_add(1, Relaxed);
+                }
+                (t, r.map_err(ScopeFailure::from))
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}

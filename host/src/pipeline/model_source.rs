@@ -1,0 +1,54 @@
+//! A model-derived type as a source: page through its operation in one scope and send each
+//! item (the paginator's result key), tagged, as a plugin's emit would.
+
+use std::sync::Arc;
+
+use aws_engine::catalogue::{last_segment, ModelType};
+use aws_engine::{AwsClient, CredentialSource, EngineError};
+use serde_json::{json, Value};
+
+use super::{Emitted, ScopeTags, Tagged};
+
+/// Collect one scope; returns (items, calls).
+pub async fn collect(
+    client: &AwsClient,
+    creds: Arc<CredentialSource>,
+    tags: &ScopeTags,
+    region: &str,
+    t: &ModelType,
+    params: &Value,
+    tx: &tokio::sync::mpsc::Sender<Emitted>,
+) -> Result<(u64, u64), EngineError> {
+    let op = client.operation(&t.service, &t.operation)?;
+    let mut pages = client.pages(creds, region, op, params.clone());
+    let (mut items, mut calls) = (0u64, 0u64);
+    let pointer = format!("/{}", t.result_key.replace('.', "/"));
+    while let Some(page) = pages.next_page().await {
+        calls += 1;
+        let mut page = page?;
+        let found = page
+            .pointer_mut(&pointer)
+            .map(Value::take)
+            .unwrap_or(Value::Null);
+        let list = match found {
+            Value::Array(a) => a,
+            Value::Null => Vec::new(),
+            other => vec![other],
+        };
+        for item in list {
+            let value = match item {
+                Value::Object(o) => Value::Object(o),
+                // Names-only listings (dynamodb ListTables, sqs ListQueues): wrap them.
+                other => json!({ last_segment(&t.result_key): other }),
+            };
+            let Ok(value) = tags.tag_value(value) else {
+                continue;
+            };
+            items += 1;
+            if tx.send(tags.emitted(Tagged::Value(value))).await.is_err() {
+                return Ok((items, calls));
+            }
+        }
+    }
+    Ok((items, calls))
+}

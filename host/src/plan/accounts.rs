@@ -1,0 +1,345 @@
+//! Accounts: the default credential chain, `--profile a,b,c` (one account each), an AWS
+//! Organization (`--org-role ROLE`: every ACTIVE member, the role assumed in each), or an
+//! explicit list (`--accounts ID,ID --role ROLE`).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use aws_engine::{AwsClient, CredentialSource, EngineError};
+use futures::stream::{self, StreamExt};
+use serde_json::json;
+
+use super::regions::partition;
+use super::PlanError;
+
+/// One account: its credentials and id.
+#[derive(Clone)]
+pub struct Account {
+    pub id: String,
+    /// Where the credentials came from (profile name, role ARN); never a key.
+    pub label: String,
+    pub creds: Arc<CredentialSource>,
+    /// The region configured for the profile, if any.
+    pub default_region: Option<String>,
+}
+
+/// An account that takes no part in the run, and why.
+#[derive(Debug, Clone)]
+pub struct SkippedAccount {
+    /// Account id, or the profile name when the id is unknown.
+    pub account: String,
+    pub reason: String,
+    /// The AWS error code behind it, if any.
+    pub code: Option<String>,
+    /// Expected skips (SUSPENDED members, excluded accounts) are not failures.
+    pub failure: bool,
+}
+
+/// Where accounts come from, and how to reach them.
+#[derive(Debug, Clone, Default)]
+pub struct AccountOptions {
+    pub profiles: Vec<String>,
+    /// `--org-role`: assume this role in every ACTIVE account of the Organization.
+    pub org_role: Option<String>,
+    /// Account ids or OU ids (`ou-...`, walked recursively) to include / exclude.
+    pub org_include: Vec<String>,
+    pub org_exclude: Vec<String>,
+    pub org_include_management: bool,
+    /// `--accounts ID,ID` with `--role ROLE`.
+    pub accounts: Vec<String>,
+    pub role: Option<String>,
+    pub session_name: String,
+    pub external_id: Option<String>,
+}
+
+/// GetCallerIdentity: proves the credentials work and names the account.
+async fn identify(
+    client: &AwsClient,
+    creds: &Arc<CredentialSource>,
+    region: &str,
+) -> Result<String, EngineError> {
+    let who = client
+        .call(creds, region, "sts", "GetCallerIdentity", &json!({}))
+        .await?;
+    let id = who["Account"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| EngineError::Credentials("GetCallerIdentity returned no account".into()))?;
+    creds.set_account(&id);
+    Ok(id)
+}
+
+pub(super) fn skip_for(account: &str, what: &str, e: &EngineError) -> SkippedAccount {
+    SkippedAccount {
+        account: account.to_string(),
+        reason: format!("{what}: {e}"),
+        code: e.code().map(str::to_string),
+        failure: true,
+    }
+}
+
+/// Resolve the accounts of a run. Accounts that cannot be reached are returned as skipped
+/// (with a reason) rather than failing the run; an unusable default chain is fatal.
+pub async fn load_accounts(
+    client: &AwsClient,
+    opts: &AccountOptions,
+    home_hint: Option<&str>,
+    concurrency: usize,
+) -> Result<(Vec<Account>, Vec<SkippedAccount>), PlanError> {
+    let org_mode = opts.org_role.is_some();
+    let explicit_mode = !opts.accounts.is_empty();
+    if org_mode && explicit_mode {
+        return Err(PlanError::Options(
+            "use either --org-role or --accounts, not both".into(),
+        ));
+    }
+    if explicit_mode && opts.role.is_none() {
+        return Err(PlanError::Options(
+            "--accounts needs --role ROLE to assume in each account".into(),
+        ));
+    }
+    if (org_mode || explicit_mode) && opts.profiles.len() > 1 {
+        return Err(PlanError::Options(
+            "with --org-role or --accounts, --profile names the one profile to start from".into(),
+        ));
+    }
+
+    // Profiles (or the default chain), each an account.
+    if !org_mode && !explicit_mode {
+        let names: Vec<Option<String>> = if opts.profiles.is_empty() {
+            vec![None]
+        } else {
+            opts.profiles.iter().cloned().map(Some).collect()
+        };
+        let single = names.len() == 1;
+        let results: Vec<Result<Account, SkippedAccount>> = stream::iter(names)
+            .map(|name| async move {
+                let label = name.clone().unwrap_or_else(|| "default".into());
+                let loaded = CredentialSource::load_profile(name.as_deref())
+                    .await
+                    .map_err(|e| skip_for(&label, &format!("profile {label}"), &e))?;
+                let region = home_hint
+                    .map(str::to_string)
+                    .or_else(|| loaded.region.clone())
+                    .unwrap_or_else(|| "us-east-1".into());
+                let creds = Arc::new(loaded.credentials);
+                let id = identify(client, &creds, &region).await.map_err(|e| {
+                    skip_for(&label, &format!("profile {label}: GetCallerIdentity"), &e)
+                })?;
+                Ok(Account {
+                    id,
+                    label,
+                    creds,
+                    default_region: loaded.region,
+                })
+            })
+            .buffered(concurrency.max(1))
+            .collect()
+            .await;
+        let mut accounts = Vec::new();
+        let mut skipped = Vec::new();
+        for r in results {
+            match r {
+                Ok(a) => accounts.push(a),
+                // With one profile there is nothing else to run: that is fatal.
+                Err(s) if single => return Err(PlanError::Options(s.reason)),
+                Err(s) => skipped.push(s),
+            }
+        }
+        return Ok((accounts, skipped));
+    }
+
+    // Start from one set of credentials, assume a role in each member account.
+    let base_name = opts.profiles.first().cloned();
+    let base = CredentialSource::load_profile(base_name.as_deref())
+        .await
+        .map_err(|e| PlanError::Options(e.to_string()))?;
+    let home = home_hint
+        .map(str::to_string)
+        .or_else(|| base.region.clone())
+        .unwrap_or_else(|| "us-east-1".into());
+    let base_creds = Arc::new(base.credentials);
+    identify(client, &base_creds, &home)
+        .await
+        .map_err(|e| PlanError::Options(format!("starting credentials: {e}")))?;
+
+    let (ids, mut skipped, role) = if let Some(role) = &opts.org_role {
+        let (ids, skipped) = organization_accounts(client, &base_creds, &home, opts).await?;
+        (ids, skipped, role.clone())
+    } else {
+        let ids: Vec<String> = opts.accounts.iter().map(|a| a.trim().to_string()).collect();
+        if let Some(bad) = ids
+            .iter()
+            .find(|a| a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Err(PlanError::Options(format!(
+                "'{bad}' is not a 12-digit account id"
+            )));
+        }
+        (ids, Vec::new(), opts.role.clone().unwrap_or_default())
+    };
+    let part = partition(client, &home);
+    let results: Vec<Result<Account, SkippedAccount>> = stream::iter(ids)
+        .map(|id| {
+            let base_creds = base_creds.clone();
+            let home = home.clone();
+            let role = role.clone();
+            let part = part.clone();
+            async move {
+                let arn = if role.starts_with("arn:") {
+                    role.replace("{account}", &id)
+                } else {
+                    format!("arn:{part}:iam::{id}:role/{}", role.trim_start_matches('/'))
+                };
+                let creds = Arc::new(CredentialSource::assume_role(
+                    client,
+                    base_creds,
+                    &arn,
+                    &opts.session_name,
+                    opts.external_id.clone(),
+                    &home,
+                ));
+                let got = identify(client, &creds, &home)
+                    .await
+                    .map_err(|e| skip_for(&id, "AssumeRole", &e))?;
+                Ok(Account {
+                    id: got,
+                    label: arn,
+                    creds,
+                    default_region: Some(home.clone()),
+                })
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut accounts = Vec::new();
+    for r in results {
+        match r {
+            Ok(a) => accounts.push(a),
+            Err(s) => skipped.push(s),
+        }
+    }
+    Ok((accounts, skipped))
+}
+
+/// The Organization's member accounts to visit: ACTIVE ones, filtered by the include and
+/// exclude lists (account ids or OU ids), the management account only when asked.
+async fn organization_accounts(
+    client: &AwsClient,
+    creds: &Arc<CredentialSource>,
+    home: &str,
+    opts: &AccountOptions,
+) -> Result<(Vec<String>, Vec<SkippedAccount>), PlanError> {
+    let org_err =
+        |e: EngineError| PlanError::Options(format!("listing the Organization's accounts: {e}"));
+    let org = client
+        .call(
+            creds,
+            home,
+            "organizations",
+            "DescribeOrganization",
+            &json!({}),
+        )
+        .await
+        .map_err(org_err)?;
+    let management = org["Organization"]["MasterAccountId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let all = client
+        .paginate_all(creds, home, "organizations", "ListAccounts", &json!({}))
+        .await
+        .map_err(org_err)?;
+    let expand = |list: &[String]| {
+        let list = list.to_vec();
+        async move {
+            let mut ids = BTreeSet::new();
+            for item in list {
+                if item.starts_with("ou-") || item.starts_with("r-") {
+                    ids.extend(
+                        accounts_under(client, creds, home, &item)
+                            .await
+                            .map_err(org_err)?,
+                    );
+                } else {
+                    ids.insert(item);
+                }
+            }
+            Ok::<_, PlanError>(ids)
+        }
+    };
+    let include = expand(&opts.org_include).await?;
+    let exclude = expand(&opts.org_exclude).await?;
+    let mut ids = Vec::new();
+    let mut skipped = Vec::new();
+    for a in all["Accounts"].as_array().into_iter().flatten() {
+        let id = a["Id"].as_str().unwrap_or_default().to_string();
+        let state = a["State"]
+            .as_str()
+            .or(a["Status"].as_str())
+            .unwrap_or("ACTIVE");
+        let skip = |reason: String| SkippedAccount {
+            account: id.clone(),
+            reason,
+            code: None,
+            failure: false,
+        };
+        if state != "ACTIVE" {
+            skipped.push(skip(format!("account is {state}")));
+        } else if id == management && !opts.org_include_management {
+            tracing::info!(account = %id, "skipping the management account (--org-include-management to include it)");
+        } else if (!include.is_empty() && !include.contains(&id)) || exclude.contains(&id) {
+            tracing::debug!(account = %id, "excluded by --org-include/--org-exclude");
+        } else {
+            ids.push(id);
+        }
+    }
+    Ok((ids, skipped))
+}
+
+/// Every account under an OU (or root), recursively.
+async fn accounts_under(
+    client: &AwsClient,
+    creds: &Arc<CredentialSource>,
+    home: &str,
+    parent: &str,
+) -> Result<Vec<String>, EngineError> {
+    let mut out = Vec::new();
+    let mut queue = vec![parent.to_string()];
+    while let Some(p) = queue.pop() {
+        let accounts = client
+            .paginate_all(
+                creds,
+                home,
+                "organizations",
+                "ListAccountsForParent",
+                &json!({"ParentId": p}),
+            )
+            .await?;
+        out.extend(
+            accounts["Accounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a["Id"].as_str().map(str::to_string)),
+        );
+        let ous = client
+            .paginate_all(
+                creds,
+                home,
+                "organizations",
+                "ListOrganizationalUnitsForParent",
+                &json!({"ParentId": p}),
+            )
+            .await?;
+        queue.extend(
+            ous["OrganizationalUnits"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o["Id"].as_str().map(str::to_string)),
+        );
+    }
+    Ok(out)
+}

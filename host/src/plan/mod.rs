@@ -1,0 +1,257 @@
+//! Scopes: which accounts (credentials) and which regions one invocation covers, resolved
+//! once into a [`ScopePlan`] that every source of the invocation shares. Every region name
+//! and pattern is checked before any call is made.
+
+pub mod accounts;
+pub mod regions;
+
+use std::sync::Arc;
+
+use aws_engine::{AwsClient, EngineError};
+use tokio::sync::OnceCell;
+
+pub use accounts::{Account, AccountOptions, SkippedAccount};
+pub use regions::{glob_match, RegionItem};
+
+/// One unit of work: an account in a region.
+#[derive(Clone)]
+pub struct Target {
+    pub account: Account,
+    pub region: String,
+    pub partition: String,
+}
+
+impl Target {
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.account.id, self.region)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("unknown region '{region}'{suggestion}")]
+    UnknownRegion { region: String, suggestion: String },
+    #[error("region pattern '{0}' matches no region")]
+    EmptyGlob(String),
+    #[error("no region given: pass --regions, or set MRHOST_REGIONS, AWS_REGION or a region in the profile")]
+    NoRegion,
+    #[error("{0}")]
+    Options(String),
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+}
+
+/// What the command line asks to cover, before anything is resolved.
+#[derive(Debug, Clone)]
+pub struct ScopeRequest {
+    /// `--regions` (or its default from the environment or config), parsed and checked.
+    pub regions: Option<Vec<RegionItem>>,
+    /// The region to use when `--regions` is absent (`AWS_REGION`/`AWS_DEFAULT_REGION`).
+    pub env_region: Option<String>,
+    pub accounts: AccountOptions,
+    /// How many accounts are resolved at once.
+    pub concurrency: usize,
+}
+
+impl ScopeRequest {
+    /// The region accounts are first reached in: the first region named in `--regions`,
+    /// else the environment's.
+    fn home(&self) -> Option<String> {
+        let first_named = self.regions.as_ref().and_then(|items| {
+            items.iter().find_map(|x| match x {
+                RegionItem::Name(n) => Some(n.clone()),
+                _ => None,
+            })
+        });
+        first_named.or_else(|| self.env_region.clone())
+    }
+}
+
+/// One invocation's scopes: the accounts, resolved once, and each account's regions,
+/// resolved on first use and then kept (so `query` over ten tables and `sync` over every
+/// source reach each account once and report each skipped account once).
+pub struct ScopePlan {
+    client: AwsClient,
+    accounts: Vec<Account>,
+    skipped: Vec<SkippedAccount>,
+    items: Option<Vec<RegionItem>>,
+    default_region: Option<String>,
+    regions: Vec<OnceCell<Result<Vec<String>, SkippedAccount>>>,
+}
+
+impl ScopePlan {
+    /// Resolve the accounts: credentials loaded, identities checked, Organization walked,
+    /// roles assumed. Unreachable accounts are kept as skipped.
+    pub async fn resolve(client: &AwsClient, request: &ScopeRequest) -> Result<Self, PlanError> {
+        let home = request.home();
+        let (accounts, skipped) = accounts::load_accounts(
+            client,
+            &request.accounts,
+            home.as_deref(),
+            request.concurrency,
+        )
+        .await?;
+        let default_region = if request.regions.is_none() {
+            request.env_region.clone()
+        } else {
+            home
+        };
+        for a in &accounts {
+            tracing::debug!(account = %a.id, credentials = %a.label, "account resolved");
+        }
+        let regions = accounts.iter().map(|_| OnceCell::new()).collect();
+        Ok(ScopePlan {
+            client: client.clone(),
+            accounts,
+            skipped,
+            items: request.regions.clone(),
+            default_region,
+            regions,
+        })
+    }
+
+    /// Every account that takes no part: unreachable, or its regions could not be listed.
+    /// Each appears once, however many sources ran.
+    pub fn skipped(&self) -> Vec<SkippedAccount> {
+        let mut out = self.skipped.clone();
+        for cell in &self.regions {
+            if let Some(Err(s)) = cell.get() {
+                out.push(s.clone());
+            }
+        }
+        out
+    }
+
+    /// Accounts × regions, or accounts × their partition's global region for global
+    /// sources.
+    pub async fn targets(&self, global: bool) -> Result<Vec<Target>, PlanError> {
+        let mut out = Vec::new();
+        for (i, account) in self.accounts.iter().enumerate() {
+            let regions = self.regions_of(i, account).await?;
+            let Ok(regions) = regions else { continue };
+            if global {
+                let mut parts: Vec<String> = regions
+                    .iter()
+                    .map(|r| regions::partition(&self.client, r))
+                    .collect();
+                parts.dedup();
+                for p in parts {
+                    out.push(Target {
+                        account: account.clone(),
+                        region: regions::global_region(&p).to_string(),
+                        partition: p,
+                    });
+                }
+            } else {
+                for r in regions {
+                    out.push(Target {
+                        partition: regions::partition(&self.client, r),
+                        account: account.clone(),
+                        region: r.clone(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn regions_of(
+        &self,
+        i: usize,
+        account: &Account,
+    ) -> Result<&Result<Vec<String>, SkippedAccount>, PlanError> {
+        let home = self
+            .default_region
+            .clone()
+            .or_else(|| account.default_region.clone());
+        let items: Vec<RegionItem> = match &self.items {
+            Some(items) => items.clone(),
+            None => vec![RegionItem::Name(home.clone().ok_or(PlanError::NoRegion)?)],
+        };
+        let home = home.unwrap_or_else(|| match &items[0] {
+            RegionItem::Name(n) => n.clone(),
+            _ => "us-east-1".into(),
+        });
+        Ok(self.regions[i]
+            .get_or_init(|| async {
+                regions::regions_for(&self.client, account, &items, &home)
+                    .await
+                    .map_err(|e| accounts::skip_for(&account.id, "listing enabled regions", &e))
+            })
+            .await)
+    }
+}
+
+/// A plan being resolved in the background, so the STS round trips (or an organisation's
+/// walk) overlap a plugin's load. Dropping it cancels the work.
+pub struct PendingPlan(tokio::task::JoinHandle<Result<ScopePlan, PlanError>>);
+
+impl PendingPlan {
+    /// Start resolving.
+    pub fn start(client: &AwsClient, request: ScopeRequest) -> Self {
+        let client = client.clone();
+        PendingPlan(tokio::spawn(async move {
+            ScopePlan::resolve(&client, &request).await
+        }))
+    }
+
+    /// The resolved plan.
+    pub async fn get(mut self) -> Result<Arc<ScopePlan>, PlanError> {
+        match (&mut self.0).await {
+            Ok(r) => r.map(Arc::new),
+            Err(e) => Err(PlanError::Options(format!(
+                "resolving the accounts failed: {e}"
+            ))),
+        }
+    }
+}
+
+impl Drop for PendingPlan {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// `--ignore-error-codes`: failures with these codes (globs) become warnings.
+pub const DEFAULT_IGNORED_CODES: &str =
+    "OptInRequired,AuthFailure,UnrecognizedClientException,InvalidClientTokenId";
+
+pub fn code_ignored(code: Option<&str>, patterns: &[String]) -> bool {
+    code.is_some_and(|c| patterns.iter().any(|p| glob_match(p, c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::regions::parse_regions;
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("eu-*", "eu-west-1"));
+        assert!(!glob_match("eu-*", "us-east-1"));
+        assert!(glob_match("us-??st-1", "us-east-1"));
+        assert!(glob_match("us-??st-1", "us-west-1"));
+        assert!(!glob_match("us-??st-1", "us-east-2"));
+        assert!(glob_match("ap-*-[12]", "ap-south-2"));
+        assert!(glob_match("Throttl*", "ThrottlingException"));
+    }
+
+    #[test]
+    fn regions_are_checked_before_any_call() {
+        let client = AwsClient::builder().build().unwrap();
+        assert_eq!(
+            parse_regions(&client, "eu-west-1, all,eu-*").unwrap(),
+            vec![
+                RegionItem::Name("eu-west-1".into()),
+                RegionItem::All,
+                RegionItem::Glob("eu-*".into())
+            ]
+        );
+        let e = parse_regions(&client, "eu-west-1,eu-wset-2")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "unknown region 'eu-wset-2' (did you mean eu-west-2?)");
+        let e = parse_regions(&client, "mars-*").unwrap_err().to_string();
+        assert_eq!(e, "region pattern 'mars-*' matches no region");
+    }
+}
