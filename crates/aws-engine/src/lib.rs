@@ -27,6 +27,7 @@ pub mod paginate;
 pub mod protocol;
 pub mod quirks;
 pub mod readonly;
+pub mod schema;
 pub mod suggest;
 pub mod throttle;
 pub mod timestamp;
@@ -458,6 +459,11 @@ impl Pages {
             }
         }
         Some(Ok(page))
+    }
+
+    /// Whether the last page has been handed out (the next `next_page` makes no call).
+    pub fn is_done(&self) -> bool {
+        self.done
     }
 
     /// The paginator's result keys (where the items are), if the operation has one.
