@@ -109,10 +109,8 @@ fn vpcs_in_python_and_javascript_emit_what_the_rust_plugin_does() {
     );
     let mut expected = Vec::new();
     for (r, resp) in REGIONS.iter().zip(per_region) {
-        for mut vpc in resp["Vpcs"].as_array().unwrap().clone() {
-            vpc["RequestRegion"] = json!(r);
-            vpc["RequestAccount"] = json!("123456789012");
-            expected.push(vpc);
+        for vpc in resp["Vpcs"].as_array().unwrap().clone() {
+            expected.push(as_emitted(vpc, r, "123456789012"));
         }
     }
     assert_same_json(&rust_items, &Value::Array(expected), "rust vpcs plugin");

@@ -307,7 +307,7 @@ fn incompatible_or_non_component_plugins_get_one_line() {
     assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("built for mrhost:plugin@0.2.0; this host serves mrhost:plugin@0.1.0"),
+            .contains("built for mrhost:plugin@0.9.0; this host serves mrhost:plugin@0.1.0, mrhost:plugin@0.2.0"),
         "{}",
         run.stderr
     );

@@ -161,8 +161,24 @@ pub struct RunArgs {
     /// Print {region: [resources]} instead of a flat list.
     #[arg(long)]
     pub group_by_region: bool,
+    /// A parameter the plugin declares, KEY=VALUE (repeatable); overrides the config
+    /// file's [plugins.NAME] table.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<String>,
+    /// Items exactly as AWS returned them, besides RequestRegion/RequestAccount: no
+    /// TagsMap and Name from the tag list.
+    #[arg(long)]
+    pub raw: bool,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+}
+
+/// `--param`: KEY=VALUE with a non-empty key.
+fn parse_param(s: &str) -> Result<String, String> {
+    match plugin_host::params::parse_assignment(s) {
+        Some(_) => Ok(s.to_string()),
+        None => Err(format!("'{s}' is not KEY=VALUE")),
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -191,6 +207,9 @@ pub struct SandboxArgs {
     /// AWS calls (pages included) one scope may make.
     #[arg(long, default_value_t = 1_000_000)]
     pub max_calls: u64,
+    /// Calls one scope's plugin may have running at once (contract 0.2 call-many).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub call_concurrency: u16,
     /// Refuse the plugin unless its sha256 is this.
     #[arg(long)]
     pub plugin_sha256: Option<String>,
@@ -253,6 +272,10 @@ pub struct ListArgs {
     /// Use the bundled plugin for this type instead (its richer output).
     #[arg(long)]
     pub plugin: bool,
+    /// Items exactly as AWS returned them, besides RequestRegion/RequestAccount: no
+    /// TagsMap and Name from the tag list.
+    #[arg(long)]
+    pub raw: bool,
     /// Where bundled plugins are looked for.
     #[arg(long, default_value = "plugins")]
     pub plugins: PathBuf,

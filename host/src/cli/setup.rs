@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 use aws_engine::cache::{CacheMode, ResponseCache};
 use aws_engine::AwsClient;
-use plugin_host::{Limits, Plugin, PluginRuntime};
+use plugin_host::{GivenParam, Limits, Plugin, PluginRuntime};
 
 use super::args::{CacheArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs};
 use crate::plan::{self, AccountOptions, ScopeRequest};
@@ -86,6 +86,7 @@ pub fn limits(args: &SandboxArgs) -> Limits {
         max_params_bytes: args.max_params_kib << 10,
         max_response_bytes: args.max_response_mib << 20,
         max_calls: args.max_calls,
+        call_concurrency: usize::from(args.call_concurrency),
         ..Limits::default()
     }
 }
@@ -97,11 +98,14 @@ pub fn runtime(args: &SandboxArgs) -> Result<PluginRuntime> {
 }
 
 /// Load, check and compile a plugin; logs how long it took and whether it was cached.
-pub async fn load_plugin(
+/// Its parameters come from the config file's `[plugins.NAME]` table, then `params`
+/// (`--param KEY=VALUE`), checked against what it declares.
+pub async fn load_plugin_with(
     client: &AwsClient,
     runtime: &PluginRuntime,
     path: &std::path::Path,
     sandbox: &SandboxArgs,
+    params: &[String],
 ) -> Result<Arc<Plugin>> {
     let plugin = runtime
         .load(
@@ -117,19 +121,107 @@ pub async fn load_plugin(
         load_ms = plugin.load_time.as_millis() as u64,
         "plugin loaded"
     );
-    Ok(plugin)
+    let mut given = config_plugin_params(&plugin.manifest.name);
+    given.extend(params.iter().filter_map(|p| {
+        plugin_host::params::parse_assignment(p).map(|(name, value)| GivenParam {
+            name,
+            value,
+            origin: "--param".into(),
+        })
+    }));
+    Ok(plugin.configure(&given)?)
 }
 
-/// `regions = ...` from `$XDG_CONFIG_HOME/mrhost/config` (or `~/.config/mrhost/config`).
-fn config_regions() -> Option<String> {
+/// [`load_plugin_with`] without `--param`: the config file's parameters only.
+pub async fn load_plugin(
+    client: &AwsClient,
+    runtime: &PluginRuntime,
+    path: &std::path::Path,
+    sandbox: &SandboxArgs,
+) -> Result<Arc<Plugin>> {
+    load_plugin_with(client, runtime, path, sandbox, &[]).await
+}
+
+/// `$XDG_CONFIG_HOME/mrhost/config` (or `~/.config/mrhost/config`) and its text.
+fn config_file() -> Option<(PathBuf, String)> {
     let dir = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    let text = std::fs::read_to_string(dir.join("mrhost").join("config")).ok()?;
-    text.lines().find_map(|l| {
-        let (k, v) = l.split_once('=')?;
-        (k.trim() == "regions").then(|| v.trim().trim_matches('"').to_string())
+    let path = dir.join("mrhost").join("config");
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some((path, text))
+}
+
+/// The config file's lines as (section, key, value): `key = value` lines, the section
+/// being the last `[name]` header before them ("" at the top). Comments (`#`) and blank
+/// lines are skipped; values lose their quotes (`"a \"b\""` → `a "b"`).
+fn config_entries(text: &str) -> Vec<(String, String, String)> {
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name
+                .split('.')
+                .map(|p| p.trim().trim_matches('"'))
+                .collect::<Vec<_>>()
+                .join(".");
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let key = k.trim().trim_matches('"').to_string();
+        let v = v.trim();
+        let value = match v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            Some(inner) => inner.replace("\\\"", "\"").replace("\\\\", "\\"),
+            None => v
+                .split_once(" #")
+                .map_or(v, |(before, _)| before)
+                .trim()
+                .to_string(),
+        };
+        out.push((section.clone(), key, value));
+    }
+    out
+}
+
+/// Whether the config file has any `[plugins.NAME]` table.
+pub fn config_has_plugin_tables() -> bool {
+    config_file().is_some_and(|(_, text)| {
+        config_entries(&text)
+            .iter()
+            .any(|(s, _, _)| s.starts_with("plugins."))
     })
+}
+
+/// The `[plugins.NAME]` table of the config file, as given parameters.
+fn config_plugin_params(plugin: &str) -> Vec<GivenParam> {
+    let Some((path, text)) = config_file() else {
+        return Vec::new();
+    };
+    let section = format!("plugins.{plugin}");
+    config_entries(&text)
+        .into_iter()
+        .filter(|(s, _, _)| *s == section)
+        .map(|(_, name, value)| GivenParam {
+            name,
+            value,
+            origin: format!("[{section}] in {}", path.display()),
+        })
+        .collect()
+}
+
+/// `regions = ...` at the top of the config file (before any `[table]`).
+fn config_regions() -> Option<String> {
+    let (_, text) = config_file()?;
+    config_entries(&text)
+        .into_iter()
+        .find(|(s, k, _)| s.is_empty() && k == "regions")
+        .map(|(_, _, v)| v)
 }
 
 /// What the scope flags ask for, with every region name and pattern checked.

@@ -9,10 +9,11 @@ use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
 use aws_engine::catalogue::ModelType;
-use aws_engine::{AwsClient, EngineError};
-use plugin_host::{CollectStats, Plugin, PluginRuntime, ScopeContext, ScopeError};
+use aws_engine::schema::{Column, Reference, Schema};
+use aws_engine::{AwsClient, EngineError, Models};
+use plugin_host::{CollectStats, Plugin, PluginRuntime, ScopeAccount, ScopeContext, ScopeError};
 
-use super::{Emitted, ScopeSink, ScopeTags};
+use super::{Emitted, Options, ScopeSink, ScopeTags};
 use crate::plan::Target;
 
 /// How one scope ended.
@@ -55,19 +56,10 @@ impl From<CollectStats> for ScopeSuccess {
 
 impl From<ScopeError> for ScopeFailure {
     fn from(e: ScopeError) -> Self {
-        // A plugin error that carries an AWS error code ("AccessDenied: ...") keeps it.
-        let message = e.to_string();
-        let code = match &e {
-            ScopeError::Plugin(m) => m
-                .split_once(':')
-                .map(|(c, _)| c.trim())
-                .filter(|c| {
-                    !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '.')
-                })
-                .map(str::to_string),
-            _ => None,
-        };
-        ScopeFailure { code, message }
+        ScopeFailure {
+            code: e.code().map(str::to_string),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -103,6 +95,27 @@ impl Source {
             Source::Model(t, _) => format!("{} {}", t.service, t.resource),
         }
     }
+
+    /// The typed columns of the source's items (what the inventory store's tables are
+    /// made of): a plugin's (its model shape and declared
+    /// columns), or a model-derived type's (its item shape); the host's included.
+    #[allow(dead_code)] // the inventory store (host/src/inventory) consumes it
+    pub fn columns(&self, models: &Models) -> Vec<Column> {
+        match self {
+            Source::Plugin(_, p) => p.manifest.columns(models),
+            Source::Model(t, _) => t.columns(models),
+        }
+    }
+
+    /// The fields of the source's items that name resources of other types: declared
+    /// and inferred from the models.
+    #[allow(dead_code)] // the inventory store's edges table consumes it
+    pub fn references(&self, models: &Models) -> Vec<Reference> {
+        match self {
+            Source::Plugin(_, p) => p.manifest.references(models),
+            Source::Model(t, _) => t.references(models),
+        }
+    }
 }
 
 /// Run a source over `targets`. Resources go to `tx` as they are emitted.
@@ -113,6 +126,7 @@ pub async fn run_source(
     concurrency: usize,
     tx: tokio::sync::mpsc::Sender<Emitted>,
     counters: Arc<Counters>,
+    options: Options,
 ) -> Vec<ScopeOutcome> {
     use std::sync::atomic::Ordering::Relaxed;
     stream::iter(targets)
@@ -127,10 +141,11 @@ pub async fn run_source(
                 let creds = t.account.creds.clone();
                 let partition = t.partition.clone();
                 // Each scope on its own task: a panic or a stuck scope stays contained.
-                let tags = ScopeTags::new(&account, &region);
                 let handle = tokio::spawn(async move {
                     match source {
                         Source::Plugin(runtime, plugin) => {
+                            let account = ScopeAccount::known(account);
+                            let sink = ScopeSink::new(account.clone(), &region, options, tx);
                             let ctx = ScopeContext {
                                 account,
                                 region,
@@ -139,12 +154,13 @@ pub async fn run_source(
                                 aws: Some((client, creds)),
                             };
                             runtime
-                                .collect(&plugin, ctx, Box::new(ScopeSink::new(tags, tx)))
+                                .collect(&plugin, ctx, Box::new(sink))
                                 .await
                                 .map(ScopeSuccess::from)
                                 .map_err(ScopeFailure::from)
                         }
                         Source::Model(ty, params) => {
+                            let tags = ScopeTags::new(&account, &region, options);
                             let started = std::time::Instant::now();
                             super::model_source::collect(
                                 &client, creds, &tags, &region, &ty, &params, &tx,

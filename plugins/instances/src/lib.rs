@@ -21,7 +21,7 @@ impl Plugin for Instances {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         // The largest page DescribeInstances allows: fewest round trips.
         let params = json!({"MaxResults": 1000});
         emit_items(

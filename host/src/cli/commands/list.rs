@@ -83,6 +83,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         ignore_error_codes: &args.scope.ignore_error_codes,
         out: &args.out,
         group_by_region: args.group_by_region,
+        options: crate::pipeline::Options { raw: args.raw },
     };
     if let Some(path) = bundled_plugin_for(&args.plugins, &ty) {
         if args.plugin {

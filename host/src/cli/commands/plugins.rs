@@ -1,6 +1,7 @@
 //! `mrhost plugins list|inspect`: what plugins there are, and what one is.
 
 use anyhow::Result;
+use aws_engine::schema::Schema;
 use serde_json::Value;
 
 use crate::cli::args::PluginsCommand;
@@ -24,6 +25,7 @@ pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
                         "resource_type": p.manifest.resource_type,
                         "scope": p.manifest.scope_kind,
                         "version": p.manifest.version,
+                        "contract": p.contract().version(),
                         "operations": p.manifest.operations.len(),
                         "path": path.display().to_string(),
                     })),
@@ -61,7 +63,12 @@ pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
                 "sha256": p.sha256,
                 "manifest": p.manifest,
                 "producers": producers,
-                "contract": format!("mrhost:plugin@{}", plugin_host::SERVED_VERSIONS.join(",")),
+                "contract": p.contract(),
+                "served": plugin_host::served(),
+                "schema": {
+                    "columns": p.manifest.columns(&models),
+                    "references": p.manifest.references(&models),
+                },
             });
             render::write_pretty(&mut std::io::stdout().lock(), &info)?;
             Ok(exit::OK)

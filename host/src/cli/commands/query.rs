@@ -124,6 +124,7 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
             args.scope.concurrency,
             sink,
             &counters,
+            crate::pipeline::Options::default(),
         )
         .await?;
         progress.finish(&counters, &client, total, 0, false);
