@@ -5,6 +5,7 @@ mod bundled;
 mod bundled_more;
 mod common;
 mod conformance;
+mod contract;
 mod ec2;
 mod errors;
 mod faults;

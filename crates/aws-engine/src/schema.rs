@@ -215,9 +215,12 @@ pub fn shape_columns(models: &Models, name: &ShapeName) -> Result<Vec<Column>, S
     let model = models
         .service(&name.service)
         .map_err(|e| unknown(e.to_string()))?;
-    let shape = model
-        .shape(&name.shape)
-        .map_err(|_| unknown(format!("no shape {} in the {} model", name.shape, model.name)))?;
+    let shape = model.shape(&name.shape).map_err(|_| {
+        unknown(format!(
+            "no shape {} in the {} model",
+            name.shape, model.name
+        ))
+    })?;
     if shape.kind != ShapeType::Structure {
         return Err(SchemaError::NotStructure(name.to_string()));
     }
@@ -618,7 +621,9 @@ mod tests {
         // A nested result key.
         let dists = find(&models, "cloudfront", "distributions").unwrap();
         assert_eq!(
-            item_shape(&models, &dists).map(|s| s.to_string()).as_deref(),
+            item_shape(&models, &dists)
+                .map(|s| s.to_string())
+                .as_deref(),
             Some("cloudfront:DistributionSummary")
         );
     }

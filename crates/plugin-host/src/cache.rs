@@ -320,10 +320,8 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     fn scratch(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!(
-            "mrhost-cache-unit-{name}-{}",
-            std::process::id()
-        ));
+        let d =
+            std::env::temp_dir().join(format!("mrhost-cache-unit-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         d
     }
@@ -348,8 +346,13 @@ mod tests {
         }
         // Another wasm's artifact copied over this one: bound to its own hash.
         fs::copy(cache.artifact_path(&b), cache.artifact_path(&a)).unwrap();
-        assert!(matches!(cache.load(&a), Lookup::Rejected(m) if m.contains("failed authentication")));
-        assert!(!cache.artifact_path(&a).exists(), "a rejected file is deleted");
+        assert!(
+            matches!(cache.load(&a), Lookup::Rejected(m) if m.contains("failed authentication"))
+        );
+        assert!(
+            !cache.artifact_path(&a).exists(),
+            "a rejected file is deleted"
+        );
         // A flipped byte in the code.
         let p = cache.artifact_path(&b);
         let mut bytes = fs::read(&p).unwrap();

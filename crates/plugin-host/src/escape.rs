@@ -58,7 +58,10 @@ mod tests {
             escape_controls("a\nmrhost: summary: 0 failures"),
             "a\\nmrhost: summary: 0 failures"
         );
-        assert_eq!(escape_controls("\x1b[31mred\x1b[0m"), "\\x1b[31mred\\x1b[0m");
+        assert_eq!(
+            escape_controls("\x1b[31mred\x1b[0m"),
+            "\\x1b[31mred\\x1b[0m"
+        );
         assert_eq!(escape_controls("x\ry\tz\x07\x7f"), "x\\ry\\tz\\x07\\x7f");
         assert_eq!(
             escape_controls("\x1b]8;;http://evil\x07link"),

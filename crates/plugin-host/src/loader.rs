@@ -343,17 +343,26 @@ mod tests {
     fn files_that_are_not_plugins_are_refused_before_reading_much() {
         let dir = std::env::temp_dir().join(format!("mrhost-loader-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        assert!(matches!(read(&dir, None), Err(PluginError::NotAFile { .. })));
+        assert!(matches!(
+            read(&dir, None),
+            Err(PluginError::NotAFile { .. })
+        ));
         assert!(matches!(
             read(Path::new("/dev/zero"), None),
             Err(PluginError::NotAFile { .. })
         ));
         let core = dir.join("core.wasm");
         std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
-        assert!(matches!(read(&core, None), Err(PluginError::CoreModule { .. })));
+        assert!(matches!(
+            read(&core, None),
+            Err(PluginError::CoreModule { .. })
+        ));
         let text = dir.join("text.wasm");
         std::fs::write(&text, b"hello").unwrap();
-        assert!(matches!(read(&text, None), Err(PluginError::NotWasm { .. })));
+        assert!(matches!(
+            read(&text, None),
+            Err(PluginError::NotWasm { .. })
+        ));
         assert!(matches!(
             read(&dir.join("missing.wasm"), None),
             Err(PluginError::NotFound { .. })

@@ -207,8 +207,7 @@ fn printable(field: &str, value: &str) -> Result<(), String> {
 /// Letters, digits, `-` and `_`, at least one.
 fn is_name(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
@@ -216,7 +215,11 @@ impl Manifest {
     /// Check a plugin's manifest: a usable name, printable text, every declared operation
     /// present in the models (spelled `service:Operation`; snake/kebab-case operation
     /// names are accepted and canonicalized), and a well-formed schema and parameters.
-    pub(crate) fn check(m: RawManifest, contract: Contract, models: &Models) -> Result<Self, String> {
+    pub(crate) fn check(
+        m: RawManifest,
+        contract: Contract,
+        models: &Models,
+    ) -> Result<Self, String> {
         if !is_name(&m.name) {
             return Err(format!(
                 "name '{}' must be non-empty and use only letters, digits, '-' and '_'",

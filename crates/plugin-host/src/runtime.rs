@@ -67,7 +67,9 @@ impl ScopeError {
         let code = message
             .split_once(':')
             .map(|(c, _)| c.trim())
-            .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '.'))
+            .filter(|c| {
+                !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '.')
+            })
             .map(str::to_string);
         ScopeError::Plugin {
             code,
@@ -239,10 +241,7 @@ impl PluginRuntime {
             Ok(Err(e)) => {
                 return Err(PluginError::Manifest {
                     path: p,
-                    message: format!(
-                        "manifest() failed: {}",
-                        scope_error(&e, &store)
-                    ),
+                    message: format!("manifest() failed: {}", scope_error(&e, &store)),
                 })
             }
             Err(_) => {
@@ -422,7 +421,9 @@ impl PluginRuntime {
         match outcome {
             Ok(Ok(Ok(()))) => match flushed {
                 Ok(()) => Ok(stats),
-                Err(e) => Err(ScopeError::Trap(escape_controls(&e.to_string()).into_owned())),
+                Err(e) => Err(ScopeError::Trap(
+                    escape_controls(&e.to_string()).into_owned(),
+                )),
             },
             Ok(Ok(Err(e))) => Err(e),
             Ok(Err(e)) => Err(scope_error(&e, &store)),

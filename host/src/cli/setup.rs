@@ -189,15 +189,6 @@ fn config_entries(text: &str) -> Vec<(String, String, String)> {
     out
 }
 
-/// Whether the config file has any `[plugins.NAME]` table.
-pub fn config_has_plugin_tables() -> bool {
-    config_file().is_some_and(|(_, text)| {
-        config_entries(&text)
-            .iter()
-            .any(|(s, _, _)| s.starts_with("plugins."))
-    })
-}
-
 /// The `[plugins.NAME]` table of the config file, as given parameters.
 fn config_plugin_params(plugin: &str) -> Vec<GivenParam> {
     let Some((path, text)) = config_file() else {

@@ -262,8 +262,9 @@ impl<'a> Scan<'a> {
                             {
                                 return None;
                             }
-                            let v = u8::from_str_radix(std::str::from_utf8(hex.get(2..)?).ok()?, 16)
-                                .ok()?;
+                            let v =
+                                u8::from_str_radix(std::str::from_utf8(hex.get(2..)?).ok()?, 16)
+                                    .ok()?;
                             if v >= 0x20 || matches!(v, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
                                 return None;
                             }
@@ -357,7 +358,8 @@ mod tests {
     fn tag_lists_become_a_map_and_a_name() {
         let tags = tags_json("r", "a");
         let out = |t: &str, enrich: bool| splice_tags(t.to_string(), &tags, enrich).unwrap();
-        let vpc = r#"{"VpcId":"v","Tags":[{"Key":"Name","Value":"web"},{"Key":"env","Value":"prod"}]}"#;
+        let vpc =
+            r#"{"VpcId":"v","Tags":[{"Key":"Name","Value":"web"},{"Key":"env","Value":"prod"}]}"#;
         assert_eq!(
             out(vpc, true),
             r#"{"VpcId":"v","Tags":[{"Key":"Name","Value":"web"},{"Key":"env","Value":"prod"}],"TagsMap":{"Name":"web","env":"prod"},"Name":"web","RequestRegion":"r","RequestAccount":"a"}"#
@@ -369,7 +371,10 @@ mod tests {
         );
         // An item's own Name is never replaced; no Name tag, no Name.
         assert_eq!(
-            out(r#"{"Name":"bucket","TagSet":[{"Key":"Name","Value":"x"}]}"#, true),
+            out(
+                r#"{"Name":"bucket","TagSet":[{"Key":"Name","Value":"x"}]}"#,
+                true
+            ),
             r#"{"Name":"bucket","TagSet":[{"Key":"Name","Value":"x"}],"TagsMap":{"Name":"x"},"RequestRegion":"r","RequestAccount":"a"}"#
         );
         assert_eq!(

@@ -153,9 +153,7 @@ impl ScopeSink {
         options: Options,
         tx: tokio::sync::mpsc::Sender<Emitted>,
     ) -> Self {
-        let tags = account
-            .now()
-            .map(|a| ScopeTags::new(a, region, options));
+        let tags = account.now().map(|a| ScopeTags::new(a, region, options));
         ScopeSink {
             account,
             region: region.to_string(),
@@ -257,11 +255,19 @@ mod tests {
         sink.accept(r#"{ "Id": "b" }"#.into()).unwrap();
         assert!(sink.accept("[1]".into()).is_err());
         assert!(sink.accept("{".into()).is_err());
-        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 0, "not asked yet");
+        assert_eq!(
+            asked.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "not asked yet"
+        );
         sink.flush().await.unwrap();
         sink.accept(r#"{"Id":"c"}"#.into()).unwrap();
         sink.flush().await.unwrap();
-        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1, "asked once");
+        assert_eq!(
+            asked.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "asked once"
+        );
         let mut out = Vec::new();
         while let Ok(e) = rx.try_recv() {
             out.push(e.resource.into_value());

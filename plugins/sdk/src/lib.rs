@@ -83,11 +83,11 @@ pub mod bindings {
 }
 
 use bindings::exports::mrhost::plugin::collector;
-use bindings::mrhost::plugin::{aws, log as wlog, sink};
 pub use bindings::mrhost::plugin::types::{
     ApiError, CallError, CollectError, Level, Param, ParamValue, PluginManifest, ReferenceBy,
     ScopeKind, ValueKind,
 };
+use bindings::mrhost::plugin::{aws, log as wlog, sink};
 use serde_json::value::RawValue;
 pub use serde_json::{self, json, Value};
 
@@ -98,9 +98,9 @@ pub type Error = CollectError;
 pub mod prelude {
     pub use crate::{
         call, call_all, call_if_exists, call_many, emit, emit_all, emit_items, enrich,
-        export_plugin, items, log, manifest, pages, request, select, ApiError, Batch,
-        CallError, Error, Level, Plugin, PluginManifest, ReferenceBy, Request, Scope,
-        ScopeKind, Value, ValueKind,
+        export_plugin, items, log, manifest, pages, request, select, ApiError, Batch, CallError,
+        Error, Level, Plugin, PluginManifest, ReferenceBy, Request, Scope, ScopeKind, Value,
+        ValueKind,
     };
     pub use serde_json::json;
 }
@@ -165,7 +165,10 @@ impl Scope {
 
     /// A parameter's value, if given.
     pub fn param(&self, name: &str) -> Option<&ParamValue> {
-        self.params.iter().find(|p| p.name == name).map(|p| &p.value)
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.value)
     }
 
     /// A `string` (or `timestamp`, `json`) parameter's text.
@@ -695,30 +698,36 @@ impl ManifestBuilder {
     }
     /// A column the plugin adds (an enrichment), with its type.
     pub fn column(mut self, name: &str, kind: ValueKind, description: &str) -> Self {
-        self.0.extra_columns.push(bindings::mrhost::plugin::types::Column {
-            name: name.into(),
-            kind,
-            description: description.into(),
-        });
+        self.0
+            .extra_columns
+            .push(bindings::mrhost::plugin::types::Column {
+                name: name.into(),
+                kind,
+                description: description.into(),
+            });
         self
     }
     /// A field that names a resource of another type (`"VpcId"`, `"ec2:vpc"`).
     pub fn reference(mut self, field: &str, target_type: &str, by: ReferenceBy) -> Self {
-        self.0.references.push(bindings::mrhost::plugin::types::Reference {
-            field: field.into(),
-            target_type: target_type.into(),
-            by,
-        });
+        self.0
+            .references
+            .push(bindings::mrhost::plugin::types::Reference {
+                field: field.into(),
+                target_type: target_type.into(),
+                by,
+            });
         self
     }
     /// A parameter the plugin accepts (`--param name=value`).
     pub fn param(mut self, name: &str, kind: ValueKind, required: bool, description: &str) -> Self {
-        self.0.params.push(bindings::mrhost::plugin::types::ParamSpec {
-            name: name.into(),
-            kind,
-            required,
-            description: description.into(),
-        });
+        self.0
+            .params
+            .push(bindings::mrhost::plugin::types::ParamSpec {
+                name: name.into(),
+                kind,
+                required,
+                description: description.into(),
+            });
         self
     }
     /// The manifest.

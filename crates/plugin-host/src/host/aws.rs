@@ -308,8 +308,12 @@ async fn drive(
             break;
         };
         while running.try_join_next().is_some() {}
-        let (client, creds, region, results) =
-            (client.clone(), creds.clone(), region.clone(), results.clone());
+        let (client, creds, region, results) = (
+            client.clone(),
+            creds.clone(),
+            region.clone(),
+            results.clone(),
+        );
         running.spawn(async move {
             let Job {
                 index,
@@ -431,7 +435,10 @@ impl AwsView<'_> {
         Ok(())
     }
 
-    fn call_many(&mut self, requests: Vec<(String, String, String)>) -> wasmtime::Result<Resource<BatchState>> {
+    fn call_many(
+        &mut self,
+        requests: Vec<(String, String, String)>,
+    ) -> wasmtime::Result<Resource<BatchState>> {
         self.trip.check_deadline()?;
         let _ = self.aws.hold(self.trip, 0, true)?;
         let (jobs, jobs_rx) = mpsc::unbounded_channel();
@@ -477,7 +484,11 @@ impl AwsView<'_> {
             .admit(service, operation, params_json)
             .and_then(|x| self.aws.access().map(|_| x))
         {
-            Ok((op, params)) => Ok((op, params, self.aws.hold(self.trip, params_json.len(), false)?)),
+            Ok((op, params)) => Ok((
+                op,
+                params,
+                self.aws.hold(self.trip, params_json.len(), false)?,
+            )),
             Err(e) => Err(e),
         };
         let state = self.table.get_mut(batch)?;
@@ -647,13 +658,12 @@ impl v0_2::mrhost::plugin::aws::HostBatch for AwsView<'_> {
         &mut self,
         this: Resource<BatchState>,
     ) -> wasmtime::Result<Option<v0_2::mrhost::plugin::aws::Completion>> {
-        Ok(self
-            .batch_next(&this)
-            .await?
-            .map(|(index, result)| v0_2::mrhost::plugin::aws::Completion {
+        Ok(self.batch_next(&this).await?.map(|(index, result)| {
+            v0_2::mrhost::plugin::aws::Completion {
                 index,
                 result: result.map_err(v2_error),
-            }))
+            }
+        }))
     }
 
     async fn drop(&mut self, rep: Resource<BatchState>) -> wasmtime::Result<()> {

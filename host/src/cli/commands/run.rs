@@ -10,23 +10,19 @@ use crate::cli::{setup, Ctx};
 use crate::pipeline::{Options, Source};
 use crate::plan::PendingPlan;
 
-/// Run the plugin over the plan. The accounts resolve while the plugin loads — unless
-/// parameters are given (`--param`, or `[plugins.*]` tables in the config file): then
-/// they are checked against the plugin's manifest first, so a wrong one fails before any
-/// call.
+/// Run the plugin over the plan. The plugin is loaded and its parameters (`--param`, the
+/// config file's `[plugins.NAME]` table) checked against its manifest first, so an
+/// unknown, mistyped or missing required parameter fails before any call — the account
+/// lookups included.
 pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
     let client = setup::client(&args.scope)?;
     setup::compile_query(&args.out)?;
     let request = setup::scope_request(&client, &args.scope)?;
     let runtime = Arc::new(setup::runtime(&args.sandbox)?);
-    let check_first = !args.params.is_empty() || setup::config_has_plugin_tables();
-    let mut plan = (!check_first).then(|| PendingPlan::start(&client, request.clone()));
     let plugin =
         setup::load_plugin_with(&client, &runtime, &args.plugin, &args.sandbox, &args.params)
             .await?;
-    let plan = plan
-        .take()
-        .unwrap_or_else(|| PendingPlan::start(&client, request));
+    let plan = PendingPlan::start(&client, request);
     let shape = Shape::of_plugin(&plugin);
     Execution {
         ctx,
