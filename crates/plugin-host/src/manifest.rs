@@ -428,3 +428,79 @@ fn parse_producers(body: &[u8], out: &mut Vec<(String, String)>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawManifest {
+        RawManifest {
+            name: "vpcs".into(),
+            version: "1.0.0".into(),
+            resource_type: "ec2:vpc".into(),
+            description: "VPCs".into(),
+            operations: vec!["ec2:describe-vpcs".into()],
+            scope_kind: ScopeKind::Regional,
+            id_field: Some("VpcId".into()),
+            columns: vec!["VpcId".into()],
+            model_shape: Some("ec2:Vpc".into()),
+            extra_columns: vec![Column {
+                name: "Extra".into(),
+                kind: ColumnKind::Int,
+                description: "an enrichment".into(),
+            }],
+            references: vec![],
+            params: vec![],
+        }
+    }
+
+    #[test]
+    fn a_manifest_is_checked_and_its_schema_derived() {
+        let models = Models::new(vec![]).unwrap();
+        let m = Manifest::check(raw(), Contract::V0_2, &models).unwrap();
+        assert_eq!(m.operations, ["ec2:DescribeVpcs"]);
+        let cols = m.columns(&models);
+        let kind = |n: &str| cols.iter().find(|c| c.name == n).map(|c| c.kind);
+        assert_eq!(kind("IsDefault"), Some(ColumnKind::Bool));
+        assert_eq!(kind("Extra"), Some(ColumnKind::Int));
+        assert_eq!(kind("TagsMap"), Some(ColumnKind::Json));
+        assert_eq!(Contract::V0_2.to_string(), "mrhost:plugin@0.2.0");
+        assert_eq!(Contract::from_version("0.1.0"), Some(Contract::V0_1));
+        assert_eq!(Contract::from_version("0.3.0"), None);
+    }
+
+    #[test]
+    fn text_that_would_drive_a_terminal_is_refused() {
+        let models = Models::new(vec![]).unwrap();
+        let mut m = raw();
+        m.description = "VPCs\x1b]0;title\x07".into();
+        let e = Manifest::check(m, Contract::V0_2, &models).unwrap_err();
+        assert_eq!(
+            e,
+            "description 'VPCs\\x1b]0;title\\x07' contains a control character"
+        );
+        let mut m = raw();
+        m.name = "vp\ncs".into();
+        assert!(Manifest::check(m, Contract::V0_2, &models)
+            .unwrap_err()
+            .contains("vp\\ncs"));
+        let mut m = raw();
+        m.model_shape = Some("ec2:NoSuchShape".into());
+        assert!(Manifest::check(m, Contract::V0_2, &models)
+            .unwrap_err()
+            .contains("no shape NoSuchShape"));
+        let mut m = raw();
+        m.params = vec![
+            ParamSpec {
+                name: "a".into(),
+                kind: ColumnKind::String,
+                required: false,
+                description: String::new(),
+            };
+            2
+        ];
+        assert!(Manifest::check(m, Contract::V0_2, &models)
+            .unwrap_err()
+            .contains("unique name"));
+    }
+}
