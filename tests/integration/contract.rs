@@ -280,6 +280,33 @@ fn concurrent_calls_run_at_once_within_the_bound_the_budget_and_the_permissions(
     assert_eq!(rec.count("DescribeSubnets"), 0, "{:?}", rec.actions());
     assert_eq!(rec.count("DescribeVpcs"), 6);
 
+    // A batch opened while another one's results wait: both finish (the waiting results
+    // do not hold the scope's slots).
+    let rec = Recorder::start(moto.port, Duration::from_millis(20));
+    let args = [
+        "run",
+        path_str(&p),
+        "--regions",
+        "eu-west-1",
+        "--endpoint-url",
+        &rec.url,
+        "-o",
+        "ndjson",
+        "--param",
+        "mode=nested",
+        "--param",
+        "count=6",
+        "--call-concurrency",
+        "2",
+        "--timeout",
+        "30",
+    ];
+    let nested = mrhost(&args).ok();
+    let items = ndjson(&nested);
+    assert_eq!(items.len(), 6);
+    assert!(items.iter().all(|i| i["InnerOk"] == 2), "{}", nested.stdout);
+    assert!(rec.max_in_flight.load(Ordering::SeqCst) <= 2);
+
     // The call budget holds for batches: 30 calls under --max-calls 10 stop the scope,
     // and no more than 10 reach the server.
     let rec = Recorder::start(moto.port, Duration::ZERO);
@@ -720,7 +747,7 @@ fn inspect_prints_typed_columns_and_references() {
     let params = info["manifest"]["params"].as_array().unwrap();
     assert_eq!(
         params[0],
-        json!({"name": "mode", "kind": "string", "required": true, "description": "vpcs, many, fail, account or params"})
+        json!({"name": "mode", "kind": "string", "required": true, "description": "vpcs, many, nested, fail, account or params"})
     );
     assert_eq!(info["manifest"]["model_shape"], "ec2:Vpc");
     // A 0.1 plugin has no schema of its own: the host's columns only.

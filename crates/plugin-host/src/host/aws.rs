@@ -6,9 +6,12 @@
 //!
 //! What the host holds for a plugin is bounded too: open `pages` and `batch` resources are
 //! counted (`Limits::max_open_handles`), and the parameters they hold — of open pages and of
-//! calls not finished yet — may not exceed the memory limit. A finished call's response
-//! waits for the plugin while holding its concurrency slot, so at most
-//! `Limits::call_concurrency` responses of a scope are ever held.
+//! calls not finished yet — may not exceed the memory limit. Calls run at most
+//! `Limits::call_concurrency` at a time per scope (one semaphore for all its batches); a
+//! finished call gives its slot back at once, but each batch starts a call only while fewer
+//! than that many of its results wait for the plugin, so a batch never holds more responses
+//! than that — and a batch the plugin is not reading cannot starve another one (nested
+//! batches never deadlock).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -118,7 +121,8 @@ struct Job {
     held: Held,
 }
 
-/// A finished call of a batch; the slot it held is given back when it is handed over.
+/// A finished call of a batch; its place in the batch's window is given back when it is
+/// handed over.
 struct Done {
     index: u32,
     result: Result<String, CallFailure>,
@@ -156,6 +160,7 @@ pub(crate) struct AwsState {
     max_response_bytes: usize,
     max_open: usize,
     held_limit: usize,
+    concurrency: usize,
     pub(crate) calls: u64,
     open: usize,
     held: Arc<AtomicUsize>,
@@ -182,6 +187,7 @@ impl AwsState {
             max_response_bytes: limits.max_response_bytes,
             max_open: limits.max_open_handles,
             held_limit: limits.memory,
+            concurrency: limits.call_concurrency.max(1),
             calls: 0,
             open: 0,
             held: Arc::default(),
@@ -291,11 +297,14 @@ fn response_json(v: &Value, max: usize) -> Result<String, CallFailure> {
     Ok(s)
 }
 
-/// Run a batch's calls as slots free up; each finished call goes to `results` with its
-/// slot. Aborting this task aborts its calls.
+/// Run a batch's calls as slots free up: a place in the batch's window (given back when the
+/// plugin takes the result) and one of the scope's slots (given back when the call ends).
+/// Each finished call goes to `results`. Aborting this task aborts its calls.
+#[allow(clippy::too_many_arguments)]
 async fn drive(
     mut jobs: mpsc::UnboundedReceiver<Job>,
     results: mpsc::UnboundedSender<Done>,
+    window: Arc<Semaphore>,
     permits: Arc<Semaphore>,
     client: AwsClient,
     creds: Arc<CredentialSource>,
@@ -304,6 +313,9 @@ async fn drive(
 ) {
     let mut running = tokio::task::JoinSet::new();
     while let Some(job) = jobs.recv().await {
+        let Ok(place) = window.clone().acquire_owned().await else {
+            break;
+        };
         let Ok(permit) = permits.clone().acquire_owned().await else {
             break;
         };
@@ -322,7 +334,7 @@ async fn drive(
                 held,
             } = job;
             let result = client.call_op(&creds, &region, &op, &params).await;
-            drop((params, held));
+            drop((params, held, permit));
             let result = match result {
                 Ok(v) => response_json(&v, max_response),
                 Err(e) => Err(CallFailure::from(e)),
@@ -330,7 +342,7 @@ async fn drive(
             let _ = results.send(Done {
                 index,
                 result,
-                _permit: Some(permit),
+                _permit: Some(place),
             });
         });
     }
@@ -447,6 +459,7 @@ impl AwsView<'_> {
             Ok((client, creds)) => tokio::spawn(drive(
                 jobs_rx,
                 results_tx.clone(),
+                Arc::new(Semaphore::new(self.aws.concurrency)),
                 self.aws.permits.clone(),
                 client,
                 creds,

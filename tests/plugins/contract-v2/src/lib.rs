@@ -7,6 +7,8 @@
 //! - `fail`: asks for a VPC that does not exist; `?` ends the scope with the typed error.
 //! - `account`: one DescribeVpcs, then the account (resolved on demand); emits it.
 //! - `params`: emits the parameters as the plugin received them.
+//! - `nested`: `count` calls at once; for each result, as it comes, two more calls at once
+//!   (a batch inside a batch); emits one item per outer result.
 
 use mrhost_plugin_sdk::prelude::*;
 use mrhost_plugin_sdk::ParamValue;
@@ -86,6 +88,16 @@ impl Plugin for ContractV2 {
                         other => other.describe(),
                     });
                     emit(&json!({"Index": index, "Ok": result.is_ok(), "Error": error}));
+                }
+            }
+            "nested" => {
+                let count = scope.param_int("count").unwrap_or(6).max(0) as usize;
+                let outer = (0..count).map(|_| request("ec2", "DescribeVpcs", json!({})));
+                for (index, result) in call_many(outer) {
+                    result?;
+                    let inner = call_all((0..2).map(|_| request("ec2", "DescribeVpcs", json!({}))));
+                    let ok = inner.iter().filter(|r| r.is_ok()).count();
+                    emit(&json!({"Index": index, "InnerOk": ok}));
                 }
             }
             "fail" => {
