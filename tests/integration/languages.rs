@@ -1,8 +1,8 @@
 //! The vpcs plugin written in Python (componentize-py) and JavaScript (componentize-js)
 //! with the SDK helper modules (plugins/sdk-python, plugins/sdk-js), built from source by
 //! scripts/build-examples.sh, against the Rust one and boto3: the same VPCs, the same JSON,
-//! whatever the language — plus two DNS attributes each, fetched with concurrent calls
-//! (contract 0.2).
+//! whatever the language; and with `--param dns=true`, two DNS attributes each, fetched
+//! with concurrent calls (contract 0.2).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -67,7 +67,7 @@ fn assert_same_items(ours: &Value, want: &Value, who: &str) {
 }
 
 #[test]
-fn vpcs_in_python_and_javascript_emit_what_the_rust_plugin_does_plus_their_enrichment() {
+fn vpcs_in_python_and_javascript_emit_what_the_rust_plugin_does_and_enrich_on_request() {
     let Some(moto) = moto() else { return };
     // Two VPCs per region besides the default one; a tag with non-ASCII text, since each
     // language serializes JSON itself.
@@ -172,7 +172,19 @@ fn vpcs_in_python_and_javascript_emit_what_the_rust_plugin_does_plus_their_enric
             !cached,
             "{who}: the first load should compile (fresh cache)"
         );
-        assert_same_items(&first.json(), &enriched, who);
+        assert_same_items(&first.json(), &rust_items, who);
+        // With the parameter: the DNS attributes, from concurrent calls.
+        let dns = moto
+            .mrhost(&[
+                "run",
+                path_str(path),
+                "--regions",
+                &regions,
+                "--param",
+                "dns=true",
+            ])
+            .ok();
+        assert_same_items(&dns.json(), &enriched, who);
         assert!(
             first.stderr.contains(&format!("plugin={name}")),
             "{who}: {}",
@@ -186,7 +198,7 @@ fn vpcs_in_python_and_javascript_emit_what_the_rust_plugin_does_plus_their_enric
             cached_again,
             "{who}: the second load should come from the cache"
         );
-        assert_same_items(&again.json(), &enriched, who);
+        assert_same_items(&again.json(), &rust_items, who);
 
         let size = std::fs::metadata(path).unwrap().len();
         eprintln!(

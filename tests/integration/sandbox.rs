@@ -715,3 +715,23 @@ fn a_cache_directory_other_users_can_write_is_refused() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+#[test]
+fn a_manifest_that_never_returns_is_stopped_at_the_timeout_given() {
+    let p = plugin("hostile-manifest");
+    let run = mrhost(&["plugins", "inspect", path_str(&p), "--timeout", "2"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "invalid manifest: manifest() failed: limit exceeded: deadline of 2s exceeded (plugin timeout)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(20),
+        "{:?}",
+        run.elapsed
+    );
+}

@@ -1,6 +1,7 @@
 // The vpcs plugin in JavaScript, with the SDK helpers (plugins/sdk-js/mrhost.js): every VPC
-// of a region as ec2 DescribeVpcs returns it, plus whether DNS support and DNS hostnames
-// are on — two DescribeVpcAttribute calls per VPC, all running at once.
+// of a region as ec2 DescribeVpcs returns it (what plugins/vpcs emits). With
+// `--param dns=true`, also whether DNS support and DNS hostnames are on — two
+// DescribeVpcAttribute calls per VPC, all running at once.
 //
 // Built with componentize-js against wit/v0.2, from the repository root (so the SDK's
 // relative import resolves); see scripts/build-examples.sh and examples/README.md.
@@ -15,17 +16,22 @@ const ATTRIBUTES = [
 export const collector = mrhost.plugin({
   manifest: mrhost
     .manifest('vpcs-js', 'ec2:vpc')
-    .describe('VPCs (ec2 DescribeVpcs) with their DNS attributes, one item per VPC')
+    .describe('VPCs (ec2 DescribeVpcs), one item per VPC; with dns=true their DNS attributes')
     .operation('ec2:DescribeVpcs')
     .operation('ec2:DescribeVpcAttribute')
     .modelShape('ec2:Vpc')
     .column('EnableDnsSupport', 'bool', 'DescribeVpcAttribute enableDnsSupport')
     .column('EnableDnsHostnames', 'bool', 'DescribeVpcAttribute enableDnsHostnames')
+    .param('dns', 'bool', false, 'add EnableDnsSupport and EnableDnsHostnames')
     .idField('VpcId')
     .columns('VpcId', 'CidrBlock', 'IsDefault', 'State')
     .build(),
 
-  run(_scope) {
+  run(scope) {
+    if (!scope.params.dns) {
+      mrhost.emitAll(mrhost.items('ec2', 'DescribeVpcs', {}, 'Vpcs'));
+      return;
+    }
     const vpcs = [...mrhost.items('ec2', 'DescribeVpcs', {}, 'Vpcs')];
     const requests = vpcs.flatMap((v) =>
       ATTRIBUTES.map(([attribute]) =>

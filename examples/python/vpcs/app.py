@@ -1,6 +1,7 @@
 """The vpcs plugin in Python, with the SDK helpers (plugins/sdk-python/mrhost.py): every VPC
-of a region as ec2 DescribeVpcs returns it, plus whether DNS support and DNS hostnames are
-on — two DescribeVpcAttribute calls per VPC, all running at once.
+of a region as ec2 DescribeVpcs returns it (what plugins/vpcs emits). With `--param dns=true`,
+also whether DNS support and DNS hostnames are on — two DescribeVpcAttribute calls per VPC,
+all running at once.
 
 Built with componentize-py against wit/v0.2 (scripts/build-examples.sh):
 
@@ -18,18 +19,22 @@ class Collector(mrhost.Plugin):
     def manifest(self):
         return (
             mrhost.manifest("vpcs-py", "ec2:vpc")
-            .describe("VPCs (ec2 DescribeVpcs) with their DNS attributes, one item per VPC")
+            .describe("VPCs (ec2 DescribeVpcs), one item per VPC; with dns=true their DNS attributes")
             .operation("ec2:DescribeVpcs")
             .operation("ec2:DescribeVpcAttribute")
             .model_shape("ec2:Vpc")
             .column("EnableDnsSupport", "bool", "DescribeVpcAttribute enableDnsSupport")
             .column("EnableDnsHostnames", "bool", "DescribeVpcAttribute enableDnsHostnames")
+            .param("dns", "bool", False, "add EnableDnsSupport and EnableDnsHostnames")
             .id_field("VpcId")
             .columns("VpcId", "CidrBlock", "IsDefault", "State")
             .build()
         )
 
     def run(self, scope):
+        if not scope.params.get("dns", False):
+            mrhost.emit_all(mrhost.items("ec2", "DescribeVpcs", {}, "Vpcs"))
+            return
         vpcs = list(mrhost.items("ec2", "DescribeVpcs", {}, "Vpcs"))
         requests = [
             mrhost.request("ec2", "DescribeVpcAttribute", {"VpcId": v["VpcId"], "Attribute": a})
