@@ -42,6 +42,10 @@ pub struct ShapeRef {
     pub event_payload: bool,
     #[serde(default)]
     pub result_wrapper: Option<String>,
+    /// On an operation's input or output reference: the member that is the HTTP body.
+    /// (botocore merges a reference's traits over the shape; models usually put it on the
+    /// shape, see [`Shape::payload`].)
+    pub payload: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +97,13 @@ pub struct Shape {
     #[serde(default)]
     pub flattened: bool,
     pub location_name: Option<String>,
+    /// Where the value travels (`header`, `uri`, ...) when the shape itself says so;
+    /// a member reference's `location` wins (see `protocol::shape::Resolved`).
+    pub location: Option<String>,
+    #[serde(default)]
+    pub jsonvalue: bool,
+    #[serde(default)]
+    pub xml_attribute: bool,
     pub timestamp_format: Option<String>,
     pub payload: Option<String>,
     pub xml_namespace: Option<XmlNamespace>,
@@ -116,8 +127,16 @@ pub struct Shape {
     pub(crate) codec_cache: CodecCache,
 }
 
-/// The protocols the engine speaks, in the order it prefers them.
-pub const SUPPORTED_PROTOCOLS: &[&str] = &["ec2", "query", "json", "rest-json", "rest-xml"];
+/// The protocols the engine speaks, in botocore's order of preference
+/// (`PRIORITY_ORDERED_SUPPORTED_PROTOCOLS`): a model listing several gets the first of these.
+pub const SUPPORTED_PROTOCOLS: &[&str] = &[
+    "json",
+    "rest-json",
+    "rest-xml",
+    "smithy-rpc-v2-cbor",
+    "query",
+    "ec2",
+];
 
 /// A slot for data a codec derives from one shape, built once on first use. A copy of a
 /// shape starts empty (the data may hold indices into the model the shape came from).
@@ -173,7 +192,14 @@ pub struct EndpointTrait {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Operation {
+    /// The name boto3 calls the operation by: the key of the model's `operations` map.
+    /// (cloudfront's model names its operations `ListDistributions2020_05_31` under the key
+    /// `ListDistributions`; botocore's `OperationModel.name` is the key, and its serializers
+    /// use it.)
     pub name: String,
+    /// The model's own `name` when it differs from the key (botocore's `wire_name`).
+    #[serde(skip)]
+    pub wire_name: Option<String>,
     #[serde(default)]
     pub http: HttpTrait,
     pub input: Option<ShapeRef>,
@@ -296,10 +322,20 @@ impl ServiceModel {
         paginators: IndexMap<String, Paginator>,
         source: String,
     ) -> Self {
+        let operations = raw
+            .operations
+            .into_iter()
+            .map(|(key, mut op)| {
+                if op.name != key {
+                    op.wire_name = Some(std::mem::replace(&mut op.name, key.clone()));
+                }
+                (key, op)
+            })
+            .collect();
         ServiceModel {
             name: name.to_string(),
             metadata: raw.metadata,
-            operations: raw.operations,
+            operations,
             shapes: raw
                 .shapes
                 .into_iter()
@@ -360,7 +396,8 @@ impl ServiceModel {
     }
 
     /// The operation by its exact name (`DescribeVpcs`), or by boto3's snake_case name
-    /// (`describe_vpcs`) or the CLI's kebab-case name (`describe-vpcs`).
+    /// (`describe_vpcs`) or the CLI's kebab-case name (`describe-vpcs`). Its `name` is the
+    /// key it is kept under.
     pub fn operation(&self, name: &str) -> Option<&Operation> {
         if let Some(op) = self.operations.get(name) {
             return Some(op);
@@ -371,15 +408,15 @@ impl ServiceModel {
             .find(|op| normalize_op_name(&op.name) == wanted)
     }
 
-    /// The protocol the engine speaks to this service: the first of the model's
-    /// `protocols` that the engine implements, else `protocol`.
+    /// The protocol the engine speaks to this service, chosen as botocore's
+    /// `resolved_protocol` chooses it: the first of [`SUPPORTED_PROTOCOLS`] that the model's
+    /// `protocols` lists, else the legacy `protocol`.
     pub fn protocol(&self) -> &str {
-        self.metadata
-            .protocols
+        SUPPORTED_PROTOCOLS
             .iter()
-            .find(|p| SUPPORTED_PROTOCOLS.contains(&p.as_str()))
-            .map(String::as_str)
-            .unwrap_or(&self.metadata.protocol)
+            .copied()
+            .find(|p| self.metadata.protocols.iter().any(|m| m == p))
+            .unwrap_or(self.metadata.protocol.as_str())
     }
 
     /// The name requests are signed with (and the IAM action prefix).

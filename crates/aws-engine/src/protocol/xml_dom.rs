@@ -1,0 +1,377 @@
+//! XML responses (ec2, query, rest-xml): a small DOM, then a walk driven by the output shape
+//! that produces what botocore's XML parsers produce. Successful responses are read by
+//! [`super::xml_stream`] in one pass instead (same result, no DOM); the DOM serves error
+//! bodies and is the reference `xml_stream`'s tests compare against.
+
+use base64::Engine as _;
+use quick_xml::events::Event;
+use serde_json::{Map, Value};
+
+use crate::model::{ServiceModel, Shape, ShapeRef, ShapeType};
+use crate::timestamp::Timestamp;
+
+/// One element: its local name (namespace prefix dropped, as botocore does), attributes by
+/// their qualified name, child elements and its own text.
+#[derive(Debug, Default, Clone)]
+pub struct XmlNode {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    pub children: Vec<XmlNode>,
+    pub text: String,
+}
+
+impl XmlNode {
+    pub fn child(&self, name: &str) -> Option<&XmlNode> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// The first element named `name` in this subtree (depth first, self included).
+    pub fn find(&self, name: &str) -> Option<&XmlNode> {
+        if self.name == name {
+            return Some(self);
+        }
+        self.children.iter().find_map(|c| c.find(name))
+    }
+
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+}
+
+fn local(name: &[u8]) -> String {
+    let s = String::from_utf8_lossy(name);
+    match s.rfind(':') {
+        Some(p) => s[p + 1..].to_string(),
+        None => s.into_owned(),
+    }
+}
+
+/// Parse a whole document into its root element.
+pub fn parse_document(bytes: &[u8]) -> Result<XmlNode, String> {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    reader.config_mut().trim_text(false);
+    let mut stack: Vec<XmlNode> = Vec::new();
+    let mut root: Option<XmlNode> = None;
+    let mut buf = Vec::new();
+    let open = |e: &quick_xml::events::BytesStart<'_>| -> Result<XmlNode, String> {
+        let mut node = XmlNode {
+            name: local(e.name().as_ref()),
+            ..Default::default()
+        };
+        for a in e.attributes() {
+            let a = a.map_err(|e| e.to_string())?;
+            let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+            let value = a.unescape_value().map_err(|e| e.to_string())?.into_owned();
+            node.attrs.push((key, value));
+        }
+        Ok(node)
+    };
+    loop {
+        let ev = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| format!("malformed XML at byte {}: {e}", reader.error_position()))?;
+        match ev {
+            Event::Start(e) => stack.push(open(&e)?),
+            Event::Empty(e) => {
+                let node = open(&e)?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(node),
+                    None => root = Some(node),
+                }
+            }
+            Event::End(_) => {
+                let node = stack.pop().ok_or("unbalanced XML")?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(node),
+                    None => root = Some(node),
+                }
+            }
+            Event::Text(t) => {
+                if let Some(cur) = stack.last_mut() {
+                    cur.text
+                        .push_str(&t.xml_content().map_err(|e| e.to_string())?);
+                }
+            }
+            Event::CData(t) => {
+                if let Some(cur) = stack.last_mut() {
+                    cur.text.push_str(&String::from_utf8_lossy(&t));
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some(cur) = stack.last_mut() {
+                    if let Some(c) = r.resolve_char_ref().map_err(|e| e.to_string())? {
+                        cur.text.push(c);
+                    } else {
+                        let name = r.decode().map_err(|e| e.to_string())?;
+                        match quick_xml::escape::resolve_predefined_entity(&name) {
+                            Some(v) => cur.text.push_str(v),
+                            None => return Err(format!("unknown XML entity &{name};")),
+                        }
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !stack.is_empty() {
+        return Err("truncated XML document".into());
+    }
+    root.ok_or_else(|| "empty XML document".into())
+}
+
+/// The serialization traits of a shape as seen through one reference to it: botocore merges
+/// the member's traits over the target shape's.
+pub struct Resolved<'a> {
+    pub shape: &'a Shape,
+    pub r: &'a ShapeRef,
+}
+
+impl<'a> Resolved<'a> {
+    pub fn new(model: &'a ServiceModel, r: &'a ShapeRef) -> Result<Self, String> {
+        Ok(Resolved {
+            shape: model.shape(&r.shape).map_err(|e| e.to_string())?,
+            r,
+        })
+    }
+    pub fn location_name(&self) -> Option<&'a str> {
+        self.r
+            .location_name
+            .as_deref()
+            .or(self.shape.location_name.as_deref())
+    }
+    pub fn flattened(&self) -> bool {
+        self.r.flattened || self.shape.flattened
+    }
+    pub fn timestamp_format(&self) -> Option<&'a str> {
+        self.r
+            .timestamp_format
+            .as_deref()
+            .or(self.shape.timestamp_format.as_deref())
+    }
+}
+
+pub struct XmlParser<'m> {
+    pub model: &'m ServiceModel,
+}
+
+impl<'m> XmlParser<'m> {
+    /// Parse `nodes` (one element, or the repeated siblings that share a tag) as `r`.
+    pub fn parse(&self, r: &ShapeRef, nodes: &[&XmlNode]) -> Result<Value, String> {
+        let res = Resolved::new(self.model, r)?;
+        self.parse_resolved(&res, nodes)
+    }
+
+    fn parse_resolved(&self, res: &Resolved<'_>, nodes: &[&XmlNode]) -> Result<Value, String> {
+        let shape = res.shape;
+        let first = nodes.first().ok_or("no XML node to parse")?;
+        match shape.kind {
+            ShapeType::Structure => self.structure(shape, first),
+            ShapeType::List => {
+                let member = shape.member.as_ref().ok_or("list shape without member")?;
+                let items: Vec<&XmlNode> = if res.flattened() {
+                    nodes.to_vec()
+                } else {
+                    first.children.iter().collect()
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.parse(member, &[item])?);
+                }
+                Ok(Value::Array(out))
+            }
+            ShapeType::Map => {
+                let key = shape.key.as_ref().ok_or("map shape without key")?;
+                let value = shape.value.as_ref().ok_or("map shape without value")?;
+                let key_name = Resolved::new(self.model, key)?
+                    .location_name()
+                    .unwrap_or("key");
+                let value_name = Resolved::new(self.model, value)?
+                    .location_name()
+                    .unwrap_or("value");
+                let entries: Vec<&XmlNode> = if res.flattened() {
+                    nodes.to_vec()
+                } else {
+                    first.children.iter().collect()
+                };
+                let mut out = Map::new();
+                for entry in entries {
+                    let mut k = None;
+                    let mut v = Value::Null;
+                    for part in &entry.children {
+                        if part.name == key_name {
+                            k = Some(self.parse(key, &[part])?);
+                        } else if part.name == value_name {
+                            v = self.parse(value, &[part])?;
+                        }
+                    }
+                    if let Some(Value::String(k)) = k {
+                        out.insert(k, v);
+                    }
+                }
+                Ok(Value::Object(out))
+            }
+            _ => scalar(shape, res.timestamp_format(), &first.text),
+        }
+    }
+
+    pub fn structure(&self, shape: &Shape, node: &XmlNode) -> Result<Value, String> {
+        let mut out = Map::new();
+        for (name, member) in &shape.members {
+            if is_bound_in_response(member) {
+                continue; // headers and status code are read by the REST layer
+            }
+            let res = Resolved::new(self.model, member)?;
+            let xml_name = self.member_xml_name(name, &res);
+            let matching: Vec<&XmlNode> = node
+                .children
+                .iter()
+                .filter(|c| c.name == xml_name)
+                .collect();
+            if !matching.is_empty() {
+                out.insert(name.clone(), self.parse_resolved(&res, &matching)?);
+            } else if member.xml_attribute {
+                let loc = res.location_name().unwrap_or(name);
+                if let Some((_, v)) = node
+                    .attrs
+                    .iter()
+                    .find(|(k, _)| k == loc || (!loc.contains(':') && local(k.as_bytes()) == loc))
+                {
+                    out.insert(name.clone(), Value::String(v.clone()));
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// botocore's `_member_key_name`: a flattened list is found under its member's name.
+    fn member_xml_name<'a>(&self, name: &'a str, res: &Resolved<'a>) -> &'a str
+    where
+        'm: 'a,
+    {
+        if res.shape.kind == ShapeType::List && res.flattened() {
+            if let Some(member) = &res.shape.member {
+                if let Ok(m) = Resolved::new(self.model, member) {
+                    if let Some(n) = m.location_name() {
+                        return n;
+                    }
+                }
+            }
+        }
+        res.location_name().unwrap_or(name)
+    }
+}
+
+/// Members a response carries outside the body. (A `uri` or `querystring` member of an
+/// output shape is read from the body, as botocore does.)
+pub fn is_bound_in_response(member: &ShapeRef) -> bool {
+    matches!(
+        member.location.as_deref(),
+        Some("header" | "headers" | "statusCode")
+    )
+}
+
+/// A scalar from its text, shared by XML bodies, headers and query strings.
+pub fn scalar(shape: &Shape, ts_format: Option<&str>, text: &str) -> Result<Value, String> {
+    Ok(match shape.kind {
+        ShapeType::String | ShapeType::Other => Value::String(text.to_string()),
+        ShapeType::Boolean => Value::Bool(text.trim() == "true"),
+        ShapeType::Integer | ShapeType::Long => {
+            let t = text.trim();
+            Value::from(
+                t.parse::<i64>()
+                    .map_err(|_| format!("'{t}' is not an integer"))?,
+            )
+        }
+        ShapeType::Float | ShapeType::Double => float_value(text.trim())?,
+        ShapeType::Timestamp => timestamp_value(text, ts_format),
+        ShapeType::Blob => {
+            // Blobs travel base64-encoded in XML; keep that text (the AWS CLI's rendering)
+            // after checking it decodes.
+            let t = text.trim();
+            base64::engine::general_purpose::STANDARD
+                .decode(t)
+                .map_err(|_| format!("'{t}' is not base64"))?;
+            Value::String(t.to_string())
+        }
+        ShapeType::Structure | ShapeType::List | ShapeType::Map => {
+            return Err("aggregate shape where a scalar was expected".into())
+        }
+    })
+}
+
+pub fn float_value(t: &str) -> Result<Value, String> {
+    match t {
+        "NaN" | "Infinity" | "-Infinity" => Ok(Value::String(t.to_string())),
+        _ => {
+            let f: f64 = t.parse().map_err(|_| format!("'{t}' is not a number"))?;
+            Ok(serde_json::Number::from_f64(f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null))
+        }
+    }
+}
+
+/// A timestamp rendered as boto3's datetime would print; text that is no timestamp is kept.
+pub fn timestamp_value(text: &str, _format: Option<&str>) -> Value {
+    match Timestamp::parse(text) {
+        Some(t) => Value::String(t.to_isoformat()),
+        None => Value::String(text.to_string()),
+    }
+}
+
+/// Code and message of an XML error body: `<Response><Errors><Error>` (ec2),
+/// `<ErrorResponse><Error>` (query), `<Error>` (rest-xml, S3).
+pub fn error_from_document(root: &XmlNode) -> Option<(String, String, Option<String>)> {
+    let err = root.find("Error")?;
+    let code = err.child_text("Code").unwrap_or_default().to_string();
+    let message = err
+        .child_text("Message")
+        .or_else(|| err.child_text("message"))
+        .unwrap_or_default()
+        .to_string();
+    let request_id = root
+        .find("RequestId")
+        .or_else(|| root.find("RequestID"))
+        .map(|n| n.text.clone());
+    Some((code, message, request_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dom_keeps_text_entities_and_local_names() {
+        let doc = br#"<?xml version="1.0"?><a:Root xmlns:a="urn:x" id="7"><B>x &amp; y &#65;</B><C/><B><![CDATA[<z>]]></B></a:Root>"#;
+        let root = parse_document(doc).unwrap();
+        assert_eq!(root.name, "Root");
+        assert_eq!(root.attrs[1], ("id".to_string(), "7".to_string()));
+        assert_eq!(root.children[0].text, "x & y A");
+        assert_eq!(root.children[2].text, "<z>");
+        assert!(parse_document(b"<a><b></a>").is_err());
+        assert!(parse_document(b"<a><b>").is_err());
+    }
+
+    #[test]
+    fn finds_ec2_and_query_errors() {
+        let ec2 = parse_document(
+            b"<Response><Errors><Error><Code>InvalidVpcID.NotFound</Code><Message>nope</Message></Error></Errors><RequestID>r1</RequestID></Response>",
+        )
+        .unwrap();
+        assert_eq!(
+            error_from_document(&ec2).unwrap(),
+            (
+                "InvalidVpcID.NotFound".into(),
+                "nope".into(),
+                Some("r1".into())
+            )
+        );
+        let query = parse_document(
+            b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>slow</Message></Error><RequestId>r2</RequestId></ErrorResponse>",
+        )
+        .unwrap();
+        assert_eq!(error_from_document(&query).unwrap().0, "Throttling");
+    }
+}
