@@ -1,17 +1,17 @@
-//! XML response bodies read in one pass, driven by the output shape: quick-xml events go
-//! straight into `serde_json::Value`s, with no DOM in between.
+//! The XML reader: response bodies and error bodies (ec2, query, rest-xml) read in one
+//! pass, driven by the shape — quick-xml events go straight into `serde_json::Value`s,
+//! with no DOM in between — producing what botocore's XML parsers produce.
 //!
-//! It produces exactly what building the [`super::xml::XmlNode`] DOM and walking it with
-//! [`super::xml::XmlParser`] produces — the same values, and for a bad body the same error:
-//! a malformed document is reported as the DOM builder reports it (whatever the shape
-//! walk would have said), and of several problems with the values, the one the DOM walk
-//! meets first (members in model order, list items in document order). The DOM stays for
-//! error bodies and is the reference the tests compare against.
+//! It reads as building a DOM and walking it would (the tests keep such a DOM as the
+//! oracle): the same values, and for a bad body the same error — a malformed document is
+//! reported as such (whatever the shape walk would have said), and of several problems
+//! with the values, the one a walk in model order meets first.
 //!
 //! Per element the work is: the local name matched as bytes against the member names of
 //! the enclosing structure (worked out once per shape and kept in the shape, see
 //! [`XmlTable`]), the value built, and nothing else kept. Text between elements is checked
-//! (it could be malformed) but never copied.
+//! (it could be malformed) but never copied. Elements nested deeper than
+//! [`MAX_XML_DEPTH`] end the read with an error instead of growing the stack.
 
 use std::borrow::Cow;
 
@@ -19,7 +19,7 @@ use quick_xml::events::{BytesRef, BytesStart, BytesText, Event};
 use quick_xml::Reader;
 use serde_json::{Map, Value};
 
-use super::xml::{is_bound_in_response, scalar, Resolved};
+use super::shape::{is_bound_in_response, scalar, too_deep, Resolved, MAX_XML_DEPTH};
 use crate::model::{ServiceModel, Shape, ShapeRef, ShapeType};
 
 /// A reference to a shape as the XML reader needs it: the target (by index into the
@@ -95,7 +95,7 @@ impl XmlTable {
         let mut members = Vec::new();
         if shape.kind == ShapeType::Structure {
             for (name, member) in &shape.members {
-                if is_bound_in_response(member) {
+                if is_bound_in_response(model, member) {
                     continue;
                 }
                 let (target, xml_name, how, attr) = match Resolved::new(model, member) {
@@ -107,8 +107,8 @@ impl XmlTable {
                             ShapeType::Map if res.flattened() => MemberKind::FlatMap,
                             _ => MemberKind::First,
                         };
-                        let attr = member
-                            .xml_attribute
+                        let attr = res
+                            .xml_attribute()
                             .then(|| res.location_name().unwrap_or(name).to_string());
                         (XmlRef::new(model, member), xml_name, how, attr)
                     }
@@ -189,6 +189,10 @@ pub enum Root<'m, 'w> {
     },
     /// The root element is a value of this reference (a rest-xml payload member).
     Ref(&'w ShapeRef),
+    /// A modeled error: the structure is read from the error element botocore's
+    /// `_get_error_root` picks — `<Response><Errors><Error>` (ec2), `<ErrorResponse><Error>`
+    /// (query, rest-xml), else the root itself.
+    Error { shape: &'m Shape, ec2: bool },
 }
 
 /// A malformed document: reported as is, whatever else is wrong.
@@ -198,8 +202,8 @@ type Read<T> = Result<T, Malformed>;
 /// A value, or why the shape walk rejects it (the element was consumed either way).
 type Walked<T> = Result<T, String>;
 
-/// Read a whole body as `root`. Errors are those of `parse_document` followed by the
-/// `XmlParser` walk.
+/// Read a whole body as `root`. A malformed document is reported as such; otherwise the
+/// first problem a walk in model order meets.
 pub fn parse_body<'m>(
     model: &'m ServiceModel,
     root: Root<'m, '_>,
@@ -207,10 +211,14 @@ pub fn parse_body<'m>(
 ) -> Result<Value, String> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().trim_text(false);
-    let mut s = Stream { reader, model };
+    let mut s = Stream {
+        reader,
+        model: Some(model),
+        depth: 0,
+    };
     let root_ref = match &root {
         Root::Ref(r) => Some(XmlRef::new(model, r)),
-        Root::Structure { .. } => None,
+        Root::Structure { .. } | Root::Error { .. } => None,
     };
     // As the DOM keeps the last top-level element as the root, the last one read wins.
     let mut result: Option<Walked<Value>> = None;
@@ -237,7 +245,10 @@ pub fn parse_body<'m>(
 
 struct Stream<'a, 'm> {
     reader: Reader<&'a [u8]>,
-    model: &'m ServiceModel,
+    /// The model shape-driven reads follow (none for [`read_tree`]).
+    model: Option<&'m ServiceModel>,
+    /// Elements open at the reader's position.
+    depth: usize,
 }
 
 fn local(name: &[u8]) -> &[u8] {
@@ -287,12 +298,23 @@ enum Child<'a> {
 
 impl<'a, 'm> Stream<'a, 'm> {
     fn next(&mut self) -> Read<Event<'a>> {
-        self.reader.read_event().map_err(|e| {
+        let ev = self.reader.read_event().map_err(|e| {
             Malformed(format!(
                 "malformed XML at byte {}: {e}",
                 self.reader.error_position()
             ))
-        })
+        })?;
+        match &ev {
+            Event::Start(_) => {
+                self.depth += 1;
+                if self.depth > MAX_XML_DEPTH {
+                    return Err(Malformed(too_deep("the XML body", MAX_XML_DEPTH)));
+                }
+            }
+            Event::End(_) => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        Ok(ev)
     }
 
     /// The next child element (its attributes checked) or the end of the current element;
@@ -340,17 +362,68 @@ impl<'a, 'm> Stream<'a, 'm> {
         }
     }
 
-    fn shape(&self, i: usize) -> &'m Shape {
-        self.model
+    /// The shape an [`XmlRef`] targets (resolved when the ref was made, so this only fails
+    /// on a model that changed underneath).
+    fn shape(&self, i: usize) -> Read<&'m Shape> {
+        self.model()?
             .shape_at(i)
-            .expect("XmlRef targets are resolved when the table is built")
+            .map_err(|e| Malformed(e.to_string()))
     }
 
-    fn table(&self, shape: &'m Shape) -> &'m XmlTable {
+    fn model(&self) -> Read<&'m ServiceModel> {
+        self.model
+            .ok_or_else(|| Malformed("no model to read the XML with".into()))
+    }
+
+    fn table(&self, shape: &'m Shape) -> Read<&'m XmlTable> {
+        let model = self.model()?;
         shape
             .codec_cache
-            .get_or_init(|| XmlTable::build(self.model, shape))
-            .expect("only the XML reader caches data in a shape")
+            .get_or_init(|| XmlTable::build(model, shape))
+            .ok_or_else(|| Malformed("a shape's codec cache holds another codec's data".into()))
+    }
+
+    /// The rest of an element as botocore's `_build_name_to_xml_node` + `_replace_nodes`
+    /// see it: its own text, and its child elements by local name (an element with
+    /// children as an object, one without as its text; of repeated names the first).
+    fn tree(&mut self, empty: bool) -> Read<(String, Map<String, Value>, bool)> {
+        let mut text = String::new();
+        let mut children = Map::new();
+        let mut any = false;
+        if empty {
+            return Ok((text, children, any));
+        }
+        loop {
+            match self.next()? {
+                Event::Text(t) => text.push_str(&text_piece(&t)?),
+                Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
+                Event::GeneralRef(r) => match ref_piece(&r)? {
+                    RefPiece::Char(c) => text.push(c),
+                    RefPiece::Entity(v) => text.push_str(v),
+                },
+                Event::Start(c) => {
+                    check_attrs(&c)?;
+                    any = true;
+                    let name = String::from_utf8_lossy(local(c.name().into_inner())).into_owned();
+                    let (t, kids, has_kids) = self.tree(false)?;
+                    let v = if has_kids {
+                        Value::Object(kids)
+                    } else {
+                        Value::String(t)
+                    };
+                    children.entry(name).or_insert(v);
+                }
+                Event::Empty(c) => {
+                    check_attrs(&c)?;
+                    any = true;
+                    let name = String::from_utf8_lossy(local(c.name().into_inner())).into_owned();
+                    children.entry(name).or_insert(Value::String(String::new()));
+                }
+                Event::End(_) => return Ok((text, children, any)),
+                Event::Eof => return Err(Malformed("truncated XML document".into())),
+                _ => {}
+            }
+        }
     }
 
     fn root(
@@ -362,22 +435,70 @@ impl<'a, 'm> Stream<'a, 'm> {
     ) -> Read<Walked<Value>> {
         match (root, root_ref) {
             (Root::Structure { shape, wrapper }, _) => self.structure(shape, e, empty, *wrapper),
+            (Root::Error { shape, ec2 }, _) => {
+                let path: &[&[u8]] = if *ec2 {
+                    &[b"Errors", b"Error"]
+                } else if local(e.name().into_inner()) == b"ErrorResponse" {
+                    &[b"Error"]
+                } else {
+                    &[]
+                };
+                if path.is_empty() || empty {
+                    return self.structure(shape, e, empty, None);
+                }
+                let saved = (self.reader.clone(), self.depth);
+                if let Some(v) = self.within(path, shape)? {
+                    return Ok(v);
+                }
+                (self.reader, self.depth) = saved;
+                self.structure(shape, e, empty, None)
+            }
             (Root::Ref(_), Some(Ok(r))) => self.element(r, e, empty),
             (Root::Ref(_), Some(Err(m))) => {
                 self.skip(empty)?;
                 Ok(Err(m.clone()))
             }
-            (Root::Ref(_), None) => unreachable!("a Ref root is resolved first"),
+            (Root::Ref(_), None) => {
+                self.skip(empty)?;
+                Ok(Err("a payload root without its reference".into()))
+            }
         }
+    }
+
+    /// Inside an element: the first descendant along `path` (element names, the first
+    /// match at each level) read as the structure `shape`, the rest of the element consumed.
+    /// `None` (the element consumed) when there is no such descendant.
+    fn within(&mut self, path: &[&[u8]], shape: &'m Shape) -> Read<Option<Walked<Value>>> {
+        let Some((first, rest)) = path.split_first() else {
+            return Ok(None);
+        };
+        while let Child::Element(c, c_empty) = self.child()? {
+            if local(c.name().into_inner()) != *first {
+                self.skip(c_empty)?;
+                continue;
+            }
+            let found = if rest.is_empty() {
+                Some(self.structure(shape, &c, c_empty, None)?)
+            } else if c_empty {
+                None
+            } else {
+                self.within(rest, shape)?
+            };
+            if found.is_some() {
+                self.skip_rest()?;
+                return Ok(found);
+            }
+        }
+        Ok(None)
     }
 
     /// One element (start tag read) as a value of `r`, consumed through its end tag.
     fn element(&mut self, r: &XmlRef, e: &BytesStart<'a>, empty: bool) -> Read<Walked<Value>> {
-        let shape = self.shape(r.target);
+        let shape = self.shape(r.target)?;
         match shape.kind {
             ShapeType::Structure => self.structure(shape, e, empty, None),
             // One element of a flattened list or map is one item or entry.
-            ShapeType::List if r.flattened => match &self.table(shape).list_member {
+            ShapeType::List if r.flattened => match &self.table(shape)?.list_member {
                 None => {
                     self.skip(empty)?;
                     Ok(Err("list shape without member".into()))
@@ -390,7 +511,7 @@ impl<'a, 'm> Stream<'a, 'm> {
             },
             ShapeType::List => self.list(shape, empty),
             ShapeType::Map => {
-                let info = match &self.table(shape).map {
+                let info = match &self.table(shape)?.map {
                     Ok(info) => info,
                     Err(m) => {
                         self.skip(empty)?;
@@ -450,7 +571,7 @@ impl<'a, 'm> Stream<'a, 'm> {
 
     /// A non-flattened list: every child element is an item, whatever its name.
     fn list(&mut self, shape: &'m Shape, empty: bool) -> Read<Walked<Value>> {
-        let member = match &self.table(shape).list_member {
+        let member = match &self.table(shape)?.list_member {
             None => {
                 self.skip(empty)?;
                 return Ok(Err("list shape without member".into()));
@@ -539,13 +660,21 @@ impl<'a, 'm> Stream<'a, 'm> {
         empty: bool,
         wrapper: Option<&str>,
     ) -> Read<Walked<Value>> {
-        let table = self.table(shape);
+        let table = self.table(shape)?;
         let mut slots: Vec<Slot> = Vec::new();
         slots.resize_with(table.members.len(), || Slot::Absent);
         let mut wrapped: Option<Walked<Value>> = None;
+        // A union's child element names (botocore checks exactly one is set).
+        let mut union_tags: Vec<String> = Vec::new();
         if !empty {
             while let Child::Element(c, c_empty) = self.child()? {
                 let name = local(c.name().into_inner());
+                if shape.union && union_tags.len() < 2 {
+                    let tag = String::from_utf8_lossy(name).into_owned();
+                    if tag != "__type" && !union_tags.contains(&tag) {
+                        union_tags.push(tag);
+                    }
+                }
                 if let Some(w) = wrapper {
                     if wrapped.is_none() && name == w.as_bytes() {
                         wrapped = Some(self.structure(shape, &c, c_empty, None)?);
@@ -559,9 +688,9 @@ impl<'a, 'm> Stream<'a, 'm> {
                 // Members sharing an element name each read it: all but the last from a
                 // copy of the reader.
                 while let Some(j) = table.same_name_next[i] {
-                    let saved = self.reader.clone();
+                    let saved = (self.reader.clone(), self.depth);
                     self.member(&table.members[i], &mut slots[i], &c, c_empty)?;
-                    self.reader = saved;
+                    (self.reader, self.depth) = saved;
                     i = j;
                 }
                 self.member(&table.members[i], &mut slots[i], &c, c_empty)?;
@@ -569,6 +698,22 @@ impl<'a, 'm> Stream<'a, 'm> {
         }
         if let Some(w) = wrapped {
             return Ok(w);
+        }
+        if shape.union {
+            let [tag] = union_tags.as_slice() else {
+                return Ok(Err(
+                    "Invalid service response: a union must have one and only one member set."
+                        .into(),
+                ));
+            };
+            let model = self.model()?;
+            let known = shape
+                .members
+                .iter()
+                .any(|(name, m)| super::shape::wire_name(model, name, m) == tag);
+            if !known {
+                return Ok(Ok(super::shape::sdk_unknown_member(tag)));
+            }
         }
         let mut out = Map::with_capacity(slots.len());
         for (m, slot) in table.members.iter().zip(slots) {
@@ -617,7 +762,7 @@ impl<'a, 'm> Stream<'a, 'm> {
                 }
                 self.element(r, c, empty)?.map(|v| *slot = Slot::Value(v))
             }
-            MemberKind::FlatList => match &self.table(self.shape(r.target)).list_member {
+            MemberKind::FlatList => match &self.table(self.shape(r.target)?)?.list_member {
                 None => {
                     self.skip(empty)?;
                     Err("list shape without member".to_string())
@@ -635,7 +780,7 @@ impl<'a, 'm> Stream<'a, 'm> {
                     }
                 }),
             },
-            MemberKind::FlatMap => match &self.table(self.shape(r.target)).map {
+            MemberKind::FlatMap => match &self.table(self.shape(r.target)?)?.map {
                 Err(msg) => {
                     self.skip(empty)?;
                     Err(msg.clone())
@@ -644,10 +789,10 @@ impl<'a, 'm> Stream<'a, 'm> {
                     if !matches!(slot, Slot::Entries(_)) {
                         *slot = Slot::Entries(Map::new());
                     }
-                    let Slot::Entries(entries) = slot else {
-                        unreachable!()
-                    };
-                    self.map_entry(info, empty, entries)?
+                    match slot {
+                        Slot::Entries(entries) => self.map_entry(info, empty, entries)?,
+                        _ => Ok(()),
+                    }
                 }
             },
         };
@@ -665,6 +810,76 @@ enum Slot {
     Items(Vec<Value>),
     Entries(Map<String, Value>),
     Failed(String),
+}
+
+/// A whole document as botocore's error parsers see it (see [`read_tree`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct XmlTree {
+    /// The root element's local name.
+    pub root: String,
+    /// The root element's own text.
+    pub text: String,
+    /// The root's child elements by local name: objects for elements with children,
+    /// text for the others.
+    pub children: Map<String, Value>,
+}
+
+/// A document read without a shape, for error bodies: the root's name, text and children
+/// (see [`XmlTree`]). Malformed or too deeply nested documents are errors.
+pub fn read_tree(bytes: &[u8]) -> Result<XmlTree, String> {
+    let mut reader = Reader::from_reader(bytes);
+    reader.config_mut().trim_text(false);
+    let mut s = Stream {
+        reader,
+        model: None,
+        depth: 0,
+    };
+    let mut result = None;
+    let run = (|| -> Read<()> {
+        loop {
+            match s.next()? {
+                Event::Start(e) => {
+                    check_attrs(&e)?;
+                    let root = String::from_utf8_lossy(local(e.name().into_inner())).into_owned();
+                    let (text, children, _) = s.tree(false)?;
+                    result = Some(XmlTree {
+                        root,
+                        text,
+                        children,
+                    });
+                }
+                Event::Empty(e) => {
+                    check_attrs(&e)?;
+                    let root = String::from_utf8_lossy(local(e.name().into_inner())).into_owned();
+                    result = Some(XmlTree {
+                        root,
+                        text: String::new(),
+                        children: Map::new(),
+                    });
+                }
+                Event::End(_) => return Err(Malformed("unbalanced XML".into())),
+                Event::Eof => return Ok(()),
+                _ => {}
+            }
+        }
+    })();
+    run.map_err(|Malformed(m)| m)?;
+    result.ok_or_else(|| "empty XML document".to_string())
+}
+
+/// The local name of a document's first element, read no further (`None` when the
+/// document has no element before something malformed).
+pub fn root_name(bytes: &[u8]) -> Option<String> {
+    let mut reader = Reader::from_reader(bytes);
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) | Event::Empty(e) => {
+                return Some(String::from_utf8_lossy(local(e.name().into_inner())).into_owned())
+            }
+            Event::Eof | Event::End(_) => return None,
+            _ => {}
+        }
+    }
 }
 
 /// An `xmlAttribute` member's value, matched as the DOM walk matches it.
@@ -685,7 +900,7 @@ fn attribute(e: &BytesStart<'_>, loc: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::xml::{parse_document, XmlParser};
+    use crate::protocol::xml_dom::{parse_document, XmlParser};
     use serde_json::json;
 
     /// What the DOM path (`parse_document`, then the `XmlParser` walk) makes of a body.
@@ -698,6 +913,16 @@ mod tests {
                 parser.structure(shape, start)
             }
             Root::Ref(r) => parser.parse(r, &[&doc]),
+            Root::Error { shape, ec2 } => {
+                let start = if *ec2 {
+                    doc.child("Errors").and_then(|e| e.child("Error"))
+                } else if doc.name == "ErrorResponse" {
+                    doc.child("Error")
+                } else {
+                    None
+                };
+                parser.structure(shape, start.unwrap_or(&doc))
+            }
         }
     }
 

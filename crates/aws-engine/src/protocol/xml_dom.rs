@@ -1,14 +1,11 @@
-//! XML responses (ec2, query, rest-xml): a small DOM, then a walk driven by the output shape
-//! that produces what botocore's XML parsers produce. Successful responses are read by
-//! [`super::xml_stream`] in one pass instead (same result, no DOM); the DOM serves error
-//! bodies and is the reference `xml_stream`'s tests compare against.
+//! Test-only: a small XML DOM and a walk over it driven by the output shape — the oracle
+//! the streaming reader ([`super::xml`]) is compared against. Not part of the engine.
 
-use base64::Engine as _;
 use quick_xml::events::Event;
 use serde_json::{Map, Value};
 
+use super::shape::{is_bound_in_response, scalar, Resolved};
 use crate::model::{ServiceModel, Shape, ShapeRef, ShapeType};
-use crate::timestamp::Timestamp;
 
 /// One element: its local name (namespace prefix dropped, as botocore does), attributes by
 /// their qualified name, child elements and its own text.
@@ -121,37 +118,6 @@ pub fn parse_document(bytes: &[u8]) -> Result<XmlNode, String> {
     root.ok_or_else(|| "empty XML document".into())
 }
 
-/// The serialization traits of a shape as seen through one reference to it: botocore merges
-/// the member's traits over the target shape's.
-pub struct Resolved<'a> {
-    pub shape: &'a Shape,
-    pub r: &'a ShapeRef,
-}
-
-impl<'a> Resolved<'a> {
-    pub fn new(model: &'a ServiceModel, r: &'a ShapeRef) -> Result<Self, String> {
-        Ok(Resolved {
-            shape: model.shape(&r.shape).map_err(|e| e.to_string())?,
-            r,
-        })
-    }
-    pub fn location_name(&self) -> Option<&'a str> {
-        self.r
-            .location_name
-            .as_deref()
-            .or(self.shape.location_name.as_deref())
-    }
-    pub fn flattened(&self) -> bool {
-        self.r.flattened || self.shape.flattened
-    }
-    pub fn timestamp_format(&self) -> Option<&'a str> {
-        self.r
-            .timestamp_format
-            .as_deref()
-            .or(self.shape.timestamp_format.as_deref())
-    }
-}
-
 pub struct XmlParser<'m> {
     pub model: &'m ServiceModel,
 }
@@ -219,7 +185,7 @@ impl<'m> XmlParser<'m> {
     pub fn structure(&self, shape: &Shape, node: &XmlNode) -> Result<Value, String> {
         let mut out = Map::new();
         for (name, member) in &shape.members {
-            if is_bound_in_response(member) {
+            if is_bound_in_response(self.model, member) {
                 continue; // headers and status code are read by the REST layer
             }
             let res = Resolved::new(self.model, member)?;
@@ -231,7 +197,7 @@ impl<'m> XmlParser<'m> {
                 .collect();
             if !matching.is_empty() {
                 out.insert(name.clone(), self.parse_resolved(&res, &matching)?);
-            } else if member.xml_attribute {
+            } else if res.xml_attribute() {
                 let loc = res.location_name().unwrap_or(name);
                 if let Some((_, v)) = node
                     .attrs
@@ -263,81 +229,6 @@ impl<'m> XmlParser<'m> {
     }
 }
 
-/// Members a response carries outside the body. (A `uri` or `querystring` member of an
-/// output shape is read from the body, as botocore does.)
-pub fn is_bound_in_response(member: &ShapeRef) -> bool {
-    matches!(
-        member.location.as_deref(),
-        Some("header" | "headers" | "statusCode")
-    )
-}
-
-/// A scalar from its text, shared by XML bodies, headers and query strings.
-pub fn scalar(shape: &Shape, ts_format: Option<&str>, text: &str) -> Result<Value, String> {
-    Ok(match shape.kind {
-        ShapeType::String | ShapeType::Other => Value::String(text.to_string()),
-        ShapeType::Boolean => Value::Bool(text.trim() == "true"),
-        ShapeType::Integer | ShapeType::Long => {
-            let t = text.trim();
-            Value::from(
-                t.parse::<i64>()
-                    .map_err(|_| format!("'{t}' is not an integer"))?,
-            )
-        }
-        ShapeType::Float | ShapeType::Double => float_value(text.trim())?,
-        ShapeType::Timestamp => timestamp_value(text, ts_format),
-        ShapeType::Blob => {
-            // Blobs travel base64-encoded in XML; keep that text (the AWS CLI's rendering)
-            // after checking it decodes.
-            let t = text.trim();
-            base64::engine::general_purpose::STANDARD
-                .decode(t)
-                .map_err(|_| format!("'{t}' is not base64"))?;
-            Value::String(t.to_string())
-        }
-        ShapeType::Structure | ShapeType::List | ShapeType::Map => {
-            return Err("aggregate shape where a scalar was expected".into())
-        }
-    })
-}
-
-pub fn float_value(t: &str) -> Result<Value, String> {
-    match t {
-        "NaN" | "Infinity" | "-Infinity" => Ok(Value::String(t.to_string())),
-        _ => {
-            let f: f64 = t.parse().map_err(|_| format!("'{t}' is not a number"))?;
-            Ok(serde_json::Number::from_f64(f)
-                .map(Value::Number)
-                .unwrap_or(Value::Null))
-        }
-    }
-}
-
-/// A timestamp rendered as boto3's datetime would print; text that is no timestamp is kept.
-pub fn timestamp_value(text: &str, _format: Option<&str>) -> Value {
-    match Timestamp::parse(text) {
-        Some(t) => Value::String(t.to_isoformat()),
-        None => Value::String(text.to_string()),
-    }
-}
-
-/// Code and message of an XML error body: `<Response><Errors><Error>` (ec2),
-/// `<ErrorResponse><Error>` (query), `<Error>` (rest-xml, S3).
-pub fn error_from_document(root: &XmlNode) -> Option<(String, String, Option<String>)> {
-    let err = root.find("Error")?;
-    let code = err.child_text("Code").unwrap_or_default().to_string();
-    let message = err
-        .child_text("Message")
-        .or_else(|| err.child_text("message"))
-        .unwrap_or_default()
-        .to_string();
-    let request_id = root
-        .find("RequestId")
-        .or_else(|| root.find("RequestID"))
-        .map(|n| n.text.clone());
-    Some((code, message, request_id))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,26 +243,5 @@ mod tests {
         assert_eq!(root.children[2].text, "<z>");
         assert!(parse_document(b"<a><b></a>").is_err());
         assert!(parse_document(b"<a><b>").is_err());
-    }
-
-    #[test]
-    fn finds_ec2_and_query_errors() {
-        let ec2 = parse_document(
-            b"<Response><Errors><Error><Code>InvalidVpcID.NotFound</Code><Message>nope</Message></Error></Errors><RequestID>r1</RequestID></Response>",
-        )
-        .unwrap();
-        assert_eq!(
-            error_from_document(&ec2).unwrap(),
-            (
-                "InvalidVpcID.NotFound".into(),
-                "nope".into(),
-                Some("r1".into())
-            )
-        );
-        let query = parse_document(
-            b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>slow</Message></Error><RequestId>r2</RequestId></ErrorResponse>",
-        )
-        .unwrap();
-        assert_eq!(error_from_document(&query).unwrap().0, "Throttling");
     }
 }
