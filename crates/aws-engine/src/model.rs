@@ -299,6 +299,8 @@ pub struct ServiceModel {
     pub paginators: IndexMap<String, Paginator>,
     /// Where the model came from: "botocore X.Y.Z" or a directory.
     pub source: String,
+    /// Exception shape names by error code, built on first use.
+    error_codes: std::sync::OnceLock<HashMap<String, String>>,
 }
 
 impl ServiceModel {
@@ -351,6 +353,7 @@ impl ServiceModel {
                 .collect(),
             paginators,
             source,
+            error_codes: std::sync::OnceLock::new(),
         }
     }
 
@@ -393,6 +396,33 @@ impl ServiceModel {
         self.shapes.get(name).is_some_and(|l| {
             l.raw.get().contains("\"exception\"") && self.shape(name).is_ok_and(|s| s.exception)
         })
+    }
+
+    /// The exception shape for an error code, as botocore's `shape_for_error_code` finds
+    /// it: the exception whose `error.code` is the code, or without one whose name is (of
+    /// several, the last in the model).
+    pub fn error_shape_for_code(&self, code: &str) -> Option<&str> {
+        self.error_codes
+            .get_or_init(|| {
+                let mut map = HashMap::new();
+                for name in self.shape_names() {
+                    if !self.is_exception_shape(name) {
+                        continue;
+                    }
+                    let Ok(shape) = self.shape(name) else {
+                        continue;
+                    };
+                    let code = shape
+                        .error
+                        .as_ref()
+                        .and_then(|e| e.code.clone())
+                        .unwrap_or_else(|| name.clone());
+                    map.insert(code, name.clone());
+                }
+                map
+            })
+            .get(code)
+            .map(String::as_str)
     }
 
     /// The operation by its exact name (`DescribeVpcs`), or by boto3's snake_case name

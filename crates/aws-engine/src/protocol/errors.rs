@@ -189,41 +189,20 @@ pub(crate) fn xml_error(resp: &WireResponse, ec2: bool) -> Result<ParsedError, S
     })
 }
 
-/// botocore's `ServiceModel.shape_for_error_code`: the exception shape whose `error.code`
-/// (or, without one, whose name) is the code.
-fn error_shape<'m>(
-    model: &'m ServiceModel,
-    op: &Operation,
-    code: &str,
-) -> Option<(String, &'m Shape)> {
-    let matches = |name: &str| -> Option<&'m Shape> {
-        if !model.is_exception_shape(name) {
-            return None;
-        }
-        let s = model.shape(name).ok()?;
-        let wire = s
-            .error
-            .as_ref()
-            .and_then(|e| e.code.as_deref())
-            .unwrap_or(name);
-        (wire == code).then_some(s)
-    };
-    // The operation's errors are the likely ones; then every exception of the service.
-    op.errors
-        .iter()
-        .map(|r| r.shape.as_str())
-        .chain(model.shape_names().map(String::as_str))
-        .find_map(|name| matches(name).map(|s| (name.to_string(), s)))
+/// botocore's `ServiceModel.shape_for_error_code`.
+fn error_shape<'m>(model: &'m ServiceModel, code: &str) -> Option<(String, &'m Shape)> {
+    let name = model.error_shape_for_code(code)?;
+    Some((name.to_string(), model.shape(name).ok()?))
 }
 
 /// The typed error, with the modeled error's members when the model has the shape.
 pub(crate) fn api_error(
     model: &ServiceModel,
-    op: &Operation,
+    _op: &Operation,
     e: ParsedError,
     resp: &WireResponse,
 ) -> EngineError {
-    let details = error_shape(model, op, &e.code).and_then(|(name, shape)| {
+    let details = error_shape(model, &e.code).and_then(|(name, shape)| {
         let r = ShapeRef {
             shape: name,
             ..Default::default()

@@ -14,6 +14,8 @@
 pub(crate) mod awsjson;
 pub(crate) mod cbor;
 pub(crate) mod errors;
+#[cfg(test)]
+mod every_operation;
 pub(crate) mod form;
 pub(crate) mod json;
 pub(crate) mod query;
