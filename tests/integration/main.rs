@@ -16,3 +16,4 @@ mod plugins;
 mod results;
 mod sandbox;
 mod services;
+mod services_inventory;
