@@ -38,8 +38,12 @@ pub struct ShapeRef {
     pub jsonvalue: bool,
     #[serde(default)]
     pub streaming: bool,
-    #[serde(default)]
+    /// An event's member that is the message payload (botocore's `eventpayload`).
+    #[serde(default, rename = "eventpayload")]
     pub event_payload: bool,
+    /// An event's member read from a message header (botocore's `eventheader`).
+    #[serde(default, rename = "eventheader")]
+    pub event_header: bool,
     #[serde(default)]
     pub result_wrapper: Option<String>,
     /// On an operation's input or output reference: the member that is the HTTP body.

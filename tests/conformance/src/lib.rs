@@ -574,7 +574,18 @@ fn check_output(
     case: &Value,
 ) -> Result<(), String> {
     let r = &case["response"];
-    let cbor = model.protocol() == "smithy-rpc-v2-cbor";
+    // CBOR bodies and event streams are base64 in the vectors (botocore's runner decodes
+    // them too).
+    let event_stream = op
+        .output
+        .as_ref()
+        .and_then(|o| model.shape(&o.shape).ok())
+        .is_some_and(|s| {
+            s.members
+                .values()
+                .any(|m| model.shape(&m.shape).is_ok_and(|t| t.eventstream))
+        });
+    let cbor = model.protocol() == "smithy-rpc-v2-cbor" || event_stream;
     let body: Vec<u8> = match r.get("body").and_then(Value::as_str) {
         Some(b) if cbor => base64::engine::general_purpose::STANDARD
             .decode(b)
@@ -658,6 +669,30 @@ fn compare(
         return Ok(());
     }
     match shape.kind {
+        // An event stream: a list of {EventType: event}.
+        ShapeType::Structure if shape.eventstream => {
+            let (Some(w), Some(g)) = (want.as_array(), got.as_array()) else {
+                return Err(mismatch());
+            };
+            if w.len() != g.len() {
+                return Err(mismatch());
+            }
+            for (i, (a, b)) in w.iter().zip(g).enumerate() {
+                let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+                    return Err(mismatch());
+                };
+                if a.len() != b.len() {
+                    return Err(mismatch());
+                }
+                for (k, v) in a {
+                    let (Some(m), Some(x)) = (shape.members.get(k), b.get(k)) else {
+                        return Err(mismatch());
+                    };
+                    compare(model, m, v, x, &format!("{path}[{i}].{k}"))?;
+                }
+            }
+            Ok(())
+        }
         ShapeType::Structure if !shape.document => {
             let (Some(w), Some(g)) = (want.as_object(), got.as_object()) else {
                 return Err(mismatch());

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::errors;
+use super::events;
 use super::json::{self, JsonReader, JsonWriter};
 use super::{Protocol, WireRequest, WireResponse};
 use crate::error::EngineError;
@@ -69,6 +70,35 @@ impl Protocol for AwsJson {
         let Some(output) = &op.output else {
             return Ok(Value::Object(Map::new()));
         };
+        let shape = model.shape(&output.shape)?;
+        if let Some((name, stream)) = events::stream_member(model, shape) {
+            // The first message is the initial response (the output's other members);
+            // the events follow.
+            let messages = events::messages(&resp.body).map_err(perr)?;
+            let (first, rest) = messages
+                .split_first()
+                .filter(|(m, _)| {
+                    m.header(":event-type").and_then(|v| v.as_str()) == Some("initial-response")
+                })
+                .ok_or_else(|| perr("First event was not of type initial-response".into()))?;
+            let body = json::parse_body(&first.payload).map_err(perr)?;
+            let mut out = JsonReader { model }
+                .structure(output, &body, false)
+                .map_err(perr)?;
+            let read = |r: &crate::model::ShapeRef, whole: bool, bytes: &[u8]| {
+                let body = json::parse_body(bytes)?;
+                if whole {
+                    JsonReader { model }.structure(r, &body, false)
+                } else {
+                    JsonReader { model }.value(r, &body)
+                }
+            };
+            let stream_events = events::events(model, stream, rest, &read).map_err(perr)?;
+            if let Value::Object(m) = &mut out {
+                m.insert(name.clone(), stream_events);
+            }
+            return Ok(out);
+        }
         let body = json::parse_body(&resp.body).map_err(perr)?;
         JsonReader { model }
             .structure(output, &body, false)

@@ -316,6 +316,10 @@ pub(crate) struct CborReader<'m> {
 }
 
 impl CborReader<'_> {
+    pub fn value(&self, r: &ShapeRef, v: &Cbor) -> Result<Value, String> {
+        self.value_at(r, v, 0)
+    }
+
     fn value_at(&self, r: &ShapeRef, v: &Cbor, depth: usize) -> Result<Value, String> {
         if depth > MAX_DEPTH {
             return Err(too_deep("the response", MAX_DEPTH));

@@ -14,6 +14,8 @@
 pub(crate) mod awsjson;
 pub(crate) mod cbor;
 pub(crate) mod errors;
+pub(crate) mod events;
+pub(crate) mod eventstream;
 #[cfg(test)]
 mod every_operation;
 pub(crate) mod form;

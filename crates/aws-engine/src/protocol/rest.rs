@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use super::errors::{self, bound_members};
+use super::events;
 use super::json::{self, JsonReader, JsonWriter};
 use super::shape::{percent_encode, python_float_str, scalar_text, timestamp_param, Resolved};
 use super::xml;
@@ -360,7 +361,13 @@ impl Protocol for Rest {
                 .ok_or_else(|| perr("payload member missing".into()))?;
             let target = model.shape(&member.shape)?;
             let value = match target.kind {
-                _ if target.eventstream => None,
+                _ if target.eventstream => {
+                    let messages = events::messages(&resp.body).map_err(perr)?;
+                    let read = |r: &ShapeRef, whole: bool, bytes: &[u8]| {
+                        self.event_payload(model, r, whole, bytes)
+                    };
+                    Some(events::events(model, member, &messages, &read).map_err(perr)?)
+                }
                 ShapeType::Blob => Some(Value::String(
                     base64::engine::general_purpose::STANDARD.encode(&resp.body),
                 )),
@@ -407,6 +414,39 @@ impl Protocol for Rest {
 }
 
 impl Rest {
+    /// One event's payload in the body format: the structure `r` (`whole`) or a value of
+    /// the member `r`.
+    fn event_payload(
+        &self,
+        model: &ServiceModel,
+        r: &ShapeRef,
+        whole: bool,
+        bytes: &[u8],
+    ) -> Result<Value, String> {
+        if self.xml {
+            if bytes.is_empty() {
+                return Ok(Value::Object(Map::new()));
+            }
+            if whole {
+                let shape = model.shape(&r.shape).map_err(|e| e.to_string())?;
+                let root = xml::Root::Structure {
+                    shape,
+                    wrapper: None,
+                };
+                xml::parse_body(model, root, bytes)
+            } else {
+                xml::parse_body(model, xml::Root::Ref(r), bytes)
+            }
+        } else {
+            let body = json::parse_body(bytes)?;
+            if whole {
+                JsonReader { model }.structure(r, &body, true)
+            } else {
+                JsonReader { model }.value(r, &body)
+            }
+        }
+    }
+
     /// What botocore makes of an empty XML body for a payload member (an empty element).
     fn empty_xml(&self, model: &ServiceModel, member: &ShapeRef) -> Result<Value, EngineError> {
         let shape = model.shape(&member.shape)?;

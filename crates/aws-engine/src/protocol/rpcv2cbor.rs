@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::cbor::{self, CborReader, CborWriter};
 use super::errors;
+use super::events;
 use super::{Protocol, WireRequest, WireResponse};
 use crate::error::EngineError;
 use crate::model::{Operation, ServiceModel};
@@ -68,6 +69,40 @@ impl Protocol for RpcV2Cbor {
         let Some(output) = &op.output else {
             return Ok(Value::Object(Map::new()));
         };
+        let shape = model.shape(&output.shape)?;
+        if let Some((name, stream)) = events::stream_member(model, shape) {
+            let messages = events::messages(&resp.body).map_err(perr)?;
+            let (first, rest) = messages
+                .split_first()
+                .filter(|(m, _)| {
+                    m.header(":event-type").and_then(|v| v.as_str()) == Some("initial-response")
+                })
+                .ok_or_else(|| perr("First event was not of type initial-response".into()))?;
+            let reader = CborReader { model };
+            let mut out = if first.payload.is_empty() {
+                Value::Object(Map::new())
+            } else {
+                let body = cbor::decode(&first.payload).map_err(perr)?;
+                reader.structure(output, &body).map_err(perr)?
+            };
+            let read = |r: &crate::model::ShapeRef, whole: bool, bytes: &[u8]| {
+                let body = if bytes.is_empty() {
+                    cbor::Cbor::Map(Vec::new())
+                } else {
+                    cbor::decode(bytes)?
+                };
+                if whole {
+                    reader.structure(r, &body)
+                } else {
+                    reader.value(r, &body)
+                }
+            };
+            let stream_events = events::events(model, stream, rest, &read).map_err(perr)?;
+            if let Value::Object(m) = &mut out {
+                m.insert(name.clone(), stream_events);
+            }
+            return Ok(out);
+        }
         if resp.body.is_empty() {
             return Ok(Value::Object(Map::new()));
         }
