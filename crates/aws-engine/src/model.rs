@@ -499,14 +499,14 @@ fn read_pack_index() -> Result<PackIndex, EngineError> {
     if !PACK.starts_with(PACK_MAGIC) {
         return Err(bad());
     }
-    let rest = &PACK[PACK_MAGIC.len()..];
+    let rest = PACK.get(PACK_MAGIC.len()..).ok_or_else(bad)?;
     let nl = rest.iter().position(|b| *b == b'\n').ok_or_else(bad)?;
     #[derive(Deserialize)]
     struct Index {
         botocore: String,
         services: HashMap<String, (usize, usize)>,
     }
-    let idx: Index = serde_json::from_slice(&rest[..nl]).map_err(|_| bad())?;
+    let idx: Index = serde_json::from_slice(rest.get(..nl).ok_or_else(bad)?).map_err(|_| bad())?;
     Ok(PackIndex {
         botocore: idx.botocore,
         services: idx.services,
@@ -584,13 +584,19 @@ impl Models {
 
     /// The model of one service by botocore name (`ec2`, `elbv2`, `logs`, ...).
     pub fn service(&self, name: &str) -> Result<Arc<ServiceModel>, EngineError> {
-        if let Some(m) = self.loaded.lock().unwrap().get(name) {
+        // A panic while holding the lock leaves a usable map (inserts are single steps).
+        if let Some(m) = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
             return Ok(m.clone());
         }
         let model = Arc::new(self.load(name)?);
         self.loaded
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .entry(name.to_string())
             .or_insert(model.clone());
         Ok(model)

@@ -176,7 +176,9 @@ fn half(d: &mut Decoder<'_>) -> Result<f64, String> {
         .input()
         .get(p + 1..p + 3)
         .ok_or("End of stream reached; malformed CBOR")?;
-    let bits = u16::from_be_bytes([bytes[0], bytes[1]]);
+    let bits = u16::from_be_bytes(
+        <[u8; 2]>::try_from(bytes).map_err(|_| "End of stream reached; malformed CBOR")?,
+    );
     d.set_position(p + 3);
     let sign = if bits & 0x8000 != 0 { -1.0 } else { 1.0 };
     let exp = i32::from((bits >> 10) & 0x1f);

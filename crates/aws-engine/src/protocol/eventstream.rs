@@ -83,7 +83,8 @@ impl<'a> Cursor<'a> {
         Ok(out)
     }
     fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.array::<1>()?[0])
+        let [b] = self.array::<1>()?;
+        Ok(b)
     }
     fn u16(&mut self) -> Result<u16, String> {
         Ok(u16::from_be_bytes(self.array()?))
@@ -113,7 +114,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<Message>, String> {
             .get(start..start + total)
             .ok_or("truncated event stream message")?;
         let (body, crc) = message.split_at(total - 4);
-        let crc = u32::from_be_bytes([crc[0], crc[1], crc[2], crc[3]]);
+        let crc = u32::from_be_bytes(
+            <[u8; 4]>::try_from(crc).map_err(|_| "truncated event stream message")?,
+        );
         if crc32fast::hash(body) != crc {
             return Err("event stream message checksum mismatch".into());
         }

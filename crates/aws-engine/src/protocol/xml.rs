@@ -122,12 +122,17 @@ impl XmlTable {
                 });
             }
         }
-        let same_name_next = (0..members.len())
-            .map(|i| {
-                members[i].target.as_ref().ok()?;
-                (i + 1..members.len()).find(|&j| {
-                    members[j].target.is_ok() && members[j].xml_name == members[i].xml_name
-                })
+        let same_name_next = members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                m.target.as_ref().ok()?;
+                members
+                    .iter()
+                    .enumerate()
+                    .skip(i + 1)
+                    .find(|(_, n)| n.target.is_ok() && n.xml_name == m.xml_name)
+                    .map(|(j, _)| j)
             })
             .collect();
         let list_member = shape.member.as_ref().map(|m| XmlRef::new(model, m));
@@ -253,7 +258,7 @@ struct Stream<'a, 'm> {
 
 fn local(name: &[u8]) -> &[u8] {
     match name.iter().rposition(|b| *b == b':') {
-        Some(p) => &name[p + 1..],
+        Some(p) => name.get(p + 1..).unwrap_or_default(),
         None => name,
     }
 }
@@ -687,13 +692,19 @@ impl<'a, 'm> Stream<'a, 'm> {
                 };
                 // Members sharing an element name each read it: all but the last from a
                 // copy of the reader.
-                while let Some(j) = table.same_name_next[i] {
+                // (`i` and `j` index `members`, which `slots` has one entry per.)
+                while let Some(j) = table.same_name_next.get(i).copied().flatten() {
                     let saved = (self.reader.clone(), self.depth);
-                    self.member(&table.members[i], &mut slots[i], &c, c_empty)?;
+                    if let (Some(m), Some(slot)) = (table.members.get(i), slots.get_mut(i)) {
+                        self.member(m, slot, &c, c_empty)?;
+                    }
                     (self.reader, self.depth) = saved;
                     i = j;
                 }
-                self.member(&table.members[i], &mut slots[i], &c, c_empty)?;
+                match (table.members.get(i), slots.get_mut(i)) {
+                    (Some(m), Some(slot)) => self.member(m, slot, &c, c_empty)?,
+                    _ => self.skip(c_empty)?,
+                }
             }
         }
         if let Some(w) = wrapped {

@@ -21,18 +21,6 @@ impl XmlNode {
     pub fn child(&self, name: &str) -> Option<&XmlNode> {
         self.children.iter().find(|c| c.name == name)
     }
-
-    /// The first element named `name` in this subtree (depth first, self included).
-    pub fn find(&self, name: &str) -> Option<&XmlNode> {
-        if self.name == name {
-            return Some(self);
-        }
-        self.children.iter().find_map(|c| c.find(name))
-    }
-
-    pub fn child_text(&self, name: &str) -> Option<&str> {
-        self.child(name).map(|c| c.text.as_str())
-    }
 }
 
 fn local(name: &[u8]) -> String {
