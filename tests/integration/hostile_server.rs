@@ -407,3 +407,52 @@ fn header_values_are_signed_as_sent_or_refused() {
     assert!(run.stderr.contains("non-ASCII"), "{}", run.stderr);
     assert_eq!(server.recorded().len(), before, "nothing was sent");
 }
+
+/// A CBOR-only service (eventbridgev2) answers {"EventBuses": [{"Name": "bus-1",
+/// "CreationTime": 1(1700000000)}]} in CBOR.
+fn cbor_event_buses(_req: &Request) -> Response {
+    let mut b = vec![0xa1];
+    b.push(0x60 | 10);
+    b.extend_from_slice(b"EventBuses");
+    b.extend_from_slice(&[0x81, 0xa2, 0x64]);
+    b.extend_from_slice(b"Name");
+    b.push(0x65);
+    b.extend_from_slice(b"bus-1");
+    b.push(0x6c);
+    b.extend_from_slice(b"CreationTime");
+    b.extend_from_slice(&[0xc1, 0x1a, 0x65, 0x53, 0xf1, 0x00]);
+    Response::new(200, "application/cbor", b)
+}
+
+/// smithy-rpc-v2-cbor end to end through `mrhost call`: the request as botocore sends it
+/// (path, smithy-protocol, CBOR body) and the CBOR answer as boto3 shows it.
+#[test]
+fn a_cbor_only_service_works_end_to_end() {
+    let server = HostileServer::start(cbor_event_buses);
+    let run = mrhost(&[
+        "call",
+        "eventbridgev2",
+        "ListEventBuses",
+        "--regions",
+        "eu-west-1",
+        "--endpoint-url",
+        &server.url,
+        "--no-paginate",
+    ])
+    .ok();
+    let out = run.json();
+    assert_eq!(
+        out["eu-west-1"],
+        serde_json::json!({"EventBuses": [{"Name": "bus-1", "CreationTime": "2023-11-14T22:13:20+00:00"}]})
+    );
+    let sent = server.recorded();
+    let req = sent.first().expect("a request");
+    assert_eq!(
+        req.line,
+        "POST /service/AWSEventsV2/operation/ListEventBuses HTTP/1.1"
+    );
+    assert_eq!(req.header("smithy-protocol"), Some("rpc-v2-cbor"));
+    assert_eq!(req.header("content-type"), Some("application/cbor"));
+    assert_eq!(req.header("accept"), Some("application/cbor"));
+    assert_eq!(req.body, vec![0xa0], "an empty CBOR map");
+}
