@@ -11,8 +11,11 @@ use crate::common::*;
 
 const REGIONS: [&str; 2] = ["eu-west-1", "us-east-2"];
 
-/// (service, operation, params): compared in every region of [`REGIONS`].
-const OPS: &[(&str, &str, &str)] = &[
+/// (service, operation, params as JSON).
+type Op = (&'static str, &'static str, &'static str);
+
+/// Compared in every region of [`REGIONS`].
+const OPS: &[Op] = &[
     ("ec2", "DescribeVpcs", r#"{}"#),
     ("ec2", "DescribeSubnets", r#"{}"#),
     ("ec2", "DescribeSecurityGroups", r#"{}"#),
@@ -313,7 +316,7 @@ fn an_inventory_matches_boto3_region_by_region() {
     let reference = moto.boto3(calls);
     // mrhost: one call per operation, a few at a time.
     let ours: Vec<Value> = std::thread::scope(|scope| {
-        let chunks: Vec<Vec<(usize, &(&str, &str, &str))>> = (0..4)
+        let chunks: Vec<Vec<(usize, &Op)>> = (0..4)
             .map(|w| OPS.iter().enumerate().skip(w).step_by(4).collect())
             .collect();
         let handles: Vec<_> = chunks

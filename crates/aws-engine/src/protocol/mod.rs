@@ -24,8 +24,8 @@ pub(crate) mod query;
 pub(crate) mod rest;
 pub(crate) mod rpcv2cbor;
 pub(crate) mod shape;
-pub mod validate;
-pub mod xml;
+pub(crate) mod validate;
+pub(crate) mod xml;
 #[cfg(test)]
 mod xml_dom;
 pub(crate) mod xml_write;
