@@ -152,12 +152,14 @@ pub struct AwsClient {
 #[derive(Clone)]
 pub struct OperationRef {
     pub model: Arc<ServiceModel>,
+    /// The name boto3 calls it by (the key in the model's `operations`).
     pub name: String,
+    operation: Operation,
 }
 
 impl OperationRef {
     pub fn op(&self) -> &Operation {
-        &self.model.operations[&self.name]
+        &self.operation
     }
 
     /// Check boto3-style params against the operation's input shape, as botocore's
@@ -189,8 +191,8 @@ impl AwsClient {
     /// Look up `service` and `operation` (exact, snake_case or kebab-case names).
     pub fn operation(&self, service: &str, operation: &str) -> Result<OperationRef, EngineError> {
         let model = self.inner.models.service(service)?;
-        let name = match model.operation(operation) {
-            Some(op) => op.name.clone(),
+        let op = match model.operation(operation) {
+            Some(op) => op.clone(),
             None => {
                 let suggestion = crate::suggest::nearest(
                     operation,
@@ -206,7 +208,11 @@ impl AwsClient {
                 });
             }
         };
-        Ok(OperationRef { model, name })
+        Ok(OperationRef {
+            name: op.name.clone(),
+            model,
+            operation: op,
+        })
     }
 
     pub fn endpoint(&self, model: &ServiceModel, region: &str) -> Result<Endpoint, EngineError> {
