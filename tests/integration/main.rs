@@ -15,3 +15,4 @@ mod plugins;
 mod results;
 mod sandbox;
 mod services;
+mod trust;
