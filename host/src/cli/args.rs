@@ -208,7 +208,8 @@ pub struct AllowArgs {
     /// (service:Operation); comma-separated, repeatable. `secret` also turns redaction off.
     #[arg(long, value_delimiter = ',')]
     pub allow: Vec<String>,
-    /// Alias: alone, --allow write; with service:Operation, that operation.
+    /// Alias: alone, --allow write; with service:Operation, that operation. (Alone before
+    /// a positional argument it would take that argument: write --allow write there.)
     #[arg(long, num_args = 0..=1, default_missing_value = "write")]
     pub allow_write: Vec<String>,
 }
