@@ -181,7 +181,9 @@ class Bench:
                 srv.reset()
                 r = run(cmds[name])
                 calls = sum(srv.stats().values())
-                if calls != expected_calls[name]:
+                # mrhost asks GetCallerIdentity only while its identity store does not know
+                # the key yet (the first run against this server).
+                if calls != expected_calls[name] and not (name.startswith("mrhost") and calls == expected_calls[name] - 1):
                     raise SystemExit("%s made %d requests, expected %d" % (name, calls, expected_calls[name]))
                 runs[name].append(r)
                 log("  %s round %d/%d %-13s %.3fs wall %.3fs cpu" % (key, i + 1, n, name, r.wall, r.cpu))

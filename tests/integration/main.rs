@@ -17,3 +17,4 @@ mod results;
 mod sandbox;
 mod services;
 mod services_inventory;
+mod trust;

@@ -373,8 +373,7 @@ impl StoreState {
             Ok(op) => op,
             Err(e) => return Ok(Err(types::CallError::InvalidRequest(e.to_string()))),
         };
-        let read = super::policy::is_read_op(&op.model, op.op());
-        if let Decision::Deny(reason) = self.policy.check(service, &op.name, read) {
+        if let Decision::Deny(reason) = self.policy.check(&op.model.name, &op.name) {
             tracing::warn!(target: "plugin", "[{} {}] denied: {reason}", self.ctx.plugin, self.ctx.label());
             return Ok(Err(types::CallError::Denied(reason)));
         }

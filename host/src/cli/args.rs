@@ -194,13 +194,24 @@ pub struct SandboxArgs {
     /// Refuse the plugin unless its sha256 is this.
     #[arg(long)]
     pub plugin_sha256: Option<String>,
-    /// Allow an operation the read-only default refuses (a write, or a read that hands out
-    /// secrets) that the plugin declares: service:Operation, repeatable.
-    #[arg(long)]
-    pub allow_write: Vec<String>,
+    #[command(flatten)]
+    pub allow: AllowArgs,
     /// Compile the plugin afresh instead of using the compiled-artifact cache.
     #[arg(long)]
     pub no_compile_cache: bool,
+}
+
+/// What may run beyond `read` (docs/operation-classes.md).
+#[derive(Args, Debug, Clone, Default)]
+pub struct AllowArgs {
+    /// Allow a class beyond read (data, secret, billed, write) or one operation
+    /// (service:Operation); comma-separated, repeatable. `secret` also turns redaction off.
+    #[arg(long, value_delimiter = ',')]
+    pub allow: Vec<String>,
+    /// Alias: alone, --allow write; with service:Operation, that operation. (Alone before
+    /// a positional argument it would take that argument: write --allow write there.)
+    #[arg(long, num_args = 0..=1, default_missing_value = "write")]
+    pub allow_write: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -215,6 +226,11 @@ pub struct CallArgs {
     /// One page only (default: all pages merged as the AWS CLI merges them).
     #[arg(long)]
     pub no_paginate: bool,
+    #[command(flatten)]
+    pub allow: AllowArgs,
+    /// Run an allowed non-read operation without asking (needed in a pipe).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]
@@ -259,6 +275,9 @@ pub struct ListArgs {
     /// Print {region: [resources]} instead of a flat list.
     #[arg(long)]
     pub group_by_region: bool,
+    /// Run an allowed non-read type without asking (needed in a pipe).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]

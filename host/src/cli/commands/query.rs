@@ -37,7 +37,7 @@ pub fn plugin_files(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
 
 /// Fetch every table the SQL names, in one plan, then run the SQL.
 pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
-    let client = setup::client(&args.scope)?;
+    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
     let jmes = setup::compile_query(&args.out)?;
     let format = args
         .out
@@ -93,6 +93,13 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
                 (Source::Plugin(runtime.clone(), plugin), global)
             }
             (None, Some(t)) => {
+                // The permission check plugins and `list` go through (no --yes here: the
+                // user named the class with --allow).
+                if let aws_engine::Access::Deny(reason) =
+                    client.grants().decide(&t.service, &t.operation)
+                {
+                    bail!("table {name}: {reason}");
+                }
                 if !t.required.is_empty() {
                     bail!(
                         "table {name} ({} {}) needs params ({}): use mrhost list with --params",

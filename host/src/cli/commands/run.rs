@@ -10,14 +10,18 @@ use crate::cli::{setup, Ctx};
 use crate::pipeline::Source;
 use crate::plan::PendingPlan;
 
-/// Run the plugin over the plan; the accounts resolve while the plugin loads.
+/// Run the plugin over the plan; the accounts resolve while the plugin loads, and roles
+/// are assumed afterwards with a session policy of the plugin's declared operations.
 pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
-    let client = setup::client(&args.scope)?;
+    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
     setup::compile_query(&args.out)?;
     let request = setup::scope_request(&client, &args.scope)?;
+    let enabled = setup::lists_enabled_regions(&request);
     let runtime = Arc::new(setup::runtime(&args.sandbox)?);
-    let plan = PendingPlan::start(&client, request);
+    let mut plan = PendingPlan::start(&client, request);
     let plugin = setup::load_plugin(&client, &runtime, &args.plugin, &args.sandbox).await?;
+    let (models, operations) = (client.models().clone(), plugin.manifest.operations.clone());
+    plan.restrict(move || setup::session_policy(&models, &operations, enabled));
     let shape = Shape::of_plugin(&plugin);
     Execution {
         ctx,
