@@ -335,6 +335,8 @@ fn dot_segments_in_labels_are_sent_encoded() {
         "call",
         "lambda",
         "GetFunction",
+        "--allow",
+        "secret",
         "--params",
         &params,
         "--regions",

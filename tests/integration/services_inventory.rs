@@ -196,6 +196,9 @@ const MOTO_LACKS: &[(&str, &str, &str, &str)] = &[
 const VOLATILE: &[(&str, &str, &str)] = &[
     ("athena", "ListWorkGroups", "CreationTime"),
     ("efs", "DescribeFileSystems", "Timestamp"),
+    // moto issues a requested certificate a while after the request: the status depends on
+    // which client asked first.
+    ("acm", "ListCertificates", "Status"),
 ];
 
 fn seed(moto: &Moto) {
@@ -328,8 +331,19 @@ fn an_inventory_matches_boto3_region_by_region() {
                     chunk
                         .into_iter()
                         .map(|(i, (s, o, p))| {
-                            let run =
-                                moto.mrhost(&["call", s, o, "--params", p, "--regions", regions]);
+                            let run = moto.mrhost(&[
+                                "call",
+                                s,
+                                o,
+                                "--params",
+                                p,
+                                "--regions",
+                                regions,
+                                // Parity is with boto3, which reads everything: no
+                                // operation here writes, and nothing is redacted.
+                                "--allow",
+                                "data,secret,billed",
+                            ]);
                             assert_eq!(run.code, 0, "mrhost call {s} {o}: {}", run.stderr);
                             (i, run.json())
                         })

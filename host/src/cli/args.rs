@@ -228,7 +228,7 @@ pub struct CallArgs {
     pub no_paginate: bool,
     #[command(flatten)]
     pub allow: AllowArgs,
-    /// Run an allowed non-read operation without asking (needed in a pipe).
+    /// Run an allowed write without asking for confirmation (needed in a pipe).
     #[arg(long, short = 'y')]
     pub yes: bool,
     #[command(flatten)]
@@ -275,7 +275,7 @@ pub struct ListArgs {
     /// Print {region: [resources]} instead of a flat list.
     #[arg(long)]
     pub group_by_region: bool,
-    /// Run an allowed non-read type without asking (needed in a pipe).
+    /// Run an allowed write without asking for confirmation (needed in a pipe).
     #[arg(long, short = 'y')]
     pub yes: bool,
     #[command(flatten)]

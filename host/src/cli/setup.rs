@@ -256,10 +256,10 @@ pub fn session_policy(
     }
 }
 
-/// Whether an allowed non-read operation may run over `scopes`: `--yes`, or a yes typed
+/// Whether an allowed write may run over `scopes`: `--yes`, or a yes typed
 /// on the terminal after seeing the scopes. In a pipe without `--yes`, the one-line
 /// refusal is printed and the exit code returned.
-pub fn confirm_non_read(
+pub fn confirm_write(
     what: &str,
     class: OpClass,
     scopes: &[String],

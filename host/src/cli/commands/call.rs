@@ -36,7 +36,11 @@ pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
             return Ok(crate::cli::exit::USAGE);
         }
         Access::Allow(OpClass::Read) => None,
-        Access::Allow(class) => Some(class),
+        // A write fanned out over every scope is the most dangerous thing mrhost can do:
+        // it is shown and confirmed. Allowed reads of data, secrets or billed operations
+        // need only their --allow.
+        Access::Allow(OpClass::Write) => Some(OpClass::Write),
+        Access::Allow(_) => None,
         Access::Redact => {
             if !ctx.quiet {
                 eprintln!("mrhost: note: {full} returns secrets: their values are <redacted> (--allow secret shows them)");
@@ -58,7 +62,7 @@ pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
     let targets = plan.targets(false).await?;
     if let Some(class) = confirm {
         let scopes: Vec<String> = targets.iter().map(|t| t.label()).collect();
-        if let Err(code) = setup::confirm_non_read(&full, class, &scopes, args.yes) {
+        if let Err(code) = setup::confirm_write(&full, class, &scopes, args.yes) {
             return Ok(code);
         }
     }

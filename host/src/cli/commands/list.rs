@@ -85,7 +85,11 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
             return Ok(exit::USAGE);
         }
         Access::Allow(OpClass::Read) | Access::Redact => None,
-        Access::Allow(class) => Some(class),
+        // A write fanned out over every scope is the most dangerous thing mrhost can do:
+        // it is shown and confirmed. Allowed reads of data, secrets or billed operations
+        // need only their --allow.
+        Access::Allow(OpClass::Write) => Some(OpClass::Write),
+        Access::Allow(_) => None,
     };
     let request = setup::scope_request(&client, &args.scope)?;
     let enabled = setup::lists_enabled_regions(&request);
@@ -146,7 +150,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         .await
 }
 
-/// For an allowed non-read type, the plan resolved and its scopes confirmed (`--yes`, or a
+/// For an allowed write, the plan resolved and its scopes confirmed (`--yes`, or a
 /// yes on the terminal); `Err(exit code)` when refused.
 async fn confirmed(
     plan: PendingPlan,
@@ -165,5 +169,5 @@ async fn confirmed(
         .iter()
         .map(|t| t.label())
         .collect();
-    Ok(setup::confirm_non_read(what, class, &scopes, yes).map(|()| PendingPlan::ready(plan)))
+    Ok(setup::confirm_write(what, class, &scopes, yes).map(|()| PendingPlan::ready(plan)))
 }
