@@ -108,7 +108,7 @@ impl PgStore {
         let (client, connection) = config
             .connect(NoTls)
             .await
-            .map_err(|e| dest_err(e.to_string()))?;
+            .map_err(|e| dest_err(full_message(&e)))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!("PostgreSQL connection: {e}");
@@ -860,6 +860,21 @@ impl PgStore {
         }
         Ok((before, after))
     }
+}
+
+/// An error and its causes, on one line.
+fn full_message(e: &tokio_postgres::Error) -> String {
+    let mut msg = e.to_string();
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !msg.contains(&t) {
+            msg.push_str(": ");
+            msg.push_str(&t);
+        }
+        cur = c.source();
+    }
+    msg
 }
 
 /// The server's message for an error, else the client's.

@@ -28,7 +28,7 @@ impl Destination {
         }
         if let Some(p) = s.strip_prefix("sqlite:") {
             if p.is_empty() {
-                return Err(InventoryError::Destination(
+                return Err(InventoryError::Invalid(
                     "sqlite: needs a file name (sqlite:FILE)".into(),
                 ));
             }
@@ -36,13 +36,13 @@ impl Destination {
         }
         if let Some(p) = s.strip_prefix("parquet:") {
             if p.is_empty() {
-                return Err(InventoryError::Destination(
+                return Err(InventoryError::Invalid(
                     "parquet: needs a directory (parquet:DIR)".into(),
                 ));
             }
             return Ok(Destination::Parquet(PathBuf::from(p)));
         }
-        Err(InventoryError::Destination(format!(
+        Err(InventoryError::Invalid(format!(
             "unknown destination '{s}': use sqlite:FILE, postgres://USER:PASSWORD@HOST:PORT/DB or parquet:DIR"
         )))
     }
