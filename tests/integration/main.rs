@@ -8,6 +8,7 @@ mod conformance;
 mod ec2;
 mod errors;
 mod faults;
+mod inventory;
 mod languages;
 mod list;
 mod org;

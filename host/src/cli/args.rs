@@ -263,8 +263,8 @@ pub struct SyncArgs {
     pub resume: bool,
     /// Take only shard I of N of the accounts (a stable hash of the account id); N
     /// processes with one --sync-id cover the estate once.
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<String>,
+    #[arg(long, value_name = "I/N", requires = "sync_id", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
     /// The sync's id: shards of one sync share it; an existing id is continued.
     #[arg(long, value_name = "ID")]
     pub sync_id: Option<i64>,
@@ -278,6 +278,10 @@ pub struct SyncArgs {
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    super::commands::sync::parse_shard(s).map_err(|e| e.to_string())
 }
 
 #[derive(Args, Debug)]

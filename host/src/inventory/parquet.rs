@@ -905,7 +905,7 @@ impl ParquetStore {
 
     /// For each (type, account, region): the latest sync at or before `at` whose unit
     /// committed, and its data file (absent when the unit was empty).
-    fn files_at(&self, at: i64, table: Option<&str>) -> Vec<(String, PathBuf)> {
+    fn files_at(&self, at: i64, table: Option<&str>) -> Vec<(String, Option<PathBuf>)> {
         let mut latest: BTreeMap<UnitKey, i64> = BTreeMap::new();
         for (id, _) in sync_dirs(&self.root.join("_units")) {
             if id > at {
@@ -921,7 +921,7 @@ impl ParquetStore {
         }
         latest
             .into_iter()
-            .filter_map(|(k, id)| {
+            .map(|(k, id)| {
                 let p = self
                     .root
                     .join(&k.table)
@@ -929,7 +929,7 @@ impl ParquetStore {
                     .join(format!("account={}", safe(&k.account)))
                     .join(format!("region={}", safe(&k.region)))
                     .join("part-0.parquet");
-                p.is_file().then_some((k.table, p))
+                (k.table, p.is_file().then_some(p))
             })
             .collect()
     }
@@ -950,7 +950,7 @@ impl ParquetStore {
         let at = at.or_else(|| self.latest()).unwrap_or(0);
         let mut files: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
         for (t, p) in self.files_at(at, None) {
-            files.entry(t).or_default().push(p);
+            files.entry(t).or_default().extend(p);
         }
         let wanted: Vec<String> = crate::sql::referenced(sql, files.keys().map(String::as_str))
             .into_iter()
@@ -961,7 +961,12 @@ impl ParquetStore {
             move |source| InventoryError::Sqlite { what, source }
         };
         for t in wanted {
-            let mut columns: Vec<String> = Vec::new();
+            // A type whose units were all empty still has its table (mrhost's columns).
+            let mut columns: Vec<String> = meta_columns(false)
+                .iter()
+                .map(|c| c.name.clone())
+                .chain(["_json".to_string()])
+                .collect();
             let mut rows: Vec<(Vec<String>, Vec<Value>)> = Vec::new();
             for p in files.get(&t).into_iter().flatten() {
                 read_rows(p, |names, vals| {
@@ -1007,6 +1012,7 @@ impl ParquetStore {
     fn versions_at(&self, at: i64, table: Option<&str>) -> Result<Vec<Version>, InventoryError> {
         let mut out = Vec::new();
         for (t, p) in self.files_at(at, table) {
+            let Some(p) = p else { continue };
             read_rows(&p, |names, vals| {
                 let get = |n: &str| {
                     names

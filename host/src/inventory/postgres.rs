@@ -250,7 +250,10 @@ impl PgStore {
     }
 
     pub async fn prepare_tables(&mut self, specs: &[TypeSpec]) -> Result<(), InventoryError> {
+        // Tables first, then the registry: a table another shard made meanwhile (table and
+        // registry row commit together) is in both.
         let existing = self.existing_tables().await?;
+        self.load_registry().await?;
         for s in specs {
             if existing.contains(&s.table) && !self.tables.contains_key(&s.table) {
                 return Err(InventoryError::Foreign(format!(

@@ -252,7 +252,9 @@ impl SqliteStore {
     }
 
     pub fn prepare_tables(&mut self, specs: &[TypeSpec]) -> Result<(), InventoryError> {
+        // Tables first, then the registry: a table another process made meanwhile is in both.
         let existing = self.existing_tables()?;
+        self.load_registry()?;
         for s in specs {
             if existing.contains(&s.table) && !self.tables.contains_key(&s.table) {
                 return Err(InventoryError::Foreign(format!(

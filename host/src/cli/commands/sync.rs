@@ -106,8 +106,8 @@ fn expand_sources(client: &AwsClient, args: &[String]) -> Result<Vec<Named>> {
 }
 
 /// `i/N` with 0 <= i < N.
-fn parse_shard(s: &str) -> Result<(u32, u32)> {
-    let bad = || anyhow::anyhow!("--shard '{s}': expected I/N with 0 <= I < N, e.g. 0/3");
+pub fn parse_shard(s: &str) -> Result<(u32, u32)> {
+    let bad = || anyhow::anyhow!("expected I/N with 0 <= I < N, e.g. 0/3");
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
     let (i, n): (u32, u32) = (
         i.trim().parse().map_err(|_| bad())?,
@@ -132,17 +132,13 @@ pub async fn sync(ctx: Ctx, args: SyncArgs) -> Result<i32> {
         Some(s) => Destination::parse(s)?,
         None => Destination::Sqlite(Destination::default_path()),
     };
-    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    if shard.is_some_and(|(_, n)| n > 1) && args.sync_id.is_none() {
-        bail!("--shard needs --sync-id ID, the same in every shard, so the shards write one sync");
-    }
+    let shard = args.shard;
     let client = setup::client(&args.scope)?;
     let named = expand_sources(&client, &args.sources)?;
     let mut request = setup::scope_request(&client, &args.scope)?;
     request.accounts.shard = shard;
-    // The destination is proved writable before any AWS call.
+    // The destination is proved writable, and its tables ours, before any AWS call.
     let mut store = Store::open(&dest).await?;
-    let plan = PendingPlan::start(&client, request);
     let runtime = Arc::new(setup::runtime(&args.sandbox)?);
     let mut sources = Vec::new();
     for n in named {
@@ -186,7 +182,7 @@ pub async fn sync(ctx: Ctx, args: SyncArgs) -> Result<i32> {
     }
     let specs: Vec<_> = sources.iter().map(|s| (*s.spec).clone()).collect();
     store.prepare_tables(&specs).await?;
-    let plan = plan.get().await?;
+    let plan = PendingPlan::start(&client, request).get().await?;
     let session = store
         .begin_sync(
             SyncStart {
