@@ -72,7 +72,7 @@ enum Builder {
     Float(Float64Builder),
     Ts(TimestampMicrosecondBuilder),
     Text(StringBuilder),
-    Map(MapBuilder<StringBuilder, StringBuilder>),
+    Map(Box<MapBuilder<StringBuilder, StringBuilder>>),
 }
 
 impl Builder {
@@ -541,6 +541,7 @@ impl ParquetStore {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn unit_record(
         &self,
         sync: i64,
@@ -623,11 +624,11 @@ impl ParquetStore {
                 .iter()
                 .map(|m| {
                     let b = if m.name == "_tags" {
-                        Builder::Map(MapBuilder::new(
+                        Builder::Map(Box::new(MapBuilder::new(
                             None,
                             StringBuilder::new(),
                             StringBuilder::new(),
-                        ))
+                        )))
                     } else {
                         Builder::new(m.kind)
                     };

@@ -550,7 +550,7 @@ impl RefIndex {
                             format!("{path}.{k}")
                         };
                         if let (Some(to), Value::String(id)) = (idx.by_field.get(k), x) {
-                            if !(to == table && id == own_id) && !id.is_empty() {
+                            if !(id.is_empty() || (to == table && id == own_id)) {
                                 out.insert(Reference {
                                     field: p.clone(),
                                     to_type: to.clone(),

@@ -607,7 +607,7 @@ mod tests {
             row(2, "2026-11-02T10:00:00.000000Z"),
             row(3, "2026-11-03T10:00:00.000000Z"),
         ];
-        let now = time::macros::datetime!(2026-11-03 12:00 UTC);
+        let now = time::macros::datetime!(2026-11-03 09:00 UTC);
         assert_eq!(doomed_syncs(&syncs, Some(2), None, now), vec![1]);
         assert_eq!(doomed_syncs(&syncs, None, Some(1), now), vec![1]);
         assert_eq!(doomed_syncs(&syncs, None, Some(0), now), vec![1, 2]);
