@@ -424,6 +424,10 @@ impl ParquetStore {
         })
     }
 
+    pub fn table_names(&self) -> Vec<String> {
+        self.tables.keys().cloned().collect()
+    }
+
     pub fn prepare_tables(&mut self, specs: &[TypeSpec]) -> Result<(), InventoryError> {
         for s in specs {
             self.tables
@@ -861,11 +865,6 @@ impl ParquetStore {
                     }
                     Ok(())
                 })?;
-            }
-            // A writer that finished left a second record; "running" only if none did.
-            let records = parquet_files(&dir).len();
-            if row.status == "running" && row.finished.is_some() && records > 0 {
-                row.status = "partial".into();
             }
             for p in parquet_files(&self.root.join("_units").join(format!("sync={id}"))) {
                 read_rows(&p, |names, vals| {

@@ -249,6 +249,10 @@ impl PgStore {
         Ok(())
     }
 
+    pub fn table_names(&self) -> Vec<String> {
+        self.tables.keys().cloned().collect()
+    }
+
     pub async fn prepare_tables(&mut self, specs: &[TypeSpec]) -> Result<(), InventoryError> {
         // Tables first, then the registry: a table another shard made meanwhile (table and
         // registry row commit together) is in both.

@@ -251,6 +251,10 @@ impl SqliteStore {
         Ok(())
     }
 
+    pub fn table_names(&self) -> Vec<String> {
+        self.tables.keys().cloned().collect()
+    }
+
     pub fn prepare_tables(&mut self, specs: &[TypeSpec]) -> Result<(), InventoryError> {
         // Tables first, then the registry: a table another process made meanwhile is in both.
         let existing = self.existing_tables()?;

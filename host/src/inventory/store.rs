@@ -436,6 +436,17 @@ impl Store {
         Ok(doomed)
     }
 
+    /// The type tables the inventory holds, sorted.
+    pub fn tables(&self) -> Vec<String> {
+        let mut t: Vec<String> = match self {
+            Store::Sqlite(s) => s.table_names(),
+            Store::Postgres(s) => s.table_names(),
+            Store::Parquet(s) => s.table_names(),
+        };
+        t.sort();
+        t
+    }
+
     /// Every sync, oldest first.
     pub async fn syncs(&mut self) -> Result<Vec<SyncRow>, InventoryError> {
         match self {

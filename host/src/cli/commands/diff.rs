@@ -45,6 +45,16 @@ pub async fn diff(ctx: Ctx, args: DiffArgs) -> Result<i32> {
         bail!("--from ({from}) is after --to ({to})");
     }
     let table = args.kind.as_deref().map(crate::sql::table_name);
+    if let Some(t) = &table {
+        let known = store.tables();
+        if !known.contains(t) {
+            bail!(
+                "no type {t} in {} (types: {})",
+                dest.display(),
+                known.join(", ")
+            );
+        }
+    }
     let (before, after) = store.changed_versions(from, to, table.as_deref()).await?;
     let list = changes(before, after);
     if !ctx.quiet {
