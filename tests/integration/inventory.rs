@@ -1307,3 +1307,140 @@ fn model_types_history_and_pruning_in_one_account() {
     let run = sync(&["--resume"]);
     assert!(run.stderr.contains("0 units (0 failed"), "{}", run.stderr);
 }
+
+#[test]
+fn failed_units_are_recorded_and_close_nothing() {
+    let Some(moto) = moto() else { return };
+    one_account_vpcs(&moto);
+    let scratch = Scratch::new("failed");
+    let path = scratch.path("f.sqlite");
+    let dest = format!("sqlite:{path}");
+    let (flaky, vpcs) = (plugin("flaky"), plugin("vpcs"));
+    // flaky traps in eu-west-2: that unit fails, the others are committed; exit 3.
+    let run = moto.mrhost(&[
+        "sync",
+        path_str(&flaky),
+        path_str(&vpcs),
+        "--regions",
+        "eu-west-1,eu-west-2",
+        "--to",
+        &dest,
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: sync flaky 123456789012/eu-west-2"),
+        "the failed unit is named: {}",
+        run.stderr
+    );
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let errors: Vec<(String, String, String)> = conn
+        .prepare("SELECT type, region, class FROM _errors WHERE sync_id = 1")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        errors,
+        vec![(
+            "flaky".to_string(),
+            "eu-west-2".to_string(),
+            "failed".to_string()
+        )]
+    );
+    assert_eq!(
+        unit_status(&path, 1),
+        BTreeMap::from([("failed".to_string(), 1), ("ok".to_string(), 3)])
+    );
+    let status: String = conn
+        .query_row("SELECT status FROM _syncs WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(status, "partial");
+    let before = moto
+        .mrhost(&[
+            "query",
+            "SELECT _region, _id FROM vpcs ORDER BY 1, 2",
+            "--from",
+            &dest,
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(before.as_array().unwrap().len(), 3, "{before}");
+    // Every EC2 call fails now (STS still answers): nothing succeeds, exit 1, and the failed
+    // units close nothing: the estate as stored is unchanged.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let run = mrhost_with(
+        &[
+            "sync",
+            path_str(&vpcs),
+            "--regions",
+            "eu-west-1,eu-west-2",
+            "--to",
+            &dest,
+            "--max-attempts",
+            "1",
+        ],
+        |c| {
+            c.env("AWS_ENDPOINT_URL", &moto.url)
+                .env("AWS_ENDPOINT_URL_EC2", format!("http://127.0.0.1:{dead}"));
+        },
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        unit_status(&path, 2),
+        BTreeMap::from([("failed".to_string(), 2)])
+    );
+    let after = moto
+        .mrhost(&[
+            "query",
+            "SELECT _region, _id FROM vpcs ORDER BY 1, 2",
+            "--from",
+            &dest,
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(after, before);
+    let diff = mrhost(&["diff", "--inventory", &dest, "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(diff, json!([]));
+    // --resume reruns the failed units only, in sync 2, and completes it.
+    let run = moto.mrhost(&[
+        "sync",
+        path_str(&vpcs),
+        "--regions",
+        "eu-west-1,eu-west-2",
+        "--to",
+        &dest,
+        "--resume",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("continuing sync 2 (0 units committed already)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        unit_status(&path, 2),
+        BTreeMap::from([("ok".to_string(), 2)])
+    );
+    let errors: i64 = conn
+        .query_row("SELECT count(*) FROM _errors WHERE sync_id = 2", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        errors, 0,
+        "a unit that succeeds on resume has no error left"
+    );
+}
