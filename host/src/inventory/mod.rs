@@ -11,6 +11,7 @@
 pub mod buffer;
 pub mod diff;
 pub mod parquet;
+mod pg_tls;
 pub mod postgres;
 pub mod progress;
 pub mod schema;

@@ -1,14 +1,15 @@
 //! The PostgreSQL destination (`postgres://...`): the same tables as SQLite, typed
 //! (boolean, bigint, double precision, timestamptz, text, jsonb), new versions loaded with
 //! COPY, one transaction per unit. Several processes (shards) can write one database:
-//! schema changes take an advisory lock, and each unit touches only its own rows.
+//! schema changes take an advisory lock, and each unit touches only its own rows. TLS as
+//! the URL's `sslmode` asks (`prefer` by default, `require` for managed services).
 
 use std::collections::{HashMap, HashSet};
 
 use bytes::Bytes;
 use futures::SinkExt;
 use serde_json::Value;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use super::schema::{cell, meta_columns, Cell, Column, FoundColumns, Kind, TableColumns, TypeSpec};
 use super::sqlite::{quote, META_TABLES, SCHEMA_VERSION};
@@ -105,8 +106,9 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("mrhost");
         }
+        let tls = super::pg_tls::MakeRustls::new().map_err(dest_err)?;
         let (client, connection) = config
-            .connect(NoTls)
+            .connect(tls)
             .await
             .map_err(|e| dest_err(full_message(&e)))?;
         tokio::spawn(async move {
