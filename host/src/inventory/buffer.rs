@@ -55,15 +55,30 @@ impl UnitBuffer {
         }
     }
 
+    /// One line: the id as a JSON string, the hash, the tags as compact JSON (or nothing)
+    /// and the item's compact JSON, tab-separated (compact JSON holds no raw tab or newline).
+    fn encode(out: &mut Vec<u8>, p: &Prepared) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, &p.id)?;
+        out.push(b'\t');
+        out.extend_from_slice(p.hash.as_bytes());
+        out.push(b'\t');
+        if let Some(t) = &p.tags {
+            serde_json::to_writer(&mut *out, t)?;
+        }
+        out.push(b'\t');
+        out.extend_from_slice(p.json.as_bytes());
+        out.push(b'\n');
+        Ok(())
+    }
+
     pub fn push(&mut self, p: &Prepared) -> io::Result<()> {
         self.count += 1;
         if let Some(f) = &mut self.file {
-            serde_json::to_writer(&mut *f, p)?;
-            f.write_all(b"\n")?;
-            return Ok(());
+            let mut line = Vec::with_capacity(p.json.len() + 128);
+            Self::encode(&mut line, p)?;
+            return f.write_all(&line);
         }
-        serde_json::to_writer(&mut self.mem, p)?;
-        self.mem.push(b'\n');
+        Self::encode(&mut self.mem, p)?;
         if self.mem.len() > self.limit {
             let mut f = BufWriter::with_capacity(64 << 10, anonymous_file()?);
             f.write_all(&self.mem)?;
@@ -102,13 +117,36 @@ impl UnitRows {
         let mut line = String::new();
         match self.reader.read_line(&mut line) {
             Ok(0) => None,
-            Ok(_) => Some(
-                serde_json::from_str(&line)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
-            ),
+            Ok(_) => Some(decode(line.trim_end_matches('\n'))),
             Err(e) => Some(Err(e)),
         }
     }
+}
+
+fn decode(line: &str) -> io::Result<Prepared> {
+    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
+    let mut parts = line.splitn(4, '\t');
+    let (Some(id), Some(hash), Some(tags), Some(json)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad("a buffered row lost its fields"));
+    };
+    let id: String =
+        serde_json::from_str(id).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let tags = if tags.is_empty() {
+        None
+    } else {
+        Some(
+            serde_json::from_str(tags)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
+        )
+    };
+    Ok(Prepared {
+        id,
+        hash: hash.to_string(),
+        tags,
+        json: json.to_string(),
+    })
 }
 
 impl Iterator for UnitRows {
@@ -128,8 +166,8 @@ mod tests {
         for limit in [1 << 20, 100] {
             let mut b = UnitBuffer::new(limit);
             for i in 0..50 {
-                let p = super::super::schema::prepare(
-                    json!({"Id": format!("r{i}"), "N": i}),
+                let (p, _item) = super::super::schema::prepare(
+                    json!({"Id": format!("r{i}"), "N": i, "T": "a\tb\nc", "Tags": [{"Key": "k", "Value": "v"}]}),
                     Some("Id"),
                 )
                 .unwrap();
@@ -138,7 +176,10 @@ mod tests {
             assert_eq!(b.file.is_some(), limit == 100);
             let rows = b.finish().unwrap();
             assert_eq!(rows.count, 50);
-            let ids: Vec<String> = rows.map(|r| r.unwrap().id).collect();
+            let back: Vec<Prepared> = rows.map(|r| r.unwrap()).collect();
+            assert_eq!(back[7].item().unwrap()["T"], json!("a\tb\nc"));
+            assert_eq!(back[7].tags.as_ref().unwrap()["k"], json!("v"));
+            let ids: Vec<String> = back.into_iter().map(|p| p.id).collect();
             assert_eq!(ids.len(), 50);
             assert_eq!(ids[0], "r0");
             assert_eq!(ids[49], "r49");

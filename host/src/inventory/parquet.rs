@@ -654,6 +654,9 @@ impl ParquetStore {
                 if !seen.insert(p.id.clone()) {
                     continue;
                 }
+                let item = p
+                    .item()
+                    .map_err(|e| io(format!("reading back {}", key.label()))(e.into()))?;
                 let mut i = 0;
                 let mut push = |w: &mut FileWriter, c: Cell| {
                     if let Some(b) = w.builders.get_mut(i) {
@@ -676,20 +679,18 @@ impl ParquetStore {
                     i += 1;
                 }
                 for col in &cols.columns {
-                    let v = cell(col.kind, p.item.get(&col.name));
+                    let v = cell(col.kind, item.get(&col.name));
                     if let Some(b) = w.builders.get_mut(i) {
                         b.push(v);
                     }
                     i += 1;
                 }
                 if let Some(b) = w.builders.get_mut(i) {
-                    b.push(Cell::Json(
-                        serde_json::to_string(&p.item).unwrap_or_default(),
-                    ));
+                    b.push(Cell::Json(p.json.clone()));
                 }
                 w.row_done()?;
                 n.resources += 1;
-                let refs = c.refs.references(&key.table, &p.id, &p.item);
+                let refs = c.refs.references(&key.table, &p.id, &item);
                 if !refs.is_empty() {
                     if refs_w.is_none() {
                         let dest = self

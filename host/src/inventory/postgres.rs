@@ -538,6 +538,10 @@ impl PgStore {
                     Verdict::Changed => to_close.push(p.id.clone()),
                     Verdict::Added => {}
                 }
+                let item = p.item().map_err(|e| InventoryError::Io {
+                    what: format!("reading back {}", key.label()),
+                    source: e.into(),
+                })?;
                 let mut cells = vec![
                     Cell::Text(p.id.clone()),
                     Cell::Text(key.account.clone()),
@@ -555,11 +559,9 @@ impl PgStore {
                     });
                 }
                 for col in &cols.columns {
-                    cells.push(cell(col.kind, p.item.get(&col.name)));
+                    cells.push(cell(col.kind, item.get(&col.name)));
                 }
-                cells.push(Cell::Json(
-                    serde_json::to_string(&p.item).unwrap_or_default(),
-                ));
+                cells.push(Cell::Json(p.json.clone()));
                 for (i, cl) in cells.iter().enumerate() {
                     if i > 0 {
                         buf.push(b'\t');
@@ -567,7 +569,7 @@ impl PgStore {
                     copy_cell(&mut buf, cl);
                 }
                 buf.push(b'\n');
-                for r in c.refs.references(&key.table, &p.id, &p.item) {
+                for r in c.refs.references(&key.table, &p.id, &item) {
                     for (i, f) in [
                         key.table.as_str(),
                         p.id.as_str(),

@@ -283,13 +283,22 @@ fn is_tag_field(name: &str) -> bool {
 /// make a new version.
 const VOLATILE: &[&str] = &["LatestRestorableTime"];
 
-/// One resource made ready for a destination.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// One resource made ready for a destination: its id, content hash, tags, and the item as
+/// compact JSON (what `_json` holds and the hash is taken over). A destination parses the
+/// JSON only for the rows it writes: an unchanged resource is never parsed again.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
     pub id: String,
     pub hash: String,
     pub tags: Option<Map<String, Value>>,
-    pub item: Map<String, Value>,
+    pub json: String,
+}
+
+impl Prepared {
+    /// The item's fields.
+    pub fn item(&self) -> Result<Map<String, Value>, serde_json::Error> {
+        serde_json::from_str(&self.json)
+    }
 }
 
 /// A short content hash (128 bits of SHA-256, hex).
@@ -320,13 +329,18 @@ pub fn tags_of(item: &Map<String, Value>) -> Option<Map<String, Value>> {
     None
 }
 
-/// Strip the scope tags, pick the id, hash the content, map the tags.
-pub fn prepare(value: Value, id_field: Option<&str>) -> Result<Prepared, &'static str> {
+/// Strip the scope tags, pick the id, hash the content, map the tags. Returns the item's
+/// fields too, for column discovery.
+pub fn prepare(
+    value: Value,
+    id_field: Option<&str>,
+) -> Result<(Prepared, Map<String, Value>), &'static str> {
     let Value::Object(mut item) = value else {
         return Err("is not a JSON object");
     };
     item.shift_remove("RequestRegion");
     item.shift_remove("RequestAccount");
+    let json = serde_json::to_string(&item).unwrap_or_default();
     let hash = if VOLATILE.iter().any(|f| item.contains_key(*f)) {
         let mut stable = item.clone();
         for f in VOLATILE {
@@ -334,7 +348,7 @@ pub fn prepare(value: Value, id_field: Option<&str>) -> Result<Prepared, &'stati
         }
         content_hash(&serde_json::to_vec(&stable).unwrap_or_default())
     } else {
-        content_hash(&serde_json::to_vec(&item).unwrap_or_default())
+        content_hash(json.as_bytes())
     };
     let id = id_field
         .and_then(|f| item.get(f))
@@ -345,12 +359,15 @@ pub fn prepare(value: Value, id_field: Option<&str>) -> Result<Prepared, &'stati
         })
         .unwrap_or_else(|| format!("hash:{hash}"));
     let tags = tags_of(&item);
-    Ok(Prepared {
-        id,
-        hash,
-        tags,
+    Ok((
+        Prepared {
+            id,
+            hash,
+            tags,
+            json,
+        },
         item,
-    })
+    ))
 }
 
 /// Whether text is an ISO 8601 date-time as the engine writes them.
@@ -474,11 +491,11 @@ pub struct FoundColumns {
 }
 
 impl FoundColumns {
-    pub fn observe(&mut self, p: &Prepared) {
+    pub fn observe(&mut self, p: &Prepared, item: &Map<String, Value>) {
         if p.tags.is_some() {
             self.tags = true;
         }
-        for (k, v) in &p.item {
+        for (k, v) in item {
             if is_reserved(k) || self.seen.contains(k) {
                 continue;
             }
@@ -570,14 +587,16 @@ impl RefIndex {
             }
         }
         for (k, x) in item {
-            walk(
-                self,
-                table,
-                own_id,
-                "",
-                &Value::Object(Map::from_iter([(k.clone(), x.clone())])),
-                &mut out,
-            );
+            if let (Some(to), Value::String(id)) = (self.by_field.get(k), x) {
+                if !(id.is_empty() || (to == table && id == own_id)) {
+                    out.insert(Reference {
+                        field: k.clone(),
+                        to_type: to.clone(),
+                        to_id: id.clone(),
+                    });
+                }
+            }
+            walk(self, table, own_id, k, x, &mut out);
         }
         out.into_iter().collect()
     }
@@ -629,25 +648,26 @@ mod tests {
 
     #[test]
     fn prepare_strips_scope_tags_and_maps_tags() {
-        let a = prepare(
+        let (a, item) = prepare(
             json!({"VpcId": "vpc-1", "Tags": [{"Key": "Name", "Value": "web"}], "RequestRegion": "r", "RequestAccount": "a"}),
             Some("VpcId"),
         )
         .unwrap();
         assert_eq!(a.id, "vpc-1");
-        assert_eq!(a.tags.unwrap()["Name"], "web");
-        assert!(!a.item.contains_key("RequestRegion"));
-        let b = prepare(json!({"VpcId": "vpc-1", "Tags": [{"Key": "Name", "Value": "web"}], "RequestRegion": "x", "RequestAccount": "y"}), Some("VpcId")).unwrap();
+        assert_eq!(a.tags.as_ref().unwrap()["Name"], "web");
+        assert!(!item.contains_key("RequestRegion"));
+        assert_eq!(a.item().unwrap(), item);
+        let (b, _) = prepare(json!({"VpcId": "vpc-1", "Tags": [{"Key": "Name", "Value": "web"}], "RequestRegion": "x", "RequestAccount": "y"}), Some("VpcId")).unwrap();
         assert_eq!(a.hash, b.hash, "scope tags are not content");
-        let c = prepare(json!({"X": 1}), Some("VpcId")).unwrap();
+        let (c, _) = prepare(json!({"X": 1}), Some("VpcId")).unwrap();
         assert!(c.id.starts_with("hash:"));
         // Volatile fields do not change the hash.
-        let d1 = prepare(
+        let (d1, _) = prepare(
             json!({"Id": "db", "LatestRestorableTime": "2024-01-01T00:00:00+00:00"}),
             Some("Id"),
         )
         .unwrap();
-        let d2 = prepare(
+        let (d2, _) = prepare(
             json!({"Id": "db", "LatestRestorableTime": "2024-01-01T00:05:00+00:00"}),
             Some("Id"),
         )

@@ -500,6 +500,10 @@ impl SqliteStore {
                     Verdict::Changed => to_close.push(p.id.clone()),
                     Verdict::Added => {}
                 }
+                let item = p.item().map_err(|e| InventoryError::Io {
+                    what: format!("reading back {}", key.label()),
+                    source: e.into(),
+                })?;
                 let mut values: Vec<Sql> = vec![
                     Sql::Text(p.id.clone()),
                     Sql::Text(key.account.clone()),
@@ -517,14 +521,13 @@ impl SqliteStore {
                     });
                 }
                 for col in &cols.columns {
-                    values.push(to_sql(cell(col.kind, p.item.get(&col.name))));
+                    values.push(to_sql(cell(col.kind, item.get(&col.name))));
                 }
-                let json = serde_json::to_string(&p.item).unwrap_or_default();
-                values.push(Sql::Text(json));
+                values.push(Sql::Text(p.json.clone()));
                 insert
                     .execute(rusqlite::params_from_iter(values))
                     .map_err(err(what()))?;
-                for r in c.refs.references(&key.table, &p.id, &p.item) {
+                for r in c.refs.references(&key.table, &p.id, &item) {
                     insert_ref
                         .execute(params![
                             key.table,

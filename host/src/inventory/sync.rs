@@ -133,10 +133,11 @@ async fn fetch(
     let type_counters = counters.of(&unit.key.table);
     while let Some(e) = rx.recv().await {
         let e: crate::pipeline::Emitted = e;
-        let Ok(p) = prepare(e.resource.into_value(), spec.id_field.as_deref()) else {
+        let Ok((p, item)) = prepare(e.resource.into_value(), spec.id_field.as_deref()) else {
             continue;
         };
-        found.observe(&p);
+        found.observe(&p, &item);
+        drop(item);
         if io_error.is_none() {
             if let Err(err) = buf.push(&p) {
                 io_error = Some(err);
