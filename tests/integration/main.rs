@@ -9,6 +9,7 @@ mod ec2;
 mod errors;
 mod faults;
 mod hostile_server;
+mod inventory;
 mod languages;
 mod list;
 mod org;

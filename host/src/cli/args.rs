@@ -35,6 +35,11 @@ pub enum Command {
     /// SQL over the resources of the plugins and types a query names (table = plugin name,
     /// or service_resource).
     Query(QueryArgs),
+    /// Take every source over every account and region into an inventory (SQLite,
+    /// PostgreSQL or Parquet), keeping its history.
+    Sync(SyncArgs),
+    /// What changed in a stored inventory between two syncs.
+    Diff(DiffArgs),
     /// Inspect plugins.
     #[command(subcommand)]
     Plugins(PluginsCommand),
@@ -251,6 +256,67 @@ pub struct QueryArgs {
     pub out: OutputArgs,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+    /// Query a stored inventory instead (sqlite:FILE, postgres://..., parquet:DIR): no
+    /// AWS call; tables are its types as of the latest sync.
+    #[arg(long, value_name = "DEST")]
+    pub from: Option<String>,
+    /// With --from: the estate as it was at this sync (id) or time (2026-11-30T12:00:00Z).
+    #[arg(long, value_name = "SYNC|TIME", requires = "from")]
+    pub at: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// Plugin files, plugin directories, or model-derived types as service:resource
+    /// (ec2:route-tables). None: every bundled plugin.
+    pub sources: Vec<String>,
+    /// Where the inventory goes: sqlite:FILE, postgres://USER:PASSWORD@HOST:PORT/DB or
+    /// parquet:DIR (default: sqlite:~/.local/share/mrhost/inventory.sqlite).
+    #[arg(long, value_name = "DEST", env = "MRHOST_INVENTORY")]
+    pub to: Option<String>,
+    /// Continue the latest sync (or --sync-id): run only the units it has not committed.
+    #[arg(long)]
+    pub resume: bool,
+    /// Take only shard I of N of the accounts (a stable hash of the account id); N
+    /// processes with one --sync-id cover the estate once.
+    #[arg(long, value_name = "I/N", requires = "sync_id", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+    /// The sync's id: shards of one sync share it; an existing id is continued.
+    #[arg(long, value_name = "ID")]
+    pub sync_id: Option<i64>,
+    /// Keep the history of the last N syncs only.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<u32>,
+    /// Keep the history of the last D days only.
+    #[arg(long, value_name = "D")]
+    pub keep_days: Option<u32>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    super::commands::sync::parse_shard(s).map_err(|e| e.to_string())
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The older sync (id) or time; default: the sync before --to.
+    #[arg(long, value_name = "SYNC|TIME")]
+    pub from: Option<String>,
+    /// The newer sync (id) or time; default: the latest.
+    #[arg(long, value_name = "SYNC|TIME")]
+    pub to: Option<String>,
+    /// Only this type (table name or plugin name).
+    #[arg(long = "type", value_name = "T")]
+    pub kind: Option<String>,
+    /// The inventory (default: sqlite:~/.local/share/mrhost/inventory.sqlite).
+    #[arg(long, value_name = "DEST", env = "MRHOST_INVENTORY")]
+    pub inventory: Option<String>,
+    /// json, ndjson or table (default: table on a terminal, json otherwise).
+    #[arg(long, short = 'o')]
+    pub output: Option<Format>,
 }
 
 #[derive(Args, Debug)]

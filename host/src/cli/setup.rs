@@ -211,6 +211,7 @@ pub fn scope_request(client: &AwsClient, scope: &ScopeArgs) -> Result<ScopeReque
             role: scope.role.clone(),
             session_name: scope.role_session_name.clone(),
             external_id: scope.external_id.clone(),
+            shard: None,
         },
         concurrency: scope.concurrency,
     })
