@@ -26,6 +26,7 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(HERE, "out")
 sys.path.insert(0, HERE)
 from server import REGIONS_17, SPREAD17  # noqa: E402
+import org_bench  # noqa: E402  (the opt-in `org` scenario)
 
 ACCOUNT = "123456789012"
 DEVNULL = subprocess.DEVNULL
@@ -180,7 +181,9 @@ class Bench:
                 srv.reset()
                 r = run(cmds[name])
                 calls = sum(srv.stats().values())
-                if calls != expected_calls[name]:
+                # mrhost asks GetCallerIdentity only while its identity store does not know
+                # the key yet (the first run against this server).
+                if calls != expected_calls[name] and not (name.startswith("mrhost") and calls == expected_calls[name] - 1):
                     raise SystemExit("%s made %d requests, expected %d" % (name, calls, expected_calls[name]))
                 runs[name].append(r)
                 log("  %s round %d/%d %-13s %.3fs wall %.3fs cpu" % (key, i + 1, n, name, r.wall, r.cpu))
@@ -486,6 +489,7 @@ def report(results):
         for name in results.get("plugins_missing", []):
             L.append("| %s | not built | | | |" % name)
         L.append("")
+    L += org_bench.report_lines(results, fmt_s, mmm)
     return "\n".join(L)
 
 
@@ -501,8 +505,17 @@ def main():
     ap.add_argument("--big-runs", type=int, default=3, help="runs of the 1M-VPC scenario (0 skips it)")
     ap.add_argument("--startup-runs", type=int, default=30)
     ap.add_argument("--compile-runs", type=int, default=3)
-    ap.add_argument("--only", default="", help="comma-separated: fanout,fanout_1page,throughput,big,startup,compile")
+    ap.add_argument("--only", default="", help="comma-separated: fanout,fanout_1page,throughput,big,startup,compile,org (org only when named)")
     ap.add_argument("--extra-plugin", action="append", default=[], help="NAME=PATH of another vpcs plugin")
+    # The organisation scenario (opt-in: --only org; see bench/org_bench.py).
+    ap.add_argument("--org-accounts", type=int, default=1000, help="accounts in the simulated organisation")
+    ap.add_argument("--org-limit", type=int, default=None, help="peers scan only the first K members (time extrapolated)")
+    ap.add_argument("--org-peers", default="ideal,botocove,multiregion", help="comma-separated: ideal (a raw-HTTP bound),botocove,multiregion")
+    ap.add_argument("--org-runs", type=int, default=1)
+    ap.add_argument("--org-timeout", type=float, default=14400, help="seconds before a run is killed")
+    ap.add_argument("--org-server-arg", action="append", default=[], help="extra org_server.py argument (repeatable)")
+    ap.add_argument("--mrhost-sync", default=None,
+                    help="mrhost's org command, a template with {mrhost} {url} {regions} {out}; skipped when absent")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     for f in ("no-aws-config", "no-aws-credentials"):
@@ -553,6 +566,9 @@ def main():
         if want("compile"):
             log("== first compile")
             b.compile(plugins, args.compile_runs)
+        if "org" in only:  # opt-in: not part of a full run
+            log("== organisation (%d accounts)" % args.org_accounts)
+            org_bench.org(b, args, run=run, stats=stats, log=log, env=ENV, out=OUT)
     finally:
         b.stop_servers()
     b.results[mkey]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]

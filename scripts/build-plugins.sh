@@ -12,6 +12,10 @@ for dir in plugins/*/ tests/plugins/*/; do
   crates+=("$dir")
 done
 
+# Plugin artifacts are named without a hash (a component is a cdylib): checkouts that
+# share a cargo build-dir would overwrite each other's. Keep them in this checkout's own.
+export CARGO_BUILD_BUILD_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+
 args=()
 for dir in "${crates[@]}"; do
   args+=(-p "$(basename "$dir")")

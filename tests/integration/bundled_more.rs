@@ -284,6 +284,16 @@ fn listing_plugins_match_boto3_in_every_region() {
             let resp = results.next().unwrap();
             want.extend(pluck(&resp, c.items).into_iter().map(|i| tagged(i, r)));
         }
+        if c.plugin == "lambda-functions" {
+            // Without --allow secret the host redacts the environment's values; the names
+            // stay (tests/integration/trust.rs checks the real values with --allow secret).
+            for f in &mut want {
+                if let Some(Value::Object(vars)) = f.pointer_mut("/Environment/Variables") {
+                    vars.values_mut()
+                        .for_each(|v| *v = Value::String("<redacted>".into()));
+                }
+            }
+        }
         check(&moto, c.plugin, &REGIONS, want, &made);
     }
 }

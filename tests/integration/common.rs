@@ -52,6 +52,8 @@ pub fn safe_env(cmd: &mut Command) {
         // Each test starts from its own moto: cached answers from another test would lie.
         // The cache tests turn it back on.
         .env("MRHOST_NO_CACHE", "1")
+        // What mrhost learns about keys stays in the test's scratch directory.
+        .env("XDG_STATE_HOME", cache_dir().join("state"))
         .env_remove("MRHOST_REGIONS")
         .env_remove("MRHOST_LOG");
 }
@@ -145,6 +147,11 @@ pub fn b3_save(region: &str, service: &str, operation: &str, params: Value, save
 impl Moto {
     /// Run calls through boto3 against this server; one result per call.
     pub fn boto3(&self, calls: Vec<Value>) -> Vec<Value> {
+        self.boto3_with(calls, |_| {})
+    }
+
+    /// [`Moto::boto3`] with changes to boto3's environment (profiles, keys).
+    pub fn boto3_with(&self, calls: Vec<Value>, extra: impl FnOnce(&mut Command)) -> Vec<Value> {
         let py = python().expect("python");
         let mut cmd = Command::new(py);
         cmd.arg(repo_root().join("tests/py/aws.py"))
@@ -152,6 +159,7 @@ impl Moto {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         safe_env(&mut cmd);
+        extra(&mut cmd);
         let mut child = cmd.spawn().expect("run boto3");
         let program = json!({"endpoint": self.url, "calls": calls});
         child
@@ -437,6 +445,8 @@ pub fn strip_keys(v: &mut Value, keys: &[&str]) {
 pub struct Proxy {
     pub url: String,
     pub counts: Arc<Mutex<HashMap<String, usize>>>,
+    /// Every request seen: its action and its body (form-encoded for query protocols).
+    pub requests: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl Proxy {
@@ -444,20 +454,25 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let c2 = counts.clone();
+        let requests: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let (c2, r2) = (counts.clone(), requests.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let deny = deny_account
                     .clone()
                     .unwrap_or_else(|| "no-account-denied".into());
-                let counts = c2.clone();
+                let (counts, requests) = (c2.clone(), r2.clone());
                 std::thread::spawn(move || {
                     std::thread::sleep(delay);
-                    forward(client, moto_port, &deny, &counts)
+                    forward(client, moto_port, &deny, &counts, &requests)
                 });
             }
         });
-        Proxy { url, counts }
+        Proxy {
+            url,
+            counts,
+            requests,
+        }
     }
 
     /// Requests seen so far, all actions together.
@@ -489,7 +504,13 @@ pub fn read_request(reader: &mut impl BufRead) -> Option<(Vec<String>, Vec<u8>)>
     Some((head, body))
 }
 
-fn forward(mut client: TcpStream, port: u16, deny: &str, counts: &Mutex<HashMap<String, usize>>) {
+fn forward(
+    mut client: TcpStream,
+    port: u16,
+    deny: &str,
+    counts: &Mutex<HashMap<String, usize>>,
+    requests: &Mutex<Vec<(String, String)>>,
+) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let Some((mut head, body)) = read_request(&mut reader) else {
         return;
@@ -509,6 +530,10 @@ fn forward(mut client: TcpStream, port: u16, deny: &str, counts: &Mutex<HashMap<
         })
         .unwrap_or_default();
     *counts.lock().unwrap().entry(action.clone()).or_default() += 1;
+    requests
+        .lock()
+        .unwrap()
+        .push((action.clone(), text.to_string()));
     if action == "AssumeRole" && text.contains(deny) {
         let body = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error><RequestId>p</RequestId></ErrorResponse>";
         let _ = write!(

@@ -4,14 +4,22 @@
 //! `MRHOST_PROTOCOL_TESTS=DIR cargo test --test integration conformance -- --nocapture`
 //! or `mrhost conformance DIR --failures`.
 
-use mrhost_conformance::{run_dir, summary, Outcome};
+use mrhost_conformance::{failures, run_dir, summary, Outcome};
 
 use crate::common::repo_root;
 
 /// The protocols the engine claims, and the pass rate each must reach on the cases the
 /// vectors' ignore list does not exclude.
-const REQUIRED: &[&str] = &["ec2", "query", "json", "json_1_0", "rest-json", "rest-xml"];
-const MIN_PASS_RATE: f64 = 0.97;
+const REQUIRED: &[&str] = &[
+    "ec2",
+    "query",
+    "json",
+    "json_1_0",
+    "rest-json",
+    "rest-xml",
+    "smithy-rpc-v2-cbor",
+];
+const MIN_PASS_RATE: f64 = 1.0;
 
 #[test]
 fn protocol_vectors_pass() {
@@ -38,10 +46,8 @@ fn protocol_vectors_pass() {
     for line in summary(&results) {
         println!("  {line}");
     }
-    for r in &results {
-        if let Outcome::Fail(why) = &r.outcome {
-            println!("  FAIL {} {} {}: {why}", r.protocol, r.kind, r.id);
-        }
+    for line in failures(&results, usize::MAX) {
+        println!("  {line}");
     }
     for proto in REQUIRED {
         for kind in ["input", "output"] {

@@ -176,7 +176,7 @@ fn undeclared_and_write_operations_are_refused_unless_allowed() {
     let denied = moto.mrhost(&["run", path_str(&p), "--regions", "eu-west-1"]);
     assert_eq!(denied.code, 1, "{}", denied.stderr);
     assert!(
-        denied.stderr.contains("write denied: ec2:CreateVpc is not a read operation; run with --allow-write ec2:CreateVpc"),
+        denied.stderr.contains("write denied: ec2:CreateVpc is a write operation (has an effect); run with --allow write (or --allow-write) or --allow ec2:CreateVpc"),
         "{}",
         denied.stderr
     );

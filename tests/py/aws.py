@@ -12,7 +12,9 @@ mrhost promises.
 
 String params of the form "$name.path.to.value" are replaced with a value taken from an
 earlier call's result saved under "name" (e.g. "$vpc.Vpc.VpcId"); a call's "credentials"
-(e.g. "$assumed.Credentials", an AssumeRole result) makes it run as that identity; "$base64:DATA" becomes
+(e.g. "$assumed.Credentials", an AssumeRole result) makes it run as that identity, a call's "profile"
+runs it with boto3.Session(profile_name=...) (and "profile": null with boto3's default session, which
+resolves the environment as boto3 does); "$base64:DATA" becomes
 the decoded bytes (blob params such as a Lambda zip). "paginate": "auto" paginates when
 botocore has a paginator for the operation.
 """
@@ -60,13 +62,15 @@ def main():
     out = []
     for c in prog["calls"]:
         creds = resolve(c.get("credentials"), saved)  # e.g. "$assumed.Credentials"
-        key = (c["service"], c["region"], json.dumps(creds, default=str))
+        profile = c.get("profile")
+        key = (c["service"], c["region"], json.dumps(creds, default=str), profile)
         if key not in clients:
             kw = {}
             if creds:
                 kw = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
                       "aws_session_token": creds.get("SessionToken")}
-            clients[key] = boto3.client(c["service"], region_name=c["region"], endpoint_url=endpoint, **kw)
+            session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+            clients[key] = session.client(c["service"], region_name=c["region"], endpoint_url=endpoint, **kw)
         client = clients[key]
         params = resolve(c.get("params", {}), saved)
         try:

@@ -1,9 +1,14 @@
 //! The response cache: read responses kept in SQLite for a while, shared by every mrhost
-//! process on the machine.
+//! process of the user.
 //!
-//! - The key is (endpoint, account id, identity — the profile or role, never the access key —,
-//!   region, service, operation, canonical params, model version): rotating temporary
-//!   credentials do not miss, another role in the same account does not hit.
+//! - The key is (endpoint, account id, principal — who GetCallerIdentity says the
+//!   credentials are, never the access key or a profile name —, region, service, operation,
+//!   canonical params, model version): rotating temporary credentials do not miss, another
+//!   identity never hits. The engine serves a hit only for credentials this process has
+//!   verified (see `identity`).
+//! - Only `read` and `billed` responses are stored: never `data`, `secret` or redacted ones.
+//! - The file is 0600 in a 0700 directory; a directory that is group/world-writable or
+//!   owned by someone else is refused.
 //! - The TTL counts from insertion, so an entry read all day still expires.
 //! - WAL and a busy timeout let several processes share the file; a corrupt file is moved
 //!   aside with a warning and rebuilt; a size bound evicts the oldest entries.
@@ -48,7 +53,8 @@ impl std::fmt::Debug for ResponseCache {
 pub struct CacheKey<'a> {
     pub endpoint: &'a str,
     pub account: &'a str,
-    pub identity: &'a str,
+    /// The principal ARN (an assumed-role session as its role): `Identity::principal`.
+    pub principal: &'a str,
     pub region: &'a str,
     pub service: &'a str,
     pub operation: &'a str,
@@ -79,10 +85,10 @@ pub fn canonical_json(v: &Value) -> String {
 impl CacheKey<'_> {
     fn digest(&self) -> String {
         let text = format!(
-            "v1\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+            "v2\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
             self.endpoint,
             self.account,
-            self.identity,
+            self.principal,
             self.region,
             self.service,
             self.operation,
@@ -117,6 +123,14 @@ const SCHEMA: &str = "
 ";
 
 fn open_checked(path: &Path) -> rusqlite::Result<Connection> {
+    // Create the file 0600 before SQLite does (its WAL and shared-memory files copy the
+    // database file's mode); an existing file of ours is tightened to 0600.
+    if let Err(e) = create_private_file(path) {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+            Some(e),
+        ));
+    }
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(10))?;
     let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
@@ -139,8 +153,7 @@ impl ResponseCache {
         max_bytes: u64,
     ) -> Result<Self, String> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cache directory {}: {e}", dir.display()))?;
+            ensure_private_dir(dir)?;
         }
         let conn = match open_checked(path) {
             Ok(c) => c,
@@ -286,6 +299,7 @@ impl ResponseCache {
             "bytes": bytes,
             "ttl_seconds": self.ttl.as_secs(),
             "max_bytes": self.max_bytes,
+            "max_mib": self.max_bytes >> 20,
             "services": per_service,
         })
     }
@@ -300,16 +314,126 @@ impl ResponseCache {
     }
 }
 
+/// Make `dir` a private directory: created 0700 (with its missing parents), or, when it
+/// exists, owned by this user and not writable by group or others (then tightened to 0700).
+/// Anything else is refused: another local user could plant or read what goes in it.
+pub fn ensure_private_dir(dir: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        if !dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| format!("directory {}: {e}", dir.display()))?;
+        }
+        let meta =
+            std::fs::metadata(dir).map_err(|e| format!("directory {}: {e}", dir.display()))?;
+        if !meta.is_dir() {
+            return Err(format!("{} is not a directory", dir.display()));
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(format!(
+                "directory {} is owned by uid {}, not by this user (uid {me}); refusing to use it",
+                dir.display(),
+                meta.uid()
+            ));
+        }
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Err(format!(
+                "directory {} is writable by group or others (mode {mode:o}); refusing to use it",
+                dir.display()
+            ));
+        }
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| format!("directory {}: {e}", dir.display()))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir).map_err(|e| format!("directory {}: {e}", dir.display()))
+    }
+}
+
+/// A file this user may trust: owned by this user, not writable by group or others.
+pub fn check_private_file(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+        if !meta.is_file() {
+            return Err("not a regular file".into());
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if meta.uid() != unsafe { libc::geteuid() } {
+            return Err(format!("owned by uid {}, not by this user", meta.uid()));
+        }
+        if meta.permissions().mode() & 0o022 != 0 {
+            return Err("writable by group or others".into());
+        }
+    }
+    Ok(())
+}
+
+/// Create `path` 0600 if it is missing; an existing file must be ours, and is made 0600.
+fn create_private_file(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+        check_private_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Replace `path` atomically with `bytes`, mode 0600.
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    fn key<'a>(params: &'a Value, identity: &'a str) -> CacheKey<'a> {
+    fn key<'a>(params: &'a Value, principal: &'a str) -> CacheKey<'a> {
         CacheKey {
             endpoint: "https://ec2.eu-west-1.amazonaws.com",
             account: "123456789012",
-            identity,
+            principal,
             region: "eu-west-1",
             service: "ec2",
             operation: "DescribeVpcs",
@@ -339,6 +463,29 @@ mod tests {
             .unwrap();
         assert_eq!(r.get(&key(&a, "profile-a")), None);
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn the_file_is_private_and_a_shared_directory_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let path = temp("private");
+        let c = ResponseCache::open(&path, Duration::from_secs(60), CacheMode::Normal, 1 << 20)
+            .unwrap();
+        c.put(&key(&json!({}), "p"), &json!({"ok": true}));
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        drop(c);
+        // An existing file of ours is tightened; a directory others may write to is refused.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        ResponseCache::open(&path, Duration::from_secs(60), CacheMode::Normal, 1 << 20).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        let dir = path.parent().unwrap();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = ResponseCache::open(&path, Duration::from_secs(60), CacheMode::Normal, 1 << 20)
+            .unwrap_err();
+        assert!(e.contains("writable by group or others"), "{e}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

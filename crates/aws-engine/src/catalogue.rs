@@ -61,7 +61,9 @@ pub fn kebab(name: &str) -> String {
     let mut out = String::new();
     for (i, c) in chars.iter().enumerate() {
         if c.is_ascii_uppercase() && i > 0 {
-            let prev = chars[i - 1];
+            let Some(&prev) = chars.get(i - 1) else {
+                continue;
+            };
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
             if prev.is_ascii_lowercase()
                 || prev.is_ascii_digit()
@@ -90,7 +92,10 @@ fn is_global(models: &Models, model: &ServiceModel) -> bool {
     let Some(p) = partition_of(&endpoints, "us-east-1") else {
         return false;
     };
-    p["services"][model.endpoint_prefix()]["isRegionalized"] == Value::Bool(false)
+    p.get("services")
+        .and_then(|s| s.get(model.endpoint_prefix()))
+        .and_then(|s| s.get("isRegionalized"))
+        == Some(&Value::Bool(false))
 }
 
 /// The resource types of one service.

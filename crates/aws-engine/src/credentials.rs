@@ -1,27 +1,41 @@
-//! Credentials from aws-config's provider chains (env, profiles, SSO, credential_process,
-//! assume-role, IMDS), cached and refreshed ahead of expiry. The secret values never leave
-//! this module except into the signer.
+//! Credentials, resolved as the AWS CLI resolves them, cached and refreshed ahead of expiry.
+//! The secret values never leave this module except into the signer.
+//!
+//! Precedence: an explicit profile (`--profile`) beats environment keys, which beat the rest
+//! of the default chain (a profile named by `AWS_PROFILE`, SSO, container, instance
+//! metadata). Role hops of a profile (`role_arn` with `source_profile` or
+//! `credential_source`) are made by the engine itself ([`AssumeRoleProvider`]), so they
+//! go where `--endpoint-url` points and can carry a session policy; the leaf of a chain
+//! (static keys, `credential_process`, SSO, web identity) comes from aws-config's providers.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use aws_config::BehaviorVersion;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use tokio::sync::Mutex;
 
 use super::error::EngineError;
+use super::identity::{self, Identity};
 
 /// Refresh temporary credentials this long before they expire.
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// Role hops a profile may chain before mrhost calls it a loop.
+const MAX_CHAIN: usize = 10;
 
 /// One identity's credentials: a provider and its cache.
 pub struct CredentialSource {
     provider: SharedCredentialsProvider,
     cached: Mutex<Option<Credentials>>,
-    /// A human label (profile name, role ARN) for logs and the cache key; never a key id.
+    /// A human label (profile name, role ARN) for logs and errors; never a key id.
     pub label: String,
-    /// The account id, once GetCallerIdentity has told it.
-    account: std::sync::OnceLock<String>,
+    /// The account, when it is known without asking STS (a role's ARN names it).
+    known_account: Option<String>,
+    /// For a role mrhost assumes: its ARN and the session policy slot the provider reads.
+    role: Option<Arc<RoleState>>,
 }
 
 impl std::fmt::Debug for CredentialSource {
@@ -38,23 +52,59 @@ pub struct LoadedProfile {
     pub region: Option<String>,
 }
 
+/// A role mrhost assumes, shared by its [`CredentialSource`] and its provider.
+#[derive(Debug)]
+struct RoleState {
+    role_arn: String,
+    /// The STS session policy to pass (`Policy`), once decided.
+    policy: std::sync::Mutex<Option<String>>,
+    /// Whether credentials were already asked for (a later policy forces a new session).
+    assumed: AtomicBool,
+}
+
 impl CredentialSource {
     pub fn new(provider: SharedCredentialsProvider, label: impl Into<String>) -> Self {
         CredentialSource {
             provider,
             cached: Mutex::new(None),
             label: label.into(),
-            account: std::sync::OnceLock::new(),
+            known_account: None,
+            role: None,
         }
     }
 
-    /// Record the account id these credentials belong to (part of the cache key).
-    pub fn set_account(&self, id: &str) {
-        let _ = self.account.set(id.to_string());
+    /// The account these credentials act in, when known without a call (roles).
+    pub fn known_account(&self) -> Option<&str> {
+        self.known_account.as_deref()
     }
 
-    pub fn account(&self) -> Option<&str> {
-        self.account.get().map(String::as_str)
+    /// The role ARN, for credentials of a role mrhost assumes.
+    pub fn role_arn(&self) -> Option<&str> {
+        self.role.as_ref().map(|r| r.role_arn.as_str())
+    }
+
+    /// The identity these credentials will have, when known without a call: a role's
+    /// principal (see [`Identity::principal`]).
+    pub fn expected_identity(&self) -> Option<Identity> {
+        self.role_arn().and_then(Identity::from_arn)
+    }
+
+    /// Attach an STS session policy to the role this source assumes (nothing for other
+    /// sources). Credentials already fetched without it are dropped, so the next use
+    /// assumes the role again with the policy.
+    pub async fn set_session_policy(&self, policy: Option<String>) {
+        let Some(role) = &self.role else { return };
+        if let Ok(mut p) = role.policy.lock() {
+            *p = policy;
+        }
+        if role.assumed.load(Ordering::SeqCst) {
+            *self.cached.lock().await = None;
+        }
+    }
+
+    /// Whether this source assumes a role through the engine (and so takes a session policy).
+    pub fn takes_session_policy(&self) -> bool {
+        self.role.is_some()
     }
 
     /// Fixed credentials (tests, library users with their own key handling).
@@ -63,22 +113,67 @@ impl CredentialSource {
         Self::new(SharedCredentialsProvider::new(creds), "fixed")
     }
 
-    /// The default chain, or a named profile's, exactly as the AWS CLI and SDKs resolve it.
-    pub async fn load_profile(profile: Option<&str>) -> Result<LoadedProfile, EngineError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    /// A named profile's credentials, or (no profile) environment keys, else the default
+    /// chain — in the AWS CLI's order. Role hops are assumed by `client` in `home` (the
+    /// profile's region, else us-east-1, when `None`).
+    pub async fn load_profile(
+        client: &super::AwsClient,
+        profile: Option<&str>,
+        home: Option<&str>,
+    ) -> Result<LoadedProfile, EngineError> {
+        let mut region_chain = aws_config::default_provider::region::DefaultRegionChain::builder();
         if let Some(p) = profile {
-            loader = loader.profile_name(p);
+            region_chain = region_chain.profile_name(p);
         }
-        let conf = loader.load().await;
-        let provider = conf.credentials_provider().ok_or_else(|| {
-            EngineError::Credentials(match profile {
-                Some(p) => format!("profile '{p}' yields no credentials provider"),
-                None => "no credentials provider is configured".into(),
-            })
-        })?;
+        let region = region_chain.build().region().await.map(|r| r.to_string());
+        let home = home
+            .map(str::to_string)
+            .or_else(|| region.clone())
+            .unwrap_or_else(|| "us-east-1".into());
+        let profiles = load_profile_files().await;
+
+        let credentials = match profile {
+            Some(name) => {
+                let set = profiles.map_err(|e| {
+                    EngineError::Credentials(format!("profile {name}: the AWS config files: {e}"))
+                })?;
+                chain(client, &set, name, &home, 0)?
+            }
+            None if env_keys_present() => CredentialSource::new(
+                SharedCredentialsProvider::new(
+                    aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+                ),
+                "environment",
+            ),
+            None => {
+                let name = std::env::var("AWS_PROFILE")
+                    .or_else(|_| std::env::var("AWS_DEFAULT_PROFILE"))
+                    .ok()
+                    .filter(|s| !s.is_empty());
+                let selected = name.clone().unwrap_or_else(|| "default".into());
+                let has_role = profiles.as_ref().ok().is_some_and(|set| {
+                    set.get_profile(&selected)
+                        .is_some_and(|p| p.get("role_arn").is_some() && !is_web_identity(p))
+                });
+                match (has_role, profiles) {
+                    (true, Ok(set)) => chain(client, &set, &selected, &home, 0)?,
+                    _ => {
+                        let provider =
+                            aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+                                .build()
+                                .await;
+                        let label = name.map_or_else(
+                            || "default credentials".to_string(),
+                            |n| format!("profile {n}"),
+                        );
+                        CredentialSource::new(quiet(provider), label)
+                    }
+                }
+            }
+        };
         Ok(LoadedProfile {
-            credentials: CredentialSource::new(provider, profile.unwrap_or("default")),
-            region: conf.region().map(|r| r.to_string()),
+            credentials,
+            region,
         })
     }
 
@@ -94,62 +189,286 @@ impl CredentialSource {
                 return Ok(c.clone());
             }
         }
-        let creds = self.provider.provide_credentials().await.map_err(|e| {
-            let mut msg = format!("{} ({e}", self.label);
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
-                src = s.source();
-            }
-            msg.push(')');
-            EngineError::Credentials(msg)
-        })?;
+        if let Some(role) = &self.role {
+            role.assumed.store(true, Ordering::SeqCst);
+        }
+        let creds = self
+            .provider
+            .provide_credentials()
+            .await
+            .map_err(|e| EngineError::Credentials(describe(&self.label, &e)))?;
         *cached = Some(creds.clone());
         Ok(creds)
     }
 }
 
+/// One line: who, and the most telling cause. The whole chain of causes goes to the
+/// debug log (`-vv`).
+fn describe(label: &str, e: &CredentialsError) -> String {
+    let mut chain = vec![e.to_string()];
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        chain.push(s.to_string());
+        src = s.source();
+    }
+    tracing::debug!(
+        credentials = label,
+        "credential error chain:\n  {}",
+        chain.join("\n  ")
+    );
+    let generic = [
+        "the credential provider was not enabled",
+        "an error occurred while loading credentials",
+        "the credentials provider was not properly configured",
+        "unexpected credentials error",
+    ];
+    let cause = match e {
+        CredentialsError::CredentialsNotLoaded(_) if chain.len() <= 2 => {
+            "no credentials found (environment keys, AWS config and credentials files, SSO, container or instance metadata)".to_string()
+        }
+        _ => {
+            // The specific messages, outermost first, without aws-config's generic wrappers
+            // or what a message repeats of its parent.
+            let mut cause = String::new();
+            for m in chain.iter().map(|m| one_line(m)) {
+                if m.is_empty() || generic.contains(&m.as_str()) || cause.contains(&m) {
+                    continue;
+                }
+                if !cause.is_empty() {
+                    cause.push_str(": ");
+                }
+                cause.push_str(&m);
+            }
+            if cause.is_empty() {
+                e.to_string()
+            } else {
+                cause
+            }
+        }
+    };
+    format!("{label}: {}", one_line(&cause))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn env_keys_present() -> bool {
+    let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
+    set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY")
+}
+
+fn is_web_identity(p: &aws_config::profile::Profile) -> bool {
+    p.get("web_identity_token_file").is_some()
+}
+
+async fn load_profile_files(
+) -> Result<aws_config::profile::ProfileSet, aws_config::profile::ProfileFileLoadError> {
+    aws_config::profile::load(
+        &aws_types::os_shim_internal::Fs::real(),
+        &aws_types::os_shim_internal::Env::real(),
+        &aws_runtime::env_config::file::EnvConfigFiles::default(),
+        None,
+    )
+    .await
+}
+
+/// An aws-config provider whose own log lines (a multi-line warning on every failure) are
+/// dropped: the error comes back as one line, and `-vv` logs the whole chain.
+#[derive(Debug)]
+struct Quiet(SharedCredentialsProvider);
+
+impl ProvideCredentials for Quiet {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        use tracing::instrument::WithSubscriber;
+        aws_credential_types::provider::future::ProvideCredentials::new(
+            self.0
+                .provide_credentials()
+                .with_subscriber(tracing::subscriber::NoSubscriber::default()),
+        )
+    }
+}
+
+fn quiet(p: impl ProvideCredentials + 'static) -> SharedCredentialsProvider {
+    SharedCredentialsProvider::new(Quiet(SharedCredentialsProvider::new(p)))
+}
+
+/// The credentials of profile `name`: a role hop (assumed by the engine) over its source,
+/// or a leaf aws-config resolves.
+fn chain(
+    client: &super::AwsClient,
+    set: &aws_config::profile::ProfileSet,
+    name: &str,
+    home: &str,
+    depth: usize,
+) -> Result<CredentialSource, EngineError> {
+    let err = |m: String| EngineError::Credentials(format!("profile {name}: {m}"));
+    if depth > MAX_CHAIN {
+        return Err(err("the source_profile chain is too long or loops".into()));
+    }
+    let Some(p) = set.get_profile(name) else {
+        return Err(err("not found in the AWS config files".into()));
+    };
+    let Some(role_arn) = p.get("role_arn").filter(|_| !is_web_identity(p)) else {
+        // A leaf: static keys, credential_process, SSO or web identity.
+        let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(name)
+            .build();
+        return Ok(CredentialSource::new(
+            quiet(provider),
+            format!("profile {name}"),
+        ));
+    };
+    if p.get("mfa_serial").is_some() {
+        return Err(err(
+            "the role needs an MFA code (mfa_serial), which mrhost cannot ask for".into(),
+        ));
+    }
+    let base = match (p.get("source_profile"), p.get("credential_source")) {
+        (Some(src), _) if src == name => {
+            // Self-reference: the profile's own static keys are the source.
+            let (Some(ak), Some(sk)) = (p.get("aws_access_key_id"), p.get("aws_secret_access_key"))
+            else {
+                return Err(err(
+                    "source_profile names itself but the profile has no keys".into(),
+                ));
+            };
+            let keys = Credentials::new(
+                ak,
+                sk,
+                p.get("aws_session_token").map(str::to_string),
+                None,
+                "mrhost-profile",
+            );
+            CredentialSource::new(
+                SharedCredentialsProvider::new(keys),
+                format!("profile {name}"),
+            )
+        }
+        (Some(src), _) => chain(client, set, src, home, depth + 1)?,
+        (None, Some("Environment")) => CredentialSource::new(
+            SharedCredentialsProvider::new(
+                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+            ),
+            "environment",
+        ),
+        (None, Some("Ec2InstanceMetadata")) => CredentialSource::new(
+            SharedCredentialsProvider::new(
+                aws_config::imds::credentials::ImdsCredentialsProvider::builder().build(),
+            ),
+            "instance metadata",
+        ),
+        (None, Some("EcsContainer")) => CredentialSource::new(
+            SharedCredentialsProvider::new(
+                aws_config::ecs::EcsCredentialsProvider::builder().build(),
+            ),
+            "container credentials",
+        ),
+        (None, Some(other)) => {
+            return Err(err(format!("unknown credential_source {other}")));
+        }
+        (None, None) => {
+            return Err(err(
+                "role_arn needs source_profile or credential_source".into()
+            ))
+        }
+    };
+    let duration = match p.get("duration_seconds") {
+        None => None,
+        Some(d) => Some(
+            d.trim()
+                .parse::<u32>()
+                .map_err(|_| err(format!("duration_seconds '{d}' is not a number")))?,
+        ),
+    };
+    Ok(CredentialSource::assume_role_with(
+        client,
+        Arc::new(base),
+        RoleRequest {
+            role_arn: role_arn.to_string(),
+            session_name: p.get("role_session_name").unwrap_or("mrhost").to_string(),
+            external_id: p.get("external_id").map(str::to_string),
+            duration_seconds: duration,
+            region: home.to_string(),
+        },
+        format!("profile {name}"),
+    ))
+}
+
+/// What one AssumeRole asks for.
+#[derive(Debug, Clone)]
+pub struct RoleRequest {
+    pub role_arn: String,
+    pub session_name: String,
+    pub external_id: Option<String>,
+    pub duration_seconds: Option<u32>,
+    /// Whose regional STS endpoint answers.
+    pub region: String,
+}
+
 /// Credentials from `sts:AssumeRole`, requested through the engine itself (the regional STS
-/// endpoint: tokens from the global one fail in opt-in regions). [`CredentialSource`]'s
-/// cache asks again shortly before they expire.
+/// endpoint: tokens from the global one fail in opt-in regions; `--endpoint-url` applies).
+/// [`CredentialSource`]'s cache asks again shortly before they expire. The identity STS
+/// names in the answer is recorded as verified, so the response cache needs no
+/// GetCallerIdentity for it.
 pub struct AssumeRoleProvider {
     client: super::AwsClient,
-    base: std::sync::Arc<CredentialSource>,
-    role_arn: String,
-    session_name: String,
-    external_id: Option<String>,
-    region: String,
+    base: Arc<CredentialSource>,
+    request: RoleRequest,
+    state: Arc<RoleState>,
 }
 
 impl std::fmt::Debug for AssumeRoleProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AssumeRoleProvider")
-            .field("role_arn", &self.role_arn)
+            .field("role_arn", &self.request.role_arn)
             .finish()
     }
 }
 
 impl AssumeRoleProvider {
     async fn assume(&self) -> Result<Credentials, EngineError> {
+        let r = &self.request;
         let mut params = serde_json::json!({
-            "RoleArn": self.role_arn,
-            "RoleSessionName": self.session_name,
+            "RoleArn": r.role_arn,
+            "RoleSessionName": r.session_name,
         });
-        if let Some(id) = &self.external_id {
+        if let Some(id) = &r.external_id {
             params["ExternalId"] = serde_json::Value::String(id.clone());
+        }
+        if let Some(d) = r.duration_seconds {
+            params["DurationSeconds"] = serde_json::Value::from(d);
+        }
+        let policy = self.state.policy.lock().ok().and_then(|p| p.clone());
+        if let Some(policy) = policy {
+            params["Policy"] = serde_json::Value::String(policy);
         }
         let out = self
             .client
-            .call(&self.base, &self.region, "sts", "AssumeRole", &params)
+            .call(&self.base, &r.region, "sts", "AssumeRole", &params)
             .await?;
         let c = &out["Credentials"];
         let field = |k: &str| c[k].as_str().map(str::to_string);
         let (Some(ak), Some(sk)) = (field("AccessKeyId"), field("SecretAccessKey")) else {
             return Err(EngineError::Credentials(format!(
                 "AssumeRole {} returned no credentials",
-                self.role_arn
+                r.role_arn
             )));
         };
+        let who = out["AssumedRoleUser"]["Arn"]
+            .as_str()
+            .and_then(Identity::from_arn)
+            .or_else(|| Identity::from_arn(&r.role_arn));
+        if let Some(who) = who {
+            self.client
+                .identities()
+                .remember(&self.client.identity_key(&ak), &who, false);
+        }
         let expiry = c["Expiration"]
             .as_str()
             .and_then(super::timestamp::Timestamp::parse)
@@ -176,8 +495,9 @@ impl ProvideCredentials for AssumeRoleProvider {
         aws_credential_types::provider::future::ProvideCredentials::new(async move {
             self.assume().await.map_err(|e| {
                 aws_credential_types::provider::error::CredentialsError::provider_error(format!(
-                    "AssumeRole {}: {e}",
-                    self.role_arn
+                    "{}: {}",
+                    self.request.role_arn,
+                    one_line(&e.to_string())
                 ))
             })
         })
@@ -185,23 +505,51 @@ impl ProvideCredentials for AssumeRoleProvider {
 }
 
 impl CredentialSource {
-    /// Credentials of `role_arn`, assumed with `base` in `region`'s STS endpoint.
+    /// Credentials of `role_arn`, assumed with `base` in `region`'s STS endpoint (lazily,
+    /// on first use: a session policy set before then is part of the request).
     pub fn assume_role(
         client: &super::AwsClient,
-        base: std::sync::Arc<CredentialSource>,
+        base: Arc<CredentialSource>,
         role_arn: &str,
         session_name: &str,
         external_id: Option<String>,
         region: &str,
     ) -> Self {
-        let provider = AssumeRoleProvider {
-            client: client.clone(),
-            base,
+        let request = RoleRequest {
             role_arn: role_arn.to_string(),
             session_name: session_name.to_string(),
             external_id,
+            duration_seconds: None,
             region: region.to_string(),
         };
-        CredentialSource::new(SharedCredentialsProvider::new(provider), role_arn)
+        Self::assume_role_with(client, base, request, role_arn)
+    }
+
+    /// [`CredentialSource::assume_role`] with every AssumeRole setting.
+    pub fn assume_role_with(
+        client: &super::AwsClient,
+        base: Arc<CredentialSource>,
+        request: RoleRequest,
+        label: impl Into<String>,
+    ) -> Self {
+        let state = Arc::new(RoleState {
+            role_arn: request.role_arn.clone(),
+            policy: std::sync::Mutex::new(None),
+            assumed: AtomicBool::new(false),
+        });
+        let known_account = identity::account_of_arn(&request.role_arn).map(str::to_string);
+        let provider = AssumeRoleProvider {
+            client: client.clone(),
+            base,
+            request,
+            state: state.clone(),
+        };
+        CredentialSource {
+            provider: SharedCredentialsProvider::new(provider),
+            cached: Mutex::new(None),
+            label: label.into(),
+            known_account,
+            role: Some(state),
+        }
     }
 }

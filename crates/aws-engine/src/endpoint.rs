@@ -166,9 +166,12 @@ pub fn resolve(
             let (suffix, template) = partition
                 .map(|p| {
                     (
-                        p["dnsSuffix"].as_str().unwrap_or("amazonaws.com"),
-                        p["defaults"]["hostname"]
-                            .as_str()
+                        p.get("dnsSuffix")
+                            .and_then(Value::as_str)
+                            .unwrap_or("amazonaws.com"),
+                        p.get("defaults")
+                            .and_then(|d| d.get("hostname"))
+                            .and_then(Value::as_str)
                             .unwrap_or("{service}.{region}.{dnsSuffix}"),
                     )
                 })
@@ -187,6 +190,8 @@ pub fn resolve(
     }
 }
 
+// serde_json's `Value[key]` is `Null` for a missing key or a non-object: it never panics.
+#[allow(clippy::indexing_slicing)]
 fn resolve_in_partition(partition: &Value, prefix: &str, region: &str) -> Option<Endpoint> {
     let service = &partition["services"][prefix];
     let dns_suffix = partition["dnsSuffix"].as_str().unwrap_or("amazonaws.com");

@@ -6,7 +6,7 @@
 //! # async fn demo() -> Result<(), aws_engine::EngineError> {
 //! use aws_engine::{AwsClient, CredentialSource};
 //! let client = AwsClient::builder().build()?;
-//! let creds = std::sync::Arc::new(CredentialSource::load_profile(None).await?.credentials);
+//! let creds = std::sync::Arc::new(CredentialSource::load_profile(&client, None, None).await?.credentials);
 //! for region in ["eu-west-1", "eu-west-2"] {
 //!     let vpcs = client
 //!         .paginate_all(&creds, region, "ec2", "DescribeVpcs", &serde_json::json!({}))
@@ -18,15 +18,16 @@
 
 pub mod cache;
 pub mod catalogue;
+pub mod classify;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod model;
 pub mod paginate;
 pub mod protocol;
 pub mod quirks;
-pub mod readonly;
 pub mod schema;
 pub mod suggest;
 pub mod throttle;
@@ -39,9 +40,11 @@ use std::time::Duration;
 use rand::Rng;
 use serde_json::Value;
 
+pub use classify::{Access, Grants, OpClass};
 pub use credentials::CredentialSource;
 pub use endpoint::{Endpoint, EndpointOverrides};
 pub use error::{ApiError, EngineError};
+pub use identity::{Identity, IdentityStore};
 pub use model::{Models, Operation, ServiceModel};
 
 /// Retry and timeout settings (boto3's "standard" retry mode by default).
@@ -91,6 +94,8 @@ pub struct AwsClientBuilder {
     models: Option<Arc<Models>>,
     endpoint_url: Option<String>,
     retry: RetryConfig,
+    identities: Option<IdentityStore>,
+    grants: Grants,
 }
 
 impl AwsClientBuilder {
@@ -112,21 +117,51 @@ impl AwsClientBuilder {
         self.retry = retry;
         self
     }
+    /// Keep the access key → account mapping in this directory (mrhost's state directory;
+    /// none: in memory only), so later runs need no GetCallerIdentity to name the account.
+    pub fn identity_store(mut self, dir: Option<std::path::PathBuf>) -> Self {
+        self.identities = dir.map(|d| IdentityStore::open(&d));
+        self
+    }
+    /// What the user allowed beyond `read`. Redactable `secret` reads that are not allowed
+    /// come back with their sensitive values replaced (see [`classify::redact`]).
+    pub fn grants(mut self, grants: Grants) -> Self {
+        self.grants = grants;
+        self
+    }
     pub fn build(self) -> Result<AwsClient, EngineError> {
         let models = match self.models {
             Some(m) => m,
             None => Arc::new(Models::from_env()?),
         };
+        let overrides = EndpointOverrides::from_env(self.endpoint_url);
+        // Which STS answers who a key is: a key's identity learnt from a test server
+        // behind --endpoint-url must never label what real AWS returns.
+        let identity_scope = overrides
+            .explicit
+            .clone()
+            .or_else(|| {
+                overrides
+                    .per_service
+                    .iter()
+                    .find(|(k, _)| k == "STS")
+                    .map(|(_, v)| v.clone())
+            })
+            .or_else(|| overrides.global.clone())
+            .unwrap_or_else(|| "aws".into());
         Ok(AwsClient {
             inner: Arc::new(Inner {
                 models,
                 http: http::Clients::new(),
-                overrides: EndpointOverrides::from_env(self.endpoint_url),
+                overrides,
+                identity_scope,
                 retry: self.retry,
                 stats: Stats::default(),
                 quota: throttle::RetryQuota::default(),
                 cache: self.cache,
                 limiters: throttle::Limiters::default(),
+                identities: self.identities.unwrap_or_default(),
+                grants: self.grants,
             }),
         })
     }
@@ -136,11 +171,14 @@ struct Inner {
     models: Arc<Models>,
     http: http::Clients,
     overrides: EndpointOverrides,
+    identity_scope: String,
     retry: RetryConfig,
     stats: Stats,
     quota: throttle::RetryQuota,
     limiters: throttle::Limiters,
     cache: Option<Arc<cache::ResponseCache>>,
+    identities: IdentityStore,
+    grants: Grants,
 }
 
 /// Cheap to clone; all clones share the connection pool and the decoded models.
@@ -153,12 +191,14 @@ pub struct AwsClient {
 #[derive(Clone)]
 pub struct OperationRef {
     pub model: Arc<ServiceModel>,
+    /// The name boto3 calls it by (the key in the model's `operations`).
     pub name: String,
+    operation: Operation,
 }
 
 impl OperationRef {
     pub fn op(&self) -> &Operation {
-        &self.model.operations[&self.name]
+        &self.operation
     }
 
     /// Check boto3-style params against the operation's input shape, as botocore's
@@ -176,6 +216,8 @@ impl AwsClient {
             models: None,
             endpoint_url: None,
             retry: RetryConfig::default(),
+            identities: None,
+            grants: Grants::default(),
         }
     }
 
@@ -187,11 +229,76 @@ impl AwsClient {
         &self.inner.stats
     }
 
+    /// Who the access keys this process met are (see [`identity`]).
+    pub fn identities(&self) -> &IdentityStore {
+        &self.inner.identities
+    }
+
+    /// What the user allowed beyond `read`.
+    pub fn grants(&self) -> &Grants {
+        &self.inner.grants
+    }
+
+    /// The identity store's key for an access key id, scoped to the STS this client asks.
+    pub fn identity_key(&self, access_key_id: &str) -> String {
+        identity::key_hash(&format!("{}\n{access_key_id}", self.inner.identity_scope))
+    }
+
+    /// The identity behind `creds`: from the role it assumes, the access-key mapping kept
+    /// from earlier runs, or (the first time a key is met) one GetCallerIdentity in
+    /// `region`'s STS endpoint. Needs the credentials themselves (a role is assumed).
+    pub async fn identity(
+        &self,
+        creds: &CredentialSource,
+        region: &str,
+    ) -> Result<Identity, EngineError> {
+        let c = creds.get().await?;
+        let hash = self.identity_key(c.access_key_id());
+        if let Some(known) = self.inner.identities.lookup(&hash) {
+            return Ok(known);
+        }
+        self.verify(creds, &hash, region).await
+    }
+
+    /// Ask STS who `creds` are (once per key and process, shared by concurrent callers) and
+    /// remember the answer as verified.
+    async fn verify(
+        &self,
+        creds: &CredentialSource,
+        hash: &str,
+        region: &str,
+    ) -> Result<Identity, EngineError> {
+        let cell = self.inner.identities.verification(hash);
+        let who = cell
+            .get_or_try_init(|| async {
+                let op = self.operation("sts", "GetCallerIdentity")?;
+                let out = self
+                    .send(creds, region, &op, &serde_json::json!({}))
+                    .await?;
+                let account = out["Account"].as_str();
+                let arn = out["Arn"].as_str();
+                let (Some(account), Some(arn)) = (account, arn) else {
+                    return Err(EngineError::Credentials(format!(
+                        "{}: GetCallerIdentity named no account",
+                        creds.label
+                    )));
+                };
+                Ok(Identity {
+                    account: account.to_string(),
+                    arn: arn.to_string(),
+                })
+            })
+            .await?
+            .clone();
+        self.inner.identities.remember(hash, &who, true);
+        Ok(who)
+    }
+
     /// Look up `service` and `operation` (exact, snake_case or kebab-case names).
     pub fn operation(&self, service: &str, operation: &str) -> Result<OperationRef, EngineError> {
         let model = self.inner.models.service(service)?;
-        let name = match model.operation(operation) {
-            Some(op) => op.name.clone(),
+        let op = match model.operation(operation) {
+            Some(op) => op.clone(),
             None => {
                 let suggestion = crate::suggest::nearest(
                     operation,
@@ -207,7 +314,11 @@ impl AwsClient {
                 });
             }
         };
-        Ok(OperationRef { model, name })
+        Ok(OperationRef {
+            name: op.name.clone(),
+            model,
+            operation: op,
+        })
     }
 
     pub fn endpoint(&self, model: &ServiceModel, region: &str) -> Result<Endpoint, EngineError> {
@@ -246,25 +357,114 @@ impl AwsClient {
             quirks::s3_virtual_host(&mut wire, &params);
         }
         let uri = http::request_url(&endpoint.url, &wire)?;
-        let cache = self
-            .inner
-            .cache
-            .as_ref()
-            .filter(|_| readonly::is_read_op(model, operation));
-        let cache_key = cache::CacheKey {
-            endpoint: &endpoint.url,
-            account: creds.account().unwrap_or_default(),
-            identity: &creds.label,
-            region,
-            service: &model.name,
-            operation: &op.name,
-            params: &params,
-            model_version: self.inner.models.botocore_version(),
-        };
-        if let Some(hit) = cache.and_then(|c| c.get(&cache_key)) {
-            self.inner.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(hit);
+        let redact = matches!(
+            self.inner.grants.decide(&model.name, &op.name),
+            Access::Redact
+        );
+        // `data` and `secret` answers are never stored, redacted ones neither; nor who the
+        // caller is (GetCallerIdentity is how a cached answer is earned).
+        let class = classify::classify(&model.name, &op.name).class;
+        let cache = self.inner.cache.as_ref().filter(|_| {
+            matches!(class, OpClass::Read | OpClass::Billed)
+                && !redact
+                && !(model.name == "sts" && op.name == "GetCallerIdentity")
+        });
+        let mut who = None;
+        if let Some(cache) = cache {
+            // The key names who asks: the credentials' account and principal.
+            let c = creds.get().await?;
+            let hash = self.identity_key(c.access_key_id());
+            let mut id = self.identity(creds, region).await?;
+            let key = |id: &Identity, principal: &str| -> Option<Value> {
+                cache.get(&cache::CacheKey {
+                    endpoint: &endpoint.url,
+                    account: &id.account,
+                    principal,
+                    region,
+                    service: &model.name,
+                    operation: &op.name,
+                    params: &params,
+                    model_version: self.inner.models.botocore_version(),
+                })
+            };
+            if let Some(mut hit) = key(&id, &id.principal()) {
+                // Served only to credentials this process has seen work, as that identity.
+                if !self.inner.identities.is_verified(&hash) {
+                    let confirmed = self.verify(creds, &hash, region).await?;
+                    if confirmed != id {
+                        id = confirmed;
+                        hit = match key(&id, &id.principal()) {
+                            Some(h) => h,
+                            None => Value::Null,
+                        };
+                    }
+                }
+                if !hit.is_null() {
+                    self.inner.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok(hit);
+                }
+            }
+            who = Some(id);
         }
+        let result = self
+            .send_wire(creds, region, op, &endpoint, uri, &wire, quirk, redact)
+            .await;
+        if let (Ok(v), Some(cache), Some(id)) = (&result, cache, &who) {
+            cache.put(
+                &cache::CacheKey {
+                    endpoint: &endpoint.url,
+                    account: &id.account,
+                    principal: &id.principal(),
+                    region,
+                    service: &model.name,
+                    operation: &op.name,
+                    params: &params,
+                    model_version: self.inner.models.botocore_version(),
+                },
+                v,
+            );
+        }
+        result
+    }
+
+    /// One call without the response cache: serialize, sign, send (with retries), parse.
+    async fn send(
+        &self,
+        creds: &CredentialSource,
+        region: &str,
+        op: &OperationRef,
+        params: &Value,
+    ) -> Result<Value, EngineError> {
+        let model = &op.model;
+        let operation = op.op();
+        let mut params = std::borrow::Cow::Borrowed(params);
+        let quirk = quirks::before_call(model, operation, &mut params);
+        let mut wire = protocol::serialize(model, operation, &params)?;
+        let endpoint = self.endpoint(model, region)?;
+        if model.name == "s3" && !endpoint.overridden {
+            quirks::s3_virtual_host(&mut wire, &params);
+        }
+        let uri = http::request_url(&endpoint.url, &wire)?;
+        self.send_wire(creds, region, op, &endpoint, uri, &wire, quirk, false)
+            .await
+    }
+
+    /// The retry loop of one serialized request. A success marks the credentials verified
+    /// (they work, and the key's identity is what STS said it is).
+    #[allow(clippy::too_many_arguments)]
+    async fn send_wire(
+        &self,
+        creds: &CredentialSource,
+        region: &str,
+        op: &OperationRef,
+        endpoint: &Endpoint,
+        uri: ::http::Uri,
+        wire: &protocol::WireRequest,
+        quirk: quirks::CallContext,
+        redact: bool,
+    ) -> Result<Value, EngineError> {
+        let model = &op.model;
+        let operation = op.op();
         let signing_name = endpoint
             .signing_name
             .as_deref()
@@ -294,7 +494,7 @@ impl AwsClient {
                 let result = match http::send(
                     &self.inner.http,
                     uri.clone(),
-                    &wire,
+                    wire,
                     &signing,
                     retry.attempt_timeout,
                 )
@@ -313,9 +513,12 @@ impl AwsClient {
                 match result {
                     Ok(mut v) => {
                         self.inner.quota.release(spent);
+                        self.inner
+                            .identities
+                            .mark_verified(&self.identity_key(credentials.access_key_id()));
                         quirks::after_call(model, operation, &mut v, quirk);
-                        if let Some(c) = cache {
-                            c.put(&cache_key, &v);
+                        if redact {
+                            classify::redact(model, operation, &mut v);
                         }
                         return Ok(v);
                     }

@@ -38,10 +38,18 @@ pub struct ShapeRef {
     pub jsonvalue: bool,
     #[serde(default)]
     pub streaming: bool,
-    #[serde(default)]
+    /// An event's member that is the message payload (botocore's `eventpayload`).
+    #[serde(default, rename = "eventpayload")]
     pub event_payload: bool,
+    /// An event's member read from a message header (botocore's `eventheader`).
+    #[serde(default, rename = "eventheader")]
+    pub event_header: bool,
     #[serde(default)]
     pub result_wrapper: Option<String>,
+    /// On an operation's input or output reference: the member that is the HTTP body.
+    /// (botocore merges a reference's traits over the shape; models usually put it on the
+    /// shape, see [`Shape::payload`].)
+    pub payload: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +101,13 @@ pub struct Shape {
     #[serde(default)]
     pub flattened: bool,
     pub location_name: Option<String>,
+    /// Where the value travels (`header`, `uri`, ...) when the shape itself says so;
+    /// a member reference's `location` wins (see `protocol::shape::Resolved`).
+    pub location: Option<String>,
+    #[serde(default)]
+    pub jsonvalue: bool,
+    #[serde(default)]
+    pub xml_attribute: bool,
     pub timestamp_format: Option<String>,
     pub payload: Option<String>,
     pub xml_namespace: Option<XmlNamespace>,
@@ -116,8 +131,16 @@ pub struct Shape {
     pub(crate) codec_cache: CodecCache,
 }
 
-/// The protocols the engine speaks, in the order it prefers them.
-pub const SUPPORTED_PROTOCOLS: &[&str] = &["ec2", "query", "json", "rest-json", "rest-xml"];
+/// The protocols the engine speaks, in botocore's order of preference
+/// (`PRIORITY_ORDERED_SUPPORTED_PROTOCOLS`): a model listing several gets the first of these.
+pub const SUPPORTED_PROTOCOLS: &[&str] = &[
+    "json",
+    "rest-json",
+    "rest-xml",
+    "smithy-rpc-v2-cbor",
+    "query",
+    "ec2",
+];
 
 /// A slot for data a codec derives from one shape, built once on first use. A copy of a
 /// shape starts empty (the data may hold indices into the model the shape came from).
@@ -173,7 +196,14 @@ pub struct EndpointTrait {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Operation {
+    /// The name boto3 calls the operation by: the key of the model's `operations` map.
+    /// (cloudfront's model names its operations `ListDistributions2020_05_31` under the key
+    /// `ListDistributions`; botocore's `OperationModel.name` is the key, and its serializers
+    /// use it.)
     pub name: String,
+    /// The model's own `name` when it differs from the key (botocore's `wire_name`).
+    #[serde(skip)]
+    pub wire_name: Option<String>,
     #[serde(default)]
     pub http: HttpTrait,
     pub input: Option<ShapeRef>,
@@ -273,6 +303,8 @@ pub struct ServiceModel {
     pub paginators: IndexMap<String, Paginator>,
     /// Where the model came from: "botocore X.Y.Z" or a directory.
     pub source: String,
+    /// Exception shape names by error code, built on first use.
+    error_codes: std::sync::OnceLock<HashMap<String, String>>,
 }
 
 impl ServiceModel {
@@ -296,10 +328,20 @@ impl ServiceModel {
         paginators: IndexMap<String, Paginator>,
         source: String,
     ) -> Self {
+        let operations = raw
+            .operations
+            .into_iter()
+            .map(|(key, mut op)| {
+                if op.name != key {
+                    op.wire_name = Some(std::mem::replace(&mut op.name, key.clone()));
+                }
+                (key, op)
+            })
+            .collect();
         ServiceModel {
             name: name.to_string(),
             metadata: raw.metadata,
-            operations: raw.operations,
+            operations,
             shapes: raw
                 .shapes
                 .into_iter()
@@ -315,6 +357,7 @@ impl ServiceModel {
                 .collect(),
             paginators,
             source,
+            error_codes: std::sync::OnceLock::new(),
         }
     }
 
@@ -359,8 +402,36 @@ impl ServiceModel {
         })
     }
 
+    /// The exception shape for an error code, as botocore's `shape_for_error_code` finds
+    /// it: the exception whose `error.code` is the code, or without one whose name is (of
+    /// several, the last in the model).
+    pub fn error_shape_for_code(&self, code: &str) -> Option<&str> {
+        self.error_codes
+            .get_or_init(|| {
+                let mut map = HashMap::new();
+                for name in self.shape_names() {
+                    if !self.is_exception_shape(name) {
+                        continue;
+                    }
+                    let Ok(shape) = self.shape(name) else {
+                        continue;
+                    };
+                    let code = shape
+                        .error
+                        .as_ref()
+                        .and_then(|e| e.code.clone())
+                        .unwrap_or_else(|| name.clone());
+                    map.insert(code, name.clone());
+                }
+                map
+            })
+            .get(code)
+            .map(String::as_str)
+    }
+
     /// The operation by its exact name (`DescribeVpcs`), or by boto3's snake_case name
-    /// (`describe_vpcs`) or the CLI's kebab-case name (`describe-vpcs`).
+    /// (`describe_vpcs`) or the CLI's kebab-case name (`describe-vpcs`). Its `name` is the
+    /// key it is kept under.
     pub fn operation(&self, name: &str) -> Option<&Operation> {
         if let Some(op) = self.operations.get(name) {
             return Some(op);
@@ -371,15 +442,15 @@ impl ServiceModel {
             .find(|op| normalize_op_name(&op.name) == wanted)
     }
 
-    /// The protocol the engine speaks to this service: the first of the model's
-    /// `protocols` that the engine implements, else `protocol`.
+    /// The protocol the engine speaks to this service, chosen as botocore's
+    /// `resolved_protocol` chooses it: the first of [`SUPPORTED_PROTOCOLS`] that the model's
+    /// `protocols` lists, else the legacy `protocol`.
     pub fn protocol(&self) -> &str {
-        self.metadata
-            .protocols
+        SUPPORTED_PROTOCOLS
             .iter()
-            .find(|p| SUPPORTED_PROTOCOLS.contains(&p.as_str()))
-            .map(String::as_str)
-            .unwrap_or(&self.metadata.protocol)
+            .copied()
+            .find(|p| self.metadata.protocols.iter().any(|m| m == p))
+            .unwrap_or(self.metadata.protocol.as_str())
     }
 
     /// The name requests are signed with (and the IAM action prefix).
@@ -428,14 +499,14 @@ fn read_pack_index() -> Result<PackIndex, EngineError> {
     if !PACK.starts_with(PACK_MAGIC) {
         return Err(bad());
     }
-    let rest = &PACK[PACK_MAGIC.len()..];
+    let rest = PACK.get(PACK_MAGIC.len()..).ok_or_else(bad)?;
     let nl = rest.iter().position(|b| *b == b'\n').ok_or_else(bad)?;
     #[derive(Deserialize)]
     struct Index {
         botocore: String,
         services: HashMap<String, (usize, usize)>,
     }
-    let idx: Index = serde_json::from_slice(&rest[..nl]).map_err(|_| bad())?;
+    let idx: Index = serde_json::from_slice(rest.get(..nl).ok_or_else(bad)?).map_err(|_| bad())?;
     Ok(PackIndex {
         botocore: idx.botocore,
         services: idx.services,
@@ -513,13 +584,19 @@ impl Models {
 
     /// The model of one service by botocore name (`ec2`, `elbv2`, `logs`, ...).
     pub fn service(&self, name: &str) -> Result<Arc<ServiceModel>, EngineError> {
-        if let Some(m) = self.loaded.lock().unwrap().get(name) {
+        // A panic while holding the lock leaves a usable map (inserts are single steps).
+        if let Some(m) = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
             return Ok(m.clone());
         }
         let model = Arc::new(self.load(name)?);
         self.loaded
             .lock()
-            .unwrap()
+            .unwrap_or_else(|e| e.into_inner())
             .entry(name.to_string())
             .or_insert(model.clone());
         Ok(model)

@@ -62,7 +62,10 @@ fn set_path(target: &mut Map<String, Value>, path: &str, value: Value) {
         if !entry.is_object() {
             *entry = Value::Object(Map::new());
         }
-        cur = entry.as_object_mut().unwrap();
+        let Value::Object(next) = entry else {
+            return; // made an object just above
+        };
+        cur = next;
     }
 }
 

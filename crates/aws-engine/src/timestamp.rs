@@ -14,7 +14,9 @@ impl Timestamp {
     /// RFC 822. Returns `None` when the text is none of those.
     pub fn parse(text: &str) -> Option<Timestamp> {
         let t = text.trim();
-        if t.is_empty() {
+        // Every format is ASCII; past this check every byte index is a char boundary,
+        // which the slicing below relies on (a server's text could be anything).
+        if t.is_empty() || !t.is_ascii() {
             return None;
         }
         if let Ok(secs) = t.parse::<f64>() {
@@ -104,6 +106,7 @@ impl Timestamp {
     }
 
     /// RFC 822 / HTTP-date (`Tue, 29 Apr 2014 18:30:38 GMT`), whole seconds.
+    #[allow(clippy::indexing_slicing)] // weekday 0..=6 and month 1..=12 index 7 and 12 names
     pub fn to_rfc822(&self) -> String {
         let d = self.utc();
         const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -130,6 +133,7 @@ fn num(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
+#[allow(clippy::too_many_arguments)] // a date and time's fields, each named at every call
 fn build(
     y: i32,
     mo: u32,
@@ -153,6 +157,8 @@ fn build(
 }
 
 /// ISO 8601 as services write it: `YYYY-MM-DD[T| ]HH:MM[:SS[.frac]][Z|±HH[:]MM]`, or a bare date.
+/// `t` is ASCII (see [`Timestamp::parse`]); every index is checked against its length first.
+#[allow(clippy::indexing_slicing)]
 fn parse_iso8601(t: &str) -> Option<OffsetDateTime> {
     let b = t.as_bytes();
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
@@ -221,7 +227,9 @@ fn parse_iso8601(t: &str) -> Option<OffsetDateTime> {
     build(y, mo, d, h, mi, s, micros, off)
 }
 
-/// RFC 822 / RFC 1123: `[Day, ]DD Mon YYYY HH:MM:SS (GMT|UTC|Z|±HHMM)`.
+/// RFC 822 / RFC 1123: `[Day, ]DD Mon YYYY HH:MM:SS (GMT|UTC|Z|±HHMM)`. `t` is ASCII and
+/// the zone's length is checked before it is sliced.
+#[allow(clippy::indexing_slicing)]
 fn parse_rfc822(t: &str) -> Option<OffsetDateTime> {
     let t = match t.find(',') {
         Some(p) => t[p + 1..].trim(),
@@ -256,6 +264,13 @@ mod tests {
 
     fn iso(s: &str) -> String {
         Timestamp::parse(s).unwrap().to_isoformat()
+    }
+
+    #[test]
+    fn non_ascii_text_is_no_timestamp_and_no_panic() {
+        assert!(Timestamp::parse("2024-01-0\u{e9}T00:00:00Z").is_none());
+        assert!(Timestamp::parse("\u{e9}\u{e9}\u{e9}\u{e9}-01-01").is_none());
+        assert!(Timestamp::parse("Tue, 29 Apr 2014 18:30:38 +\u{e9}0").is_none());
     }
 
     #[test]

@@ -339,6 +339,23 @@ impl Schema for Manifest {
     }
 }
 
+impl Manifest {
+    /// Each declared operation with its class, as `plugins inspect` and `policy` show it
+    /// (`read`, `data`, `secret`, `secret (redacted unless --allow secret)`, `billed`,
+    /// `write`).
+    pub fn classes(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.operations
+            .iter()
+            .map(|op| {
+                (
+                    op.clone(),
+                    serde_json::Value::String(super::policy::class_label(op)),
+                )
+            })
+            .collect()
+    }
+}
+
 /// `producers` custom sections of the component and its core modules: which language and
 /// tools built it, as (field, "name version") pairs, de-duplicated.
 pub fn producers(bytes: &[u8]) -> Vec<(String, String)> {

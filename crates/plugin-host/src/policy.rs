@@ -1,9 +1,13 @@
 //! The one place that decides whether a plugin may make an AWS call: the operation must be
-//! declared in its manifest, and must be a read operation unless the user allowed it by name.
+//! declared in its manifest, and its class (`aws_engine::classify`) must be `read`, or
+//! allowed by the user (`--allow CLASS`, `--allow service:Operation`, `--allow-write`).
+//! `call` and `list` go through the same [`Grants::decide`]. Also here: the IAM actions a
+//! plugin needs, as a policy to attach (`mrhost policy`) and as the STS session policy
+//! mrhost passes when it assumes a role for a run.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-pub use aws_engine::readonly::{is_read, is_read_op, NOT_READS, READ_VERBS};
+pub use aws_engine::classify::{classify, Access, Classification, Grants, OpClass};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -17,18 +21,19 @@ pub enum Decision {
 pub struct Policy {
     /// `service:Operation` from the manifest (canonical model names).
     declared: BTreeSet<String>,
-    /// Non-read operations the user allowed with `--allow-write`.
-    allowed_writes: BTreeSet<String>,
+    /// What the user allowed beyond `read`.
+    grants: Grants,
 }
 
 impl Policy {
+    /// `grants`: `--allow` values (class names or `service:Operation`), already checked.
     pub fn new(
         declared: impl IntoIterator<Item = String>,
-        allowed_writes: impl IntoIterator<Item = String>,
+        grants: impl IntoIterator<Item = String>,
     ) -> Self {
         Policy {
             declared: declared.into_iter().collect(),
-            allowed_writes: allowed_writes.into_iter().collect(),
+            grants: Grants::from_items(grants),
         }
     }
 
@@ -36,9 +41,9 @@ impl Policy {
         self.declared.iter()
     }
 
-    /// The single permission check, run on every host call before anything else.
-    /// `read` is what [`is_read_op`] says of the operation.
-    pub fn check(&self, service: &str, operation: &str, read: bool) -> Decision {
+    /// The single permission check, run on every host call before anything else. A
+    /// redactable `secret` read is allowed: the engine redacts its response.
+    pub fn check(&self, service: &str, operation: &str) -> Decision {
         let full = format!("{service}:{operation}");
         if !self.declared.contains(&full) {
             return Decision::Deny(format!(
@@ -46,13 +51,18 @@ impl Policy {
                 self.declared.iter().cloned().collect::<Vec<_>>().join(", ")
             ));
         }
-        if !read && !self.allowed_writes.contains(&full) {
-            return Decision::Deny(format!(
-                "{full} is not a read operation; run with --allow-write {full} to permit it"
-            ));
+        match self.grants.decide(service, operation) {
+            Access::Allow(_) | Access::Redact => Decision::Allow,
+            Access::Deny(reason) => Decision::Deny(reason),
         }
-        Decision::Allow
     }
+}
+
+/// How `plugins inspect` and `policy` show an operation's class: `read`, `write`, ... or
+/// `secret (redacted unless --allow secret)`.
+pub fn class_label(operation: &str) -> String {
+    let (service, op) = operation.split_once(':').unwrap_or((operation, ""));
+    classify(service, op).label()
 }
 
 /// The IAM action for a model operation: the service's signing name (its IAM prefix, with
@@ -138,6 +148,133 @@ pub fn iam_policy(
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
+/// STS's limit on the plain text of a session policy (`Policy` of AssumeRole).
+pub const SESSION_POLICY_MAX_CHARS: usize = 2048;
+
+/// Why no session policy could be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionPolicyError {
+    #[error("the session policy for {actions} actions needs {chars} characters even grouped; STS takes {SESSION_POLICY_MAX_CHARS}")]
+    TooLarge { actions: usize, chars: usize },
+    #[error("{0}")]
+    Model(String),
+}
+
+fn session_document(actions: &[String]) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+    })
+    .to_string()
+}
+
+/// The STS session policy for a run: exactly the IAM actions of `operations`
+/// (`service:Operation`, what `mrhost policy` prints) and `extra` actions mrhost needs with
+/// the role's credentials (`ec2:DescribeRegions` for `--regions enabled`). When the list is
+/// longer than STS takes, the actions of a service are grouped under a wildcard, but only
+/// where every operation of the models the wildcard matches is one the plugin declared.
+pub fn session_policy(
+    models: &aws_engine::Models,
+    operations: &[String],
+    extra: &[String],
+) -> Result<String, SessionPolicyError> {
+    let mut actions: BTreeSet<String> = extra.iter().cloned().collect();
+    for op in operations {
+        let (service, name) = op.split_once(':').unwrap_or((op, ""));
+        let model = models
+            .service(service)
+            .map_err(|e| SessionPolicyError::Model(e.to_string()))?;
+        actions.insert(iam_action(&model, name));
+    }
+    let exact: Vec<String> = actions.iter().cloned().collect();
+    let doc = session_document(&exact);
+    if doc.len() <= SESSION_POLICY_MAX_CHARS {
+        return Ok(doc);
+    }
+    // Every IAM action the models know, by prefix (lower case: IAM matches case-insensitively).
+    let mut universe: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for service in models.service_names() {
+        let Ok(model) = models.service(&service) else {
+            continue;
+        };
+        for op in model.operations.keys() {
+            let action = iam_action(&model, op);
+            if let Some((prefix, name)) = action.split_once(':') {
+                universe
+                    .entry(prefix.to_ascii_lowercase())
+                    .or_default()
+                    .insert(name.to_ascii_lowercase());
+            }
+        }
+    }
+    let grouped = group_actions(&exact, &universe);
+    let doc = session_document(&grouped);
+    if doc.len() <= SESSION_POLICY_MAX_CHARS {
+        return Ok(doc);
+    }
+    Err(SessionPolicyError::TooLarge {
+        actions: exact.len(),
+        chars: doc.len(),
+    })
+}
+
+/// Replace each action by the shortest `prefix:Name*` that matches no model action outside
+/// `actions`; actions a wildcard already covers drop out.
+fn group_actions(actions: &[String], universe: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let mut by_prefix: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for a in actions {
+        if let Some((p, n)) = a.split_once(':') {
+            by_prefix
+                .entry(p.to_string())
+                .or_default()
+                .insert(n.to_string());
+        }
+    }
+    let mut out = Vec::new();
+    for (prefix, names) in by_prefix {
+        let declared: BTreeSet<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+        let empty = BTreeSet::new();
+        let known = universe.get(&prefix.to_ascii_lowercase()).unwrap_or(&empty);
+        // Only what the plugin declared may start with the pattern.
+        let pure = |pat: &str| {
+            known
+                .iter()
+                .filter(|k| k.starts_with(pat))
+                .all(|k| declared.contains(k))
+        };
+        let mut patterns: Vec<String> = Vec::new();
+        for name in &names {
+            let lower = name.to_ascii_lowercase();
+            // An action the models do not know (an IAM-only name) stays exact.
+            let shortest = (0..lower.len())
+                .filter(|i| lower.is_char_boundary(*i))
+                .find(|i| known.contains(&lower) && pure(&lower[..*i]));
+            let pattern = match shortest {
+                Some(i) => format!("{}*", &name[..i]),
+                None => name.clone(),
+            };
+            if !patterns.contains(&pattern) {
+                patterns.push(pattern);
+            }
+        }
+        // Drop patterns a shorter wildcard covers.
+        let wild: Vec<String> = patterns
+            .iter()
+            .filter_map(|p| p.strip_suffix('*').map(str::to_ascii_lowercase))
+            .collect();
+        for p in &patterns {
+            let lower = p.trim_end_matches('*').to_ascii_lowercase();
+            let covered = wild.iter().any(|w| {
+                lower.starts_with(w.as_str()) && (lower.len() > w.len() || !p.ends_with('*'))
+            });
+            if !covered {
+                out.push(format!("{prefix}:{p}"));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,49 +311,102 @@ mod tests {
     }
 
     #[test]
-    fn read_verbs_are_whole_words() {
-        assert!(is_read("ec2", "DescribeVpcs"));
-        assert!(is_read("s3", "ListBuckets"));
-        assert!(is_read("dynamodb", "Query"));
-        assert!(!is_read("ec2", "CreateVpc"));
-        assert!(!is_read("ec2", "Getaway")); // not "Get" + word
-        assert!(!is_read("sts", "GetSessionToken"));
-        assert!(!is_read("ec2", "RunInstances"));
-    }
-
-    #[test]
-    fn obeyed_and_violated() {
+    fn declared_and_allowed_by_class_or_name() {
         let p = Policy::new(
-            ["ec2:DescribeVpcs".to_string(), "ec2:CreateTags".to_string()],
+            [
+                "ec2:DescribeVpcs".to_string(),
+                "ec2:CreateTags".to_string(),
+                "s3:GetObject".to_string(),
+                "lambda:ListFunctions".to_string(),
+            ],
             Vec::<String>::new(),
         );
-        assert_eq!(p.check("ec2", "DescribeVpcs", true), Decision::Allow);
+        assert_eq!(p.check("ec2", "DescribeVpcs"), Decision::Allow);
         assert!(
-            matches!(p.check("ec2", "DescribeSubnets", true), Decision::Deny(m) if m.contains("not declared"))
+            matches!(p.check("ec2", "DescribeSubnets"), Decision::Deny(m) if m.contains("not declared"))
         );
         assert!(
-            matches!(p.check("ec2", "CreateTags", false), Decision::Deny(m) if m.contains("--allow-write"))
+            matches!(p.check("ec2", "CreateTags"), Decision::Deny(m) if m.contains("--allow write (or --allow-write)"))
         );
+        assert!(
+            matches!(p.check("s3", "GetObject"), Decision::Deny(m) if m.contains("--allow data"))
+        );
+        // Redacted by the engine, so allowed.
+        assert_eq!(p.check("lambda", "ListFunctions"), Decision::Allow);
         let p = Policy::new(
-            ["ec2:CreateTags".to_string()],
-            ["ec2:CreateTags".to_string()],
+            ["ec2:CreateTags".to_string(), "s3:GetObject".to_string()],
+            ["ec2:CreateTags".to_string(), "data".to_string()],
         );
-        assert_eq!(p.check("ec2", "CreateTags", false), Decision::Allow);
+        assert_eq!(p.check("ec2", "CreateTags"), Decision::Allow);
+        assert_eq!(p.check("s3", "GetObject"), Decision::Allow);
+        assert_eq!(
+            class_label("lambda:ListFunctions"),
+            "secret (redacted unless --allow secret)"
+        );
+        assert_eq!(class_label("secretsmanager:GetSecretValue"), "secret");
+        assert_eq!(class_label("ec2:DescribeVpcs"), "read");
     }
 
     #[test]
-    fn the_model_refines_the_verb_rule() {
+    fn session_policies_are_exact_and_grouped_only_where_nothing_is_added() {
         let models = aws_engine::Models::new(vec![]).unwrap();
-        let read = |svc: &str, op: &str| {
-            let m = models.service(svc).unwrap();
-            is_read_op(&m, m.operation(op).unwrap())
-        };
-        assert!(read("ec2", "DescribeVpcs"));
-        assert!(!read("ec2", "TerminateInstances"));
-        assert!(read("s3", "GetObject")); // GET
-        assert!(!read("s3", "PutObject")); // PUT
-        assert!(!read("s3", "DeleteBucket")); // DELETE
-        assert!(!read("sts", "GetSessionToken")); // hands out credentials
-        assert!(!read("secretsmanager", "GetSecretValue")); // hands out secrets
+        let doc = session_policy(&models, &["ec2:DescribeVpcs".to_string()], &[]).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            v["Statement"][0]["Action"],
+            serde_json::json!(["ec2:DescribeVpcs"])
+        );
+        assert_eq!(v["Statement"][0]["Resource"], "*");
+
+        // Every ec2 Describe* operation: too long exact, one wildcard grouped.
+        let ec2 = models.service("ec2").unwrap();
+        let describes: Vec<String> = ec2
+            .operations
+            .keys()
+            .filter(|o| o.starts_with("Describe"))
+            .map(|o| format!("ec2:{o}"))
+            .collect();
+        assert!(describes.len() > 100);
+        let doc = session_policy(&models, &describes, &[]).unwrap();
+        assert!(doc.len() <= SESSION_POLICY_MAX_CHARS, "{}", doc.len());
+        let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        let actions: Vec<&str> = v["Statement"][0]["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        // Whatever the grouping, no ec2 action outside the Describe* set matches.
+        for op in ec2.operations.keys() {
+            let action = format!("ec2:{op}").to_ascii_lowercase();
+            let matched = actions.iter().any(|p| {
+                let p = p.to_ascii_lowercase();
+                match p.strip_suffix('*') {
+                    Some(w) => action.starts_with(w),
+                    None => action == p,
+                }
+            });
+            assert_eq!(matched, op.starts_with("Describe"), "{op} vs {actions:?}");
+        }
+
+        // Half of every service's operations cannot be grouped without adding others.
+        let mut many = Vec::new();
+        for s in [
+            "ec2",
+            "iam",
+            "s3",
+            "rds",
+            "lambda",
+            "ecs",
+            "sagemaker",
+            "glue",
+        ] {
+            let m = models.service(s).unwrap();
+            many.extend(m.operations.keys().step_by(2).map(|o| format!("{s}:{o}")));
+        }
+        assert!(matches!(
+            session_policy(&models, &many, &[]),
+            Err(SessionPolicyError::TooLarge { .. })
+        ));
     }
 }

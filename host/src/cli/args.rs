@@ -35,6 +35,11 @@ pub enum Command {
     /// SQL over the resources of the plugins and types a query names (table = plugin name,
     /// or service_resource).
     Query(QueryArgs),
+    /// Take every source over every account and region into an inventory (SQLite,
+    /// PostgreSQL or Parquet), keeping its history.
+    Sync(SyncArgs),
+    /// What changed in a stored inventory between two syncs.
+    Diff(DiffArgs),
     /// Inspect plugins.
     #[command(subcommand)]
     Plugins(PluginsCommand),
@@ -213,13 +218,24 @@ pub struct SandboxArgs {
     /// Refuse the plugin unless its sha256 is this.
     #[arg(long)]
     pub plugin_sha256: Option<String>,
-    /// Allow an operation the read-only default refuses (a write, or a read that hands out
-    /// secrets) that the plugin declares: service:Operation, repeatable.
-    #[arg(long)]
-    pub allow_write: Vec<String>,
+    #[command(flatten)]
+    pub allow: AllowArgs,
     /// Compile the plugin afresh instead of using the compiled-artifact cache.
     #[arg(long)]
     pub no_compile_cache: bool,
+}
+
+/// What may run beyond `read` (docs/operation-classes.md).
+#[derive(Args, Debug, Clone, Default)]
+pub struct AllowArgs {
+    /// Allow a class beyond read (data, secret, billed, write) or one operation
+    /// (service:Operation); comma-separated, repeatable. `secret` also turns redaction off.
+    #[arg(long, value_delimiter = ',')]
+    pub allow: Vec<String>,
+    /// Alias: alone, --allow write; with service:Operation, that operation. (Alone before
+    /// a positional argument it would take that argument: write --allow write there.)
+    #[arg(long, num_args = 0..=1, default_missing_value = "write")]
+    pub allow_write: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -234,6 +250,11 @@ pub struct CallArgs {
     /// One page only (default: all pages merged as the AWS CLI merges them).
     #[arg(long)]
     pub no_paginate: bool,
+    #[command(flatten)]
+    pub allow: AllowArgs,
+    /// Run an allowed write without asking for confirmation (needed in a pipe).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]
@@ -254,6 +275,67 @@ pub struct QueryArgs {
     pub out: OutputArgs,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+    /// Query a stored inventory instead (sqlite:FILE, postgres://..., parquet:DIR): no
+    /// AWS call; tables are its types as of the latest sync.
+    #[arg(long, value_name = "DEST")]
+    pub from: Option<String>,
+    /// With --from: the estate as it was at this sync (id) or time (2026-11-30T12:00:00Z).
+    #[arg(long, value_name = "SYNC|TIME", requires = "from")]
+    pub at: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// Plugin files, plugin directories, or model-derived types as service:resource
+    /// (ec2:route-tables). None: every bundled plugin.
+    pub sources: Vec<String>,
+    /// Where the inventory goes: sqlite:FILE, postgres://USER:PASSWORD@HOST:PORT/DB or
+    /// parquet:DIR (default: sqlite:~/.local/share/mrhost/inventory.sqlite).
+    #[arg(long, value_name = "DEST", env = "MRHOST_INVENTORY")]
+    pub to: Option<String>,
+    /// Continue the latest sync (or --sync-id): run only the units it has not committed.
+    #[arg(long)]
+    pub resume: bool,
+    /// Take only shard I of N of the accounts (a stable hash of the account id); N
+    /// processes with one --sync-id cover the estate once.
+    #[arg(long, value_name = "I/N", requires = "sync_id", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+    /// The sync's id: shards of one sync share it; an existing id is continued.
+    #[arg(long, value_name = "ID")]
+    pub sync_id: Option<i64>,
+    /// Keep the history of the last N syncs only.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<u32>,
+    /// Keep the history of the last D days only.
+    #[arg(long, value_name = "D")]
+    pub keep_days: Option<u32>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    super::commands::sync::parse_shard(s).map_err(|e| e.to_string())
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The older sync (id) or time; default: the sync before --to.
+    #[arg(long, value_name = "SYNC|TIME")]
+    pub from: Option<String>,
+    /// The newer sync (id) or time; default: the latest.
+    #[arg(long, value_name = "SYNC|TIME")]
+    pub to: Option<String>,
+    /// Only this type (table name or plugin name).
+    #[arg(long = "type", value_name = "T")]
+    pub kind: Option<String>,
+    /// The inventory (default: sqlite:~/.local/share/mrhost/inventory.sqlite).
+    #[arg(long, value_name = "DEST", env = "MRHOST_INVENTORY")]
+    pub inventory: Option<String>,
+    /// json, ndjson or table (default: table on a terminal, json otherwise).
+    #[arg(long, short = 'o')]
+    pub output: Option<Format>,
 }
 
 #[derive(Args, Debug)]
@@ -282,6 +364,9 @@ pub struct ListArgs {
     /// Print {region: [resources]} instead of a flat list.
     #[arg(long)]
     pub group_by_region: bool,
+    /// Run an allowed write without asking for confirmation (needed in a pipe).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub scope: ScopeArgs,
     #[command(flatten)]

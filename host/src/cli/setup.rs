@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use aws_engine::cache::{CacheMode, ResponseCache};
-use aws_engine::AwsClient;
+use aws_engine::{AwsClient, Grants, Models, OpClass};
 use plugin_host::{GivenParam, Limits, Plugin, PluginRuntime};
 
-use super::args::{CacheArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs};
+use super::args::{AllowArgs, CacheArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs};
 use crate::plan::{self, AccountOptions, ScopeRequest};
 use crate::render::Query;
 
@@ -27,6 +27,50 @@ pub fn cache_root() -> PathBuf {
         return PathBuf::from(h).join(".cache").join("mrhost");
     }
     std::env::temp_dir().join("mrhost-cache")
+}
+
+/// Where mrhost keeps what it learns about the user's credentials (the access key →
+/// account mapping): `$XDG_STATE_HOME/mrhost`, else `~/.local/state/mrhost`; none without
+/// either (then nothing is kept).
+pub fn state_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("mrhost"));
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".local").join("state").join("mrhost"))
+}
+
+/// `--allow` and `--allow-write`, checked: class names, or `service:Operation` of a model
+/// (snake/kebab-case operation names are accepted and canonicalized).
+pub fn grants(models: &Models, args: &AllowArgs) -> Result<Grants> {
+    let mut items = Vec::new();
+    for (flag, raw) in args
+        .allow
+        .iter()
+        .map(|a| ("--allow", a))
+        .chain(args.allow_write.iter().map(|a| ("--allow-write", a)))
+    {
+        let item = raw.trim();
+        if item.is_empty() {
+            continue;
+        }
+        if OpClass::parse(item).is_some() && (flag == "--allow" || item == "write") {
+            items.push(item.to_string());
+            continue;
+        }
+        let Some((service, operation)) = item.split_once(':') else {
+            bail!("{flag} {item}: not a class (data, secret, billed, write) or service:Operation");
+        };
+        let model = models
+            .service(service)
+            .map_err(|e| anyhow::anyhow!("{flag} {item}: {e}"))?;
+        let Some(op) = model.operation(operation) else {
+            bail!("{flag} {item}: {operation} is not in the {service} model");
+        };
+        items.push(format!("{}:{}", model.name, op.name));
+    }
+    Ok(Grants::from_items(items))
 }
 
 /// The response cache file.
@@ -59,8 +103,17 @@ pub fn open_cache(args: &CacheArgs) -> Option<Arc<ResponseCache>> {
     }
 }
 
-/// The AWS client: endpoint override, retries and time-outs, response cache.
+/// The AWS client: endpoint override, retries and time-outs, response cache, identity
+/// store; nothing allowed beyond `read` (redactable reads come back redacted).
+#[allow(dead_code)] // for commands that take no --allow
 pub fn client(scope: &ScopeArgs) -> Result<AwsClient> {
+    client_with(scope, &AllowArgs::default())
+}
+
+/// [`client`] with what `--allow` lets run (and see unredacted).
+pub fn client_with(scope: &ScopeArgs, allow: &AllowArgs) -> Result<AwsClient> {
+    let models = Arc::new(Models::from_env()?);
+    let grants = grants(&models, allow)?;
     let retry = aws_engine::RetryConfig {
         max_attempts: scope.max_attempts.max(1),
         attempt_timeout: Duration::from_secs(scope.request_timeout.max(1)),
@@ -69,9 +122,12 @@ pub fn client(scope: &ScopeArgs) -> Result<AwsClient> {
         ..Default::default()
     };
     Ok(AwsClient::builder()
+        .models(models)
         .endpoint_url(scope.endpoint_url.clone())
         .retry(retry)
         .cache(open_cache(&scope.cache))
+        .identity_store(state_dir())
+        .grants(grants)
         .build()?)
 }
 
@@ -112,7 +168,7 @@ pub async fn load_plugin_with(
             path,
             client.models(),
             sandbox.plugin_sha256.as_deref(),
-            &sandbox.allow_write,
+            &client.grants().items(),
         )
         .await?;
     tracing::info!(
@@ -238,6 +294,7 @@ pub fn scope_request(client: &AwsClient, scope: &ScopeArgs) -> Result<ScopeReque
             role: scope.role.clone(),
             session_name: scope.role_session_name.clone(),
             external_id: scope.external_id.clone(),
+            shard: None,
         },
         concurrency: scope.concurrency,
     })
@@ -250,4 +307,81 @@ pub fn compile_query(out: &OutputArgs) -> Result<Option<Query>> {
         .map(Query::compile)
         .transpose()
         .map_err(|e| anyhow::anyhow!(e))
+}
+
+/// Whether `--regions` asks each account for its enabled regions (ec2 DescribeRegions with
+/// the account's own credentials).
+pub fn lists_enabled_regions(request: &ScopeRequest) -> bool {
+    request
+        .regions
+        .as_ref()
+        .is_some_and(|items| items.contains(&plan::RegionItem::Enabled))
+}
+
+/// The STS session policy for roles mrhost assumes in this run: the IAM actions of
+/// `operations` (and `ec2:DescribeRegions` for `--regions enabled`). When STS could not
+/// take it, one warning line and no policy.
+pub fn session_policy(
+    models: &Models,
+    operations: &[String],
+    enabled_regions: bool,
+) -> Option<String> {
+    let extra: Vec<String> = if enabled_regions {
+        vec!["ec2:DescribeRegions".to_string()]
+    } else {
+        Vec::new()
+    };
+    match plugin_host::policy::session_policy(models, operations, &extra) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::warn!("assuming roles without a session policy: {e}");
+            None
+        }
+    }
+}
+
+/// Whether an allowed write may run over `scopes`: `--yes`, or a yes typed
+/// on the terminal after seeing the scopes. In a pipe without `--yes`, the one-line
+/// refusal is printed and the exit code returned.
+pub fn confirm_write(
+    what: &str,
+    class: OpClass,
+    scopes: &[String],
+    yes: bool,
+) -> std::result::Result<(), i32> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes {
+        return Ok(());
+    }
+    let n = scopes.len();
+    if !std::io::stdin().is_terminal() {
+        eprintln!(
+            "mrhost: error: {what} is a {class} operation and would run in {n} scope{}; pass --yes to run it without a terminal to confirm on",
+            if n == 1 { "" } else { "s" }
+        );
+        return Err(super::exit::USAGE);
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "mrhost: {what} is a {class} operation; it will run in {n} scope{}:",
+        if n == 1 { "" } else { "s" }
+    );
+    for s in scopes.iter().take(20) {
+        let _ = writeln!(err, "  {s}");
+    }
+    if n > 20 {
+        let _ = writeln!(err, "  ... and {} more", n - 20);
+    }
+    let _ = write!(err, "Proceed? [y/N] ");
+    let _ = err.flush();
+    drop(err);
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        eprintln!("mrhost: not run");
+        Err(super::exit::ERROR)
+    }
 }

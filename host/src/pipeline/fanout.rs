@@ -118,6 +118,61 @@ impl Source {
     }
 }
 
+/// Collect one scope of a source on its own task (a panic or a stuck scope stays
+/// contained); resources go to `tx`, tagged. `sync` runs every (source, target) unit
+/// through this under one scheduler; `run_source` under one per source.
+pub async fn collect_scope(
+    source: Source,
+    client: AwsClient,
+    t: &Target,
+    tx: tokio::sync::mpsc::Sender<Emitted>,
+    options: Options,
+) -> Result<ScopeSuccess, ScopeFailure> {
+    let account = t.account.id.clone();
+    let region = t.region.clone();
+    let creds = t.account.creds.clone();
+    let partition = t.partition.clone();
+    let handle = tokio::spawn(async move {
+        match source {
+            Source::Plugin(runtime, plugin) => {
+                let account = ScopeAccount::known(account);
+                let sink = ScopeSink::new(account.clone(), &region, options, tx);
+                let ctx = ScopeContext {
+                    account,
+                    region,
+                    partition,
+                    plugin: plugin.manifest.name.clone(),
+                    aws: Some((client, creds)),
+                };
+                runtime
+                    .collect(&plugin, ctx, Box::new(sink))
+                    .await
+                    .map(ScopeSuccess::from)
+                    .map_err(ScopeFailure::from)
+            }
+            Source::Model(ty, params) => {
+                let tags = ScopeTags::new(&account, &region, options);
+                let started = std::time::Instant::now();
+                super::model_source::collect(&client, creds, &tags, &region, &ty, &params, &tx)
+                    .await
+                    .map(|(resources, calls)| ScopeSuccess {
+                        resources,
+                        calls,
+                        elapsed: started.elapsed(),
+                    })
+                    .map_err(ScopeFailure::from)
+            }
+        }
+    });
+    match handle.await {
+        Ok(r) => r,
+        Err(join) => Err(ScopeFailure {
+            code: None,
+            message: format!("scope task failed: {join}"),
+        }),
+    }
+}
+
 /// Run a source over `targets`. Resources go to `tx` as they are emitted.
 pub async fn run_source(
     source: Source,
@@ -136,52 +191,7 @@ pub async fn run_source(
             let client = client.clone();
             let tx = tx.clone();
             async move {
-                let account = t.account.id.clone();
-                let region = t.region.clone();
-                let creds = t.account.creds.clone();
-                let partition = t.partition.clone();
-                // Each scope on its own task: a panic or a stuck scope stays contained.
-                let handle = tokio::spawn(async move {
-                    match source {
-                        Source::Plugin(runtime, plugin) => {
-                            let account = ScopeAccount::known(account);
-                            let sink = ScopeSink::new(account.clone(), &region, options, tx);
-                            let ctx = ScopeContext {
-                                account,
-                                region,
-                                partition,
-                                plugin: plugin.manifest.name.clone(),
-                                aws: Some((client, creds)),
-                            };
-                            runtime
-                                .collect(&plugin, ctx, Box::new(sink))
-                                .await
-                                .map(ScopeSuccess::from)
-                                .map_err(ScopeFailure::from)
-                        }
-                        Source::Model(ty, params) => {
-                            let tags = ScopeTags::new(&account, &region, options);
-                            let started = std::time::Instant::now();
-                            super::model_source::collect(
-                                &client, creds, &tags, &region, &ty, &params, &tx,
-                            )
-                            .await
-                            .map(|(resources, calls)| ScopeSuccess {
-                                resources,
-                                calls,
-                                elapsed: started.elapsed(),
-                            })
-                            .map_err(ScopeFailure::from)
-                        }
-                    }
-                });
-                let result = match handle.await {
-                    Ok(r) => r,
-                    Err(join) => Err(ScopeFailure {
-                        code: None,
-                        message: format!("scope task failed: {join}"),
-                    }),
-                };
+                let result = collect_scope(source, client, &t, tx, options).await;
                 counters.scopes_done.fetch_add(1, Relaxed);
                 match &result {
                     Ok(s) => tracing::debug!(

@@ -50,23 +50,21 @@ pub struct AccountOptions {
     pub role: Option<String>,
     pub session_name: String,
     pub external_id: Option<String>,
+    /// `--shard i/N`: only the accounts of shard i of N (see [`in_shard`]), chosen before
+    /// any role is assumed.
+    pub shard: Option<(u32, u32)>,
 }
 
-/// GetCallerIdentity: proves the credentials work and names the account.
-async fn identify(
-    client: &AwsClient,
-    creds: &Arc<CredentialSource>,
-    region: &str,
-) -> Result<String, EngineError> {
-    let who = client
-        .call(creds, region, "sts", "GetCallerIdentity", &json!({}))
-        .await?;
-    let id = who["Account"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| EngineError::Credentials("GetCallerIdentity returned no account".into()))?;
-    creds.set_account(&id);
-    Ok(id)
+/// Whether an account belongs to shard `i` of `n`: a stable hash of its id (the first
+/// eight bytes of its SHA-256) modulo `n`, so N processes split an estate disjointly and
+/// completely, whatever order they list it in.
+pub fn in_shard(account: &str, shard: Option<(u32, u32)>) -> bool {
+    use sha2::{Digest, Sha256};
+    let Some((i, n)) = shard else { return true };
+    let d = Sha256::digest(account.as_bytes());
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_be_bytes(b) % u64::from(n.max(1)) == u64::from(i)
 }
 
 pub(super) fn skip_for(account: &str, what: &str, e: &EngineError) -> SkippedAccount {
@@ -78,8 +76,58 @@ pub(super) fn skip_for(account: &str, what: &str, e: &EngineError) -> SkippedAcc
     }
 }
 
+/// One profile (or the default chain) as an account: its id and principal from the role
+/// it assumes (no call: the role is assumed on first use, after a session policy can be
+/// attached), or from the access key (the mapping kept from earlier runs, else one
+/// GetCallerIdentity).
+async fn profile_account(
+    client: &AwsClient,
+    name: Option<String>,
+    home_hint: Option<&str>,
+) -> Result<(Account, String), SkippedAccount> {
+    let label = name.clone().unwrap_or_else(|| "default".into());
+    let fail = |e: &EngineError| SkippedAccount {
+        account: label.clone(),
+        reason: e.to_string(),
+        code: e.code().map(str::to_string),
+        failure: true,
+    };
+    let loaded = CredentialSource::load_profile(client, name.as_deref(), home_hint)
+        .await
+        .map_err(|e| fail(&e))?;
+    let region = home_hint
+        .map(str::to_string)
+        .or_else(|| loaded.region.clone())
+        .unwrap_or_else(|| "us-east-1".into());
+    let creds = Arc::new(loaded.credentials);
+    let who = match creds.expected_identity() {
+        Some(role) => role,
+        None => client
+            .identity(&creds, &region)
+            .await
+            .map_err(|e| match e {
+                EngineError::Credentials(_) => fail(&e),
+                other => skip_for(
+                    &label,
+                    &format!("{}: GetCallerIdentity", creds.label),
+                    &other,
+                ),
+            })?,
+    };
+    Ok((
+        Account {
+            id: who.account.clone(),
+            label,
+            creds,
+            default_region: loaded.region,
+        },
+        who.principal(),
+    ))
+}
+
 /// Resolve the accounts of a run. Accounts that cannot be reached are returned as skipped
 /// (with a reason) rather than failing the run; an unusable default chain is fatal.
+/// Profiles that turn out to be one identity run once (the others are reported).
 pub async fn load_accounts(
     client: &AwsClient,
     opts: &AccountOptions,
@@ -109,49 +157,66 @@ pub async fn load_accounts(
         let names: Vec<Option<String>> = if opts.profiles.is_empty() {
             vec![None]
         } else {
-            opts.profiles.iter().cloned().map(Some).collect()
+            let mut seen = BTreeSet::new();
+            opts.profiles
+                .iter()
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty() && seen.insert(p.clone()))
+                .map(Some)
+                .collect()
         };
         let single = names.len() == 1;
-        let results: Vec<Result<Account, SkippedAccount>> = stream::iter(names)
-            .map(|name| async move {
-                let label = name.clone().unwrap_or_else(|| "default".into());
-                let loaded = CredentialSource::load_profile(name.as_deref())
-                    .await
-                    .map_err(|e| skip_for(&label, &format!("profile {label}"), &e))?;
-                let region = home_hint
-                    .map(str::to_string)
-                    .or_else(|| loaded.region.clone())
-                    .unwrap_or_else(|| "us-east-1".into());
-                let creds = Arc::new(loaded.credentials);
-                let id = identify(client, &creds, &region).await.map_err(|e| {
-                    skip_for(&label, &format!("profile {label}: GetCallerIdentity"), &e)
-                })?;
-                Ok(Account {
-                    id,
-                    label,
-                    creds,
-                    default_region: loaded.region,
-                })
-            })
+        let results: Vec<Result<(Account, String), SkippedAccount>> = stream::iter(names)
+            .map(|name| profile_account(client, name, home_hint))
             .buffered(concurrency.max(1))
             .collect()
             .await;
-        let mut accounts = Vec::new();
+        let mut accounts: Vec<(Account, String)> = Vec::new();
         let mut skipped = Vec::new();
+        // Profiles resolving to one identity: (kept label, [all labels], principal).
+        let mut same: Vec<(usize, Vec<String>)> = Vec::new();
         for r in results {
             match r {
-                Ok(a) => accounts.push(a),
+                Ok((a, _)) if !in_shard(&a.id, opts.shard) => {
+                    tracing::debug!(account = %a.id, "in another shard");
+                }
+                Ok((a, principal)) => {
+                    match accounts
+                        .iter()
+                        .position(|(b, p)| b.id == a.id && *p == principal)
+                    {
+                        Some(i) => match same.iter_mut().find(|(k, _)| *k == i) {
+                            Some((_, labels)) => labels.push(a.label),
+                            None => same.push((i, vec![accounts[i].0.label.clone(), a.label])),
+                        },
+                        None => accounts.push((a, principal)),
+                    }
+                }
                 // With one profile there is nothing else to run: that is fatal.
                 Err(s) if single => return Err(PlanError::Options(s.reason)),
                 Err(s) => skipped.push(s),
             }
         }
-        return Ok((accounts, skipped));
+        for (i, labels) in same {
+            let (kept, principal) = &accounts[i];
+            skipped.push(SkippedAccount {
+                account: labels[1..].join(", "),
+                reason: format!(
+                    "profiles {} are one identity ({principal}, account {}); it runs once, as {}",
+                    labels.join(", "),
+                    kept.id,
+                    kept.label
+                ),
+                code: None,
+                failure: false,
+            });
+        }
+        return Ok((accounts.into_iter().map(|(a, _)| a).collect(), skipped));
     }
 
     // Start from one set of credentials, assume a role in each member account.
     let base_name = opts.profiles.first().cloned();
-    let base = CredentialSource::load_profile(base_name.as_deref())
+    let base = CredentialSource::load_profile(client, base_name.as_deref(), home_hint)
         .await
         .map_err(|e| PlanError::Options(e.to_string()))?;
     let home = home_hint
@@ -159,11 +224,12 @@ pub async fn load_accounts(
         .or_else(|| base.region.clone())
         .unwrap_or_else(|| "us-east-1".into());
     let base_creds = Arc::new(base.credentials);
-    identify(client, &base_creds, &home)
+    client
+        .identity(&base_creds, &home)
         .await
         .map_err(|e| PlanError::Options(format!("starting credentials: {e}")))?;
 
-    let (ids, mut skipped, role) = if let Some(role) = &opts.org_role {
+    let (ids, skipped, role) = if let Some(role) = &opts.org_role {
         let (ids, skipped) = organization_accounts(client, &base_creds, &home, opts).await?;
         (ids, skipped, role.clone())
     } else {
@@ -178,48 +244,39 @@ pub async fn load_accounts(
         }
         (ids, Vec::new(), opts.role.clone().unwrap_or_default())
     };
+    // The roles are assumed on first use (see `ScopePlan::targets`), once the run's session
+    // policy is attached; the account ids are known already.
+    let ids: Vec<String> = ids
+        .into_iter()
+        .filter(|id| in_shard(id, opts.shard))
+        .collect();
     let part = partition(client, &home);
-    let results: Vec<Result<Account, SkippedAccount>> = stream::iter(ids)
+    let mut seen = BTreeSet::new();
+    let accounts = ids
+        .into_iter()
+        .filter(|id| seen.insert(id.clone()))
         .map(|id| {
-            let base_creds = base_creds.clone();
-            let home = home.clone();
-            let role = role.clone();
-            let part = part.clone();
-            async move {
-                let arn = if role.starts_with("arn:") {
-                    role.replace("{account}", &id)
-                } else {
-                    format!("arn:{part}:iam::{id}:role/{}", role.trim_start_matches('/'))
-                };
-                let creds = Arc::new(CredentialSource::assume_role(
-                    client,
-                    base_creds,
-                    &arn,
-                    &opts.session_name,
-                    opts.external_id.clone(),
-                    &home,
-                ));
-                let got = identify(client, &creds, &home)
-                    .await
-                    .map_err(|e| skip_for(&id, "AssumeRole", &e))?;
-                Ok(Account {
-                    id: got,
-                    label: arn,
-                    creds,
-                    default_region: Some(home.clone()),
-                })
+            let arn = if role.starts_with("arn:") {
+                role.replace("{account}", &id)
+            } else {
+                format!("arn:{part}:iam::{id}:role/{}", role.trim_start_matches('/'))
+            };
+            let creds = Arc::new(CredentialSource::assume_role(
+                client,
+                base_creds.clone(),
+                &arn,
+                &opts.session_name,
+                opts.external_id.clone(),
+                &home,
+            ));
+            Account {
+                id,
+                label: arn,
+                creds,
+                default_region: Some(home.clone()),
             }
         })
-        .buffered(concurrency.max(1))
-        .collect()
-        .await;
-    let mut accounts = Vec::new();
-    for r in results {
-        match r {
-            Ok(a) => accounts.push(a),
-            Err(s) => skipped.push(s),
-        }
-    }
+        .collect();
     Ok((accounts, skipped))
 }
 

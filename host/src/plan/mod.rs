@@ -8,6 +8,7 @@ pub mod regions;
 use std::sync::Arc;
 
 use aws_engine::{AwsClient, EngineError};
+use futures::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
 pub use accounts::{Account, AccountOptions, SkippedAccount};
@@ -77,6 +78,7 @@ pub struct ScopePlan {
     items: Option<Vec<RegionItem>>,
     default_region: Option<String>,
     regions: Vec<OnceCell<Result<Vec<String>, SkippedAccount>>>,
+    concurrency: usize,
 }
 
 impl ScopePlan {
@@ -107,7 +109,21 @@ impl ScopePlan {
             items: request.regions.clone(),
             default_region,
             regions,
+            concurrency: request.concurrency.max(1),
         })
+    }
+
+    /// Attach the STS session policy to every role this plan assumes (before first use:
+    /// roles are assumed lazily). `None` assumes them without one.
+    pub async fn restrict(&self, policy: Option<String>) {
+        for a in &self.accounts {
+            a.creds.set_session_policy(policy.clone()).await;
+        }
+    }
+
+    /// Whether any account's credentials come from a role mrhost assumes.
+    pub fn assumes_roles(&self) -> bool {
+        self.accounts.iter().any(|a| a.creds.takes_session_policy())
     }
 
     /// Every account that takes no part: unreachable, or its regions could not be listed.
@@ -125,10 +141,15 @@ impl ScopePlan {
     /// Accounts × regions, or accounts × their partition's global region for global
     /// sources.
     pub async fn targets(&self, global: bool) -> Result<Vec<Target>, PlanError> {
+        // Every account at once (roles are assumed here, on first use).
+        let resolved: Vec<_> = stream::iter(self.accounts.iter().enumerate())
+            .map(|(i, account)| self.regions_of(i, account))
+            .buffered(self.concurrency)
+            .collect()
+            .await;
         let mut out = Vec::new();
-        for (i, account) in self.accounts.iter().enumerate() {
-            let regions = self.regions_of(i, account).await?;
-            let Ok(regions) = regions else { continue };
+        for (account, regions) in self.accounts.iter().zip(resolved) {
+            let Ok(regions) = regions? else { continue };
             if global {
                 let mut parts: Vec<String> = regions
                     .iter()
@@ -174,6 +195,15 @@ impl ScopePlan {
         });
         Ok(self.regions[i]
             .get_or_init(|| async {
+                // A role is assumed now, so an account whose role cannot be assumed is
+                // skipped with the reason instead of failing in every region.
+                if account.creds.takes_session_policy() {
+                    account
+                        .creds
+                        .get()
+                        .await
+                        .map_err(|e| accounts::skip_for(&account.id, "AssumeRole", &e))?;
+                }
                 regions::regions_for(&self.client, account, &items, &home)
                     .await
                     .map_err(|e| accounts::skip_for(&account.id, "listing enabled regions", &e))
@@ -183,32 +213,64 @@ impl ScopePlan {
 }
 
 /// A plan being resolved in the background, so the STS round trips (or an organisation's
-/// walk) overlap a plugin's load. Dropping it cancels the work.
-pub struct PendingPlan(tokio::task::JoinHandle<Result<ScopePlan, PlanError>>);
+/// walk) overlap a plugin's load. Dropping it cancels the work. Roles are not assumed
+/// while it resolves: [`PendingPlan::restrict`] attaches the session policy first.
+pub struct PendingPlan {
+    task: tokio::task::JoinHandle<Result<Arc<ScopePlan>, PlanError>>,
+    policy: Option<SessionPolicy>,
+}
+
+/// Builds the session policy, when the plan turns out to assume roles.
+pub type SessionPolicy = Box<dyn FnOnce() -> Option<String> + Send>;
 
 impl PendingPlan {
     /// Start resolving.
     pub fn start(client: &AwsClient, request: ScopeRequest) -> Self {
         let client = client.clone();
-        PendingPlan(tokio::spawn(async move {
-            ScopePlan::resolve(&client, &request).await
-        }))
+        PendingPlan {
+            task: tokio::spawn(
+                async move { ScopePlan::resolve(&client, &request).await.map(Arc::new) },
+            ),
+            policy: None,
+        }
     }
 
-    /// The resolved plan.
-    pub async fn get(mut self) -> Result<Arc<ScopePlan>, PlanError> {
-        match (&mut self.0).await {
-            Ok(r) => r.map(Arc::new),
-            Err(e) => Err(PlanError::Options(format!(
-                "resolving the accounts failed: {e}"
-            ))),
+    /// A plan resolved already.
+    pub fn ready(plan: Arc<ScopePlan>) -> Self {
+        PendingPlan {
+            task: tokio::spawn(async move { Ok(plan) }),
+            policy: None,
         }
+    }
+
+    /// The STS session policy for every role the plan assumes (see [`ScopePlan::restrict`]),
+    /// built only if the plan assumes any.
+    pub fn restrict(&mut self, policy: impl FnOnce() -> Option<String> + Send + 'static) {
+        self.policy = Some(Box::new(policy));
+    }
+
+    /// The resolved plan, its roles restricted by the session policy, if one was given.
+    pub async fn get(mut self) -> Result<Arc<ScopePlan>, PlanError> {
+        let plan = match (&mut self.task).await {
+            Ok(r) => r?,
+            Err(e) => {
+                return Err(PlanError::Options(format!(
+                    "resolving the accounts failed: {e}"
+                )))
+            }
+        };
+        if let Some(build) = self.policy.take() {
+            if plan.assumes_roles() {
+                plan.restrict(build()).await;
+            }
+        }
+        Ok(plan)
     }
 }
 
 impl Drop for PendingPlan {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
     }
 }
 

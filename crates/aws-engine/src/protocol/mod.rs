@@ -1,18 +1,41 @@
 //! Wire protocols: boto3-style params → HTTP request parts, HTTP response → boto3-shaped
 //! JSON. Pure functions of (model, operation, data): no network, so the conformance vectors
 //! drive them directly.
+//!
+//! Layers, each importing only from the ones below it:
+//! - [`shape`]: a shape seen through a reference, scalars to and from text, the depth limit;
+//! - codecs, one per format: [`json`], [`xml`] (one streaming reader for bodies and error
+//!   bodies), [`xml_write`], [`form`] (query/ec2 params), [`cbor`];
+//! - [`errors`]: error responses as botocore reads them, for every protocol;
+//! - protocols: [`awsjson`], [`rest`] (rest-json and rest-xml), [`query`] (query and ec2),
+//!   [`rpcv2cbor`] — no protocol imports another;
+//! - this module: choosing the protocol, validation, idempotency tokens, host prefixes.
 
-pub mod json;
-pub mod query;
-pub mod rest;
-pub mod validate;
-pub mod xml;
-pub mod xml_stream;
+pub(crate) mod awsjson;
+pub(crate) mod cbor;
+pub(crate) mod errors;
+pub(crate) mod events;
+pub(crate) mod eventstream;
+#[cfg(test)]
+mod every_operation;
+pub(crate) mod form;
+pub(crate) mod json;
+pub(crate) mod query;
+pub(crate) mod rest;
+pub(crate) mod rpcv2cbor;
+pub(crate) mod shape;
+pub(crate) mod validate;
+pub(crate) mod xml;
+#[cfg(test)]
+mod xml_dom;
+pub(crate) mod xml_write;
+
+pub use shape::{MAX_DEPTH, MAX_XML_DEPTH};
 
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::error::{ApiError, EngineError};
+use super::error::EngineError;
 use super::model::{Operation, ServiceModel, ShapeRef};
 
 /// A serialized request before it meets an endpoint: method, path with query string,
@@ -82,21 +105,25 @@ pub use crate::model::SUPPORTED_PROTOCOLS as SUPPORTED;
 pub fn for_service(model: &ServiceModel) -> Result<&'static dyn Protocol, EngineError> {
     static EC2: query::Query = query::Query { ec2: true };
     static QUERY: query::Query = query::Query { ec2: false };
-    static JSON: json::AwsJson = json::AwsJson;
+    static JSON: awsjson::AwsJson = awsjson::AwsJson;
     static REST_JSON: rest::Rest = rest::Rest { xml: false };
     static REST_XML: rest::Rest = rest::Rest { xml: true };
+    static CBOR: rpcv2cbor::RpcV2Cbor = rpcv2cbor::RpcV2Cbor;
     match model.protocol() {
         "ec2" => Ok(&EC2),
         "query" => Ok(&QUERY),
         "json" => Ok(&JSON),
         "rest-json" => Ok(&REST_JSON),
         "rest-xml" => Ok(&REST_XML),
+        "smithy-rpc-v2-cbor" => Ok(&CBOR),
         other => Err(EngineError::UnsupportedProtocol(other.to_string())),
     }
 }
 
-/// Validate, fill idempotency tokens, serialize, and expand the host prefix.
-pub fn serialize(
+/// The request as botocore's serializer makes it: validated, idempotency tokens filled,
+/// serialized, host prefix expanded. No `Content-Length` yet (see [`prepare`]); this is
+/// what the protocol vectors describe.
+pub fn serialize_request(
     model: &ServiceModel,
     op: &Operation,
     params: &Value,
@@ -109,19 +136,86 @@ pub fn serialize(
     }
     let mut req = for_service(model)?.serialize(model, op, &params)?;
     req.host_prefix = host_prefix(model, op, &params)?;
-    if !req.body.is_empty() && req.header("Content-Length").is_none() {
-        req.headers
-            .push(("Content-Length".into(), req.body.len().to_string()));
-    }
+    check_headers(op, &req)?;
     Ok(req)
 }
 
+/// The request as it is sent: [`serialize_request`], then [`prepare`].
+pub fn serialize(
+    model: &ServiceModel,
+    op: &Operation,
+    params: &Value,
+) -> Result<WireRequest, EngineError> {
+    let mut req = serialize_request(model, op, params)?;
+    prepare(&mut req);
+    Ok(req)
+}
+
+/// What botocore's `AWSRequestPreparer` adds: `Content-Length` on every request but GET,
+/// HEAD and OPTIONS (`0` for an empty body), unless already set.
+pub fn prepare(req: &mut WireRequest) {
+    let bodyless = ["GET", "HEAD", "OPTIONS"]
+        .iter()
+        .any(|m| req.method.eq_ignore_ascii_case(m));
+    if !bodyless
+        && req.header("Content-Length").is_none()
+        && req.header("Transfer-Encoding").is_none()
+    {
+        req.headers
+            .push(("Content-Length".into(), req.body.len().to_string()));
+    }
+}
+
+/// Headers go out exactly as they are signed: a name must be an HTTP token and a value
+/// printable ASCII (the signer cannot sign other bytes the way a server reads them), else
+/// the call is refused with a one-line error naming the header.
+fn check_headers(op: &Operation, req: &WireRequest) -> Result<(), EngineError> {
+    for (k, v) in &req.headers {
+        let token = !k.is_empty()
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !token {
+            return Err(EngineError::invalid(
+                &op.name,
+                format!("header name {k:?} is not a valid HTTP header name"),
+            ));
+        }
+        if let Some(b) = v
+            .bytes()
+            .find(|b| !(*b == b'\t' || (0x20..0x7f).contains(b)))
+        {
+            let what = if b >= 0x80 {
+                "non-ASCII characters"
+            } else {
+                "control characters"
+            };
+            return Err(EngineError::invalid(
+                &op.name,
+                format!(
+                    "header {k}: the value has {what}, which cannot be signed as sent; use ASCII"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A response as boto3 returns it (without `ResponseMetadata`), or the service's error as
+/// `EngineError::Api`.
 pub fn parse(
     model: &ServiceModel,
     op: &Operation,
     resp: &WireResponse,
 ) -> Result<Value, EngineError> {
     for_service(model)?.parse(model, op, resp)
+}
+
+/// A CBOR document as JSON, without a shape (bytes as base64, tag-1 timestamps as ISO 8601
+/// text): for tools that compare CBOR bodies, such as the conformance runner.
+pub fn cbor_to_json(bytes: &[u8]) -> Result<Value, EngineError> {
+    cbor::decode(bytes)
+        .and_then(|c| cbor::raw(&c, 0))
+        .map_err(|m| EngineError::parse("CBOR", m))
 }
 
 /// boto3 fills members marked `idempotencyToken` with a fresh UUID when the caller leaves
@@ -143,14 +237,14 @@ pub fn uuid_v4() -> String {
     let mut b = b;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
+    let h = |r: std::ops::Range<usize>| hex::encode(b.get(r).unwrap_or_default());
     format!(
         "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
+        h(0..4),
+        h(4..6),
+        h(6..8),
+        h(8..10),
+        h(10..16)
     )
 }
 
@@ -187,82 +281,4 @@ fn host_prefix(
         }
     }
     Ok(Some(out))
-}
-
-/// The body an error came with, for reading the modeled error's members.
-pub enum ErrorBody {
-    Json(Value),
-    /// The `<Error>` element (or the document root when there is none).
-    Xml(Option<xml::XmlNode>),
-}
-
-pub struct ParsedError {
-    pub code: String,
-    pub message: String,
-    pub request_id: Option<String>,
-    pub body: ErrorBody,
-}
-
-/// The model's exception shape for an error code: the operation's errors first, then any
-/// exception of the service (matched by `error.code` or by shape name).
-fn error_shape(model: &ServiceModel, op: &Operation, code: &str) -> Option<ShapeRef> {
-    let matches = |name: &str| {
-        model.is_exception_shape(name)
-            && model.shape(name).is_ok_and(|s| {
-                s.error.as_ref().and_then(|e| e.code.as_deref()) == Some(code) || name == code
-            })
-    };
-    if let Some(r) = op.errors.iter().find(|r| matches(&r.shape)) {
-        return Some(r.clone());
-    }
-    model
-        .shape_names()
-        .find(|name| matches(name))
-        .map(|name| ShapeRef {
-            shape: name.clone(),
-            ..Default::default()
-        })
-}
-
-/// Build the typed error, with the modeled error's members when the model has the shape.
-pub fn api_error(
-    model: &ServiceModel,
-    op: &Operation,
-    e: ParsedError,
-    resp: &WireResponse,
-) -> EngineError {
-    let details = error_shape(model, op, &e.code).and_then(|r| {
-        let shape = model.shape(&r.shape).ok()?;
-        let mut out = match &e.body {
-            ErrorBody::Json(body) => json::JsonReader { model }.structure(&r, body, true).ok()?,
-            ErrorBody::Xml(Some(node)) => xml::XmlParser { model }.structure(shape, node).ok()?,
-            ErrorBody::Xml(None) => Value::Object(Default::default()),
-        };
-        rest::parse_bound_members(model, shape, resp, &mut out).ok()?;
-        Some(out)
-    });
-    EngineError::Api(Box::new(ApiError {
-        code: e.code,
-        message: e.message,
-        http_status: resp.status,
-        request_id: e.request_id,
-        details,
-    }))
-}
-
-/// A short description of an error response that carried no parsable error body.
-pub fn status_text(resp: &WireResponse) -> String {
-    let body = String::from_utf8_lossy(&resp.body);
-    let body = body.trim();
-    let reason = http::StatusCode::from_u16(resp.status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("error");
-    if body.is_empty() || body.starts_with('<') {
-        reason.to_string()
-    } else {
-        let mut b: String = body.chars().take(200).collect();
-        b = b.replace(['\n', '\r'], " ");
-        format!("{reason}: {b}")
-    }
 }

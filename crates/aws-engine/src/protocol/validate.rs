@@ -1,9 +1,11 @@
 //! Parameter validation before anything is sent, in the spirit of botocore's ParamValidator:
 //! unknown names, missing required members and wrong JSON types are refused with a message
-//! that names the parameter path.
+//! that names the parameter path. Params nested deeper than [`MAX_DEPTH`] are refused
+//! (a recursive shape could otherwise lead the walk as deep as the data goes).
 
 use serde_json::Value;
 
+use super::shape::{too_deep, MAX_DEPTH};
 use crate::model::{ServiceModel, ShapeRef, ShapeType};
 use crate::timestamp::Timestamp;
 
@@ -22,7 +24,7 @@ pub fn validate(
             )),
             None => Ok(()),
         },
-        Some(r) => check(model, r, params, ""),
+        Some(r) => check(model, r, params, "", 0),
     }
 }
 
@@ -45,7 +47,16 @@ fn join(path: &str, name: &str) -> String {
     }
 }
 
-fn check(model: &ServiceModel, r: &ShapeRef, v: &Value, path: &str) -> Result<(), String> {
+fn check(
+    model: &ServiceModel,
+    r: &ShapeRef,
+    v: &Value,
+    path: &str,
+    depth: usize,
+) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep("the parameters", MAX_DEPTH));
+    }
     let shape = model.shape(&r.shape).map_err(|e| e.to_string())?;
     let shown = if path.is_empty() { "input" } else { path };
     let wrong = |expected: &str| {
@@ -75,7 +86,7 @@ fn check(model: &ServiceModel, r: &ShapeRef, v: &Value, path: &str) -> Result<()
                 if val.is_null() {
                     continue;
                 }
-                check(model, member, val, &join(path, k))?;
+                check(model, member, val, &join(path, k), depth + 1)?;
             }
             for req in &shape.required {
                 if obj.get(req).is_none_or(Value::is_null) {
@@ -96,7 +107,7 @@ fn check(model: &ServiceModel, r: &ShapeRef, v: &Value, path: &str) -> Result<()
             let arr = v.as_array().ok_or_else(|| wrong("a list"))?;
             let member = shape.member.as_ref().ok_or("list shape without member")?;
             for (i, item) in arr.iter().enumerate() {
-                check(model, member, item, &format!("{shown}[{i}]"))?;
+                check(model, member, item, &format!("{shown}[{i}]"), depth + 1)?;
             }
             Ok(())
         }
@@ -104,7 +115,7 @@ fn check(model: &ServiceModel, r: &ShapeRef, v: &Value, path: &str) -> Result<()
             let obj = v.as_object().ok_or_else(|| wrong("an object"))?;
             let value = shape.value.as_ref().ok_or("map shape without value")?;
             for (k, item) in obj {
-                check(model, value, item, &format!("{shown}.{k}"))?;
+                check(model, value, item, &format!("{shown}.{k}"), depth + 1)?;
             }
             Ok(())
         }

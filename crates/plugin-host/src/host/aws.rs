@@ -262,8 +262,7 @@ impl AwsState {
             ));
         };
         let op = client.operation(service, operation)?;
-        let read = crate::policy::is_read_op(&op.model, op.op());
-        if let Decision::Deny(reason) = self.policy.check(service, &op.name, read) {
+        if let Decision::Deny(reason) = self.policy.check(&op.model.name, &op.name) {
             tracing::warn!(target: "plugin", "[{}] denied: {}", self.label, escape_controls(&reason));
             return Err(CallFailure::Denied(reason));
         }

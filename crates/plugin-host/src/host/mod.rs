@@ -71,31 +71,16 @@ impl ScopeAccount {
         }))
     }
 
-    /// The account of `creds`: what it says already, else STS GetCallerIdentity in
-    /// `region` on first use (recorded in `creds`).
+    /// The account of `creds`: what it says already, else the client's identity lookup
+    /// (the access-key mapping, or one GetCallerIdentity in `region`) on first use.
     pub fn of_credentials(client: AwsClient, creds: Arc<CredentialSource>, region: &str) -> Self {
-        if let Some(id) = creds.account() {
+        if let Some(id) = creds.known_account() {
             return Self::known(id);
         }
         let region = region.to_string();
         Self::lazy(move || {
             let (client, creds, region) = (client.clone(), creds.clone(), region.clone());
-            async move {
-                let who = client
-                    .call(
-                        &creds,
-                        &region,
-                        "sts",
-                        "GetCallerIdentity",
-                        &serde_json::json!({}),
-                    )
-                    .await?;
-                let id = who["Account"].as_str().map(str::to_string).ok_or_else(|| {
-                    EngineError::Credentials("GetCallerIdentity returned no account".into())
-                })?;
-                creds.set_account(&id);
-                Ok(id)
-            }
+            async move { Ok(client.identity(&creds, &region).await?.account) }
         })
     }
 

@@ -15,7 +15,8 @@ pub async fn cache(cmd: CacheCommand) -> Result<i32> {
         &setup::response_cache_path(),
         Duration::from_secs(300),
         CacheMode::Normal,
-        u64::MAX,
+        // What --cache-max-mib defaults to: the bound runs apply (shown by `stats`).
+        512 << 20,
     )
     .map_err(|e| anyhow::anyhow!(e))?;
     match cmd {

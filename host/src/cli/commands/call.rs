@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
+use aws_engine::{Access, OpClass};
 use serde_json::Value;
 
 use crate::cli::args::CallArgs;
@@ -14,9 +15,10 @@ use crate::plan::ScopePlan;
 use crate::progress::Progress;
 use crate::render::Format;
 
-/// Call the operation in every scope and print `{region: response}`.
+/// Call the operation in every scope and print `{region: response}`. Anything but a read
+/// needs `--allow` and a confirmation (`--yes`).
 pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
-    let client = setup::client(&args.scope)?;
+    let client = setup::client_with(&args.scope, &args.allow)?;
     let query = setup::compile_query(&args.out)?;
     let format = args.out.output.clone().unwrap_or(Format::Json);
     if matches!(format, Format::Sqlite(_)) {
@@ -27,9 +29,43 @@ pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
         .map_err(|e| anyhow::anyhow!("--params is not valid JSON: {e}"))?;
     // Validate once, before any scope runs.
     op.validate(&params)?;
+    let full = format!("{}:{}", op.model.name, op.name);
+    let confirm = match client.grants().decide(&op.model.name, &op.name) {
+        Access::Deny(reason) => {
+            eprintln!("mrhost: error: {reason}");
+            return Ok(crate::cli::exit::USAGE);
+        }
+        Access::Allow(OpClass::Read) => None,
+        // A write fanned out over every scope is the most dangerous thing mrhost can do:
+        // it is shown and confirmed. Allowed reads of data, secrets or billed operations
+        // need only their --allow.
+        Access::Allow(OpClass::Write) => Some(OpClass::Write),
+        Access::Allow(_) => None,
+        Access::Redact => {
+            if !ctx.quiet {
+                eprintln!("mrhost: note: {full} returns secrets: their values are <redacted> (--allow secret shows them)");
+            }
+            None
+        }
+    };
     let request = setup::scope_request(&client, &args.scope)?;
+    let enabled = setup::lists_enabled_regions(&request);
     let plan = ScopePlan::resolve(&client, &request).await?;
+    if plan.assumes_roles() {
+        plan.restrict(setup::session_policy(
+            client.models(),
+            std::slice::from_ref(&full),
+            enabled,
+        ))
+        .await;
+    }
     let targets = plan.targets(false).await?;
+    if let Some(class) = confirm {
+        let scopes: Vec<String> = targets.iter().map(|t| t.label()).collect();
+        if let Err(code) = setup::confirm_write(&full, class, &scopes, args.yes) {
+            return Ok(code);
+        }
+    }
     let skipped = plan.skipped();
     let total = targets.len();
     let multi_account = {

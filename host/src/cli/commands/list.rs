@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use aws_engine::catalogue::{self, ModelType};
+use aws_engine::{Access, OpClass};
 use serde_json::Value;
 
 use crate::cli::args::ListArgs;
@@ -71,11 +72,27 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
             missing.join(", ")
         );
     }
-    let client = setup::client(&args.scope)?;
+    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
     setup::compile_query(&args.out)?;
     let op = client.operation(&ty.service, &ty.operation)?;
     op.validate(&params)?;
+    let full = format!("{}:{}", op.model.name, op.name);
+    // The same decision as for plugins: anything but a read needs --allow, and --yes (or a
+    // yes on the terminal) once the scopes are known.
+    let confirm = match client.grants().decide(&op.model.name, &op.name) {
+        Access::Deny(reason) => {
+            eprintln!("mrhost: error: {reason}");
+            return Ok(exit::USAGE);
+        }
+        Access::Allow(OpClass::Read) | Access::Redact => None,
+        // A write fanned out over every scope is the most dangerous thing mrhost can do:
+        // it is shown and confirmed. Allowed reads of data, secrets or billed operations
+        // need only their --allow.
+        Access::Allow(OpClass::Write) => Some(OpClass::Write),
+        Access::Allow(_) => None,
+    };
     let request = setup::scope_request(&client, &args.scope)?;
+    let enabled = setup::lists_enabled_regions(&request);
     let execution = Execution {
         ctx,
         client: &client,
@@ -88,8 +105,15 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
     if let Some(path) = bundled_plugin_for(&args.plugins, &ty) {
         if args.plugin {
             let runtime = Arc::new(setup::runtime(&args.sandbox)?);
-            let plan = PendingPlan::start(&client, request);
+            let mut plan = PendingPlan::start(&client, request);
             let plugin = setup::load_plugin(&client, &runtime, &path, &args.sandbox).await?;
+            let (models, operations) =
+                (client.models().clone(), plugin.manifest.operations.clone());
+            plan.restrict(move || setup::session_policy(&models, &operations, enabled));
+            let plan = match confirmed(plan, confirm, &full, ty.global, args.yes).await? {
+                Ok(plan) => plan,
+                Err(code) => return Ok(code),
+            };
             let shape = Shape::of_plugin(&plugin);
             return execution
                 .run(Source::Plugin(runtime, plugin), shape, plan)
@@ -114,8 +138,37 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         columns: Vec::new(),
         global: ty.global,
     };
-    let plan = PendingPlan::start(&client, request);
+    let mut plan = PendingPlan::start(&client, request);
+    let models = client.models().clone();
+    let operations = vec![full.clone()];
+    plan.restrict(move || setup::session_policy(&models, &operations, enabled));
+    let plan = match confirmed(plan, confirm, &full, ty.global, args.yes).await? {
+        Ok(plan) => plan,
+        Err(code) => return Ok(code),
+    };
     execution
         .run(Source::Model(Arc::new(ty), Arc::new(params)), shape, plan)
         .await
+}
+
+/// For an allowed write, the plan resolved and its scopes confirmed (`--yes`, or a
+/// yes on the terminal); `Err(exit code)` when refused.
+async fn confirmed(
+    plan: PendingPlan,
+    class: Option<OpClass>,
+    what: &str,
+    global: bool,
+    yes: bool,
+) -> Result<std::result::Result<PendingPlan, i32>> {
+    let Some(class) = class else {
+        return Ok(Ok(plan));
+    };
+    let plan = plan.get().await?;
+    let scopes: Vec<String> = plan
+        .targets(global)
+        .await?
+        .iter()
+        .map(|t| t.label())
+        .collect();
+    Ok(setup::confirm_write(what, class, &scopes, yes).map(|()| PendingPlan::ready(plan)))
 }

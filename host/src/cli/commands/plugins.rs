@@ -13,13 +13,11 @@ pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
     match cmd {
         PluginsCommand::List { dir, out, sandbox } => {
             let models = aws_engine::Models::from_env()?;
+            let grants = setup::grants(&models, &sandbox.allow)?.items();
             let runtime = setup::runtime(&sandbox)?;
             let mut rows = Vec::new();
             for (_, path) in super::query::plugin_files(std::slice::from_ref(&dir)) {
-                match runtime
-                    .load(&path, &models, None, &sandbox.allow_write)
-                    .await
-                {
+                match runtime.load(&path, &models, None, &grants).await {
                     Ok(p) => rows.push(serde_json::json!({
                         "name": p.manifest.name,
                         "resource_type": p.manifest.resource_type,
@@ -38,14 +36,10 @@ pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
         }
         PluginsCommand::Inspect { plugin, sandbox } => {
             let models = aws_engine::Models::from_env()?;
+            let grants = setup::grants(&models, &sandbox.allow)?.items();
             let runtime = setup::runtime(&sandbox)?;
             let p = runtime
-                .load(
-                    &plugin,
-                    &models,
-                    sandbox.plugin_sha256.as_deref(),
-                    &sandbox.allow_write,
-                )
+                .load(&plugin, &models, sandbox.plugin_sha256.as_deref(), &grants)
                 .await?;
             let producers: serde_json::Map<String, Value> =
                 p.producers
@@ -62,6 +56,8 @@ pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
                 "path": p.path.display().to_string(),
                 "sha256": p.sha256,
                 "manifest": p.manifest,
+                // Each declared operation's class (docs/operation-classes.md).
+                "classes": p.manifest.classes(),
                 "producers": producers,
                 "contract": p.contract(),
                 "served": plugin_host::served(),

@@ -35,9 +35,39 @@ pub fn plugin_files(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
     out
 }
 
+/// `--from DEST [--at SYNC|TIME]`: the SQL over a stored inventory, no AWS call.
+async fn query_stored(args: &QueryArgs, dest: &str) -> Result<i32> {
+    use crate::inventory::{store::resolve_sync, Destination, Store};
+    let jmes = setup::compile_query(&args.out)?;
+    let format = args
+        .out
+        .output
+        .clone()
+        .unwrap_or_else(render::default_format);
+    if matches!(format, Format::Sqlite(_)) {
+        bail!("--from reads an inventory; -o sqlite: is for fetched tables");
+    }
+    let dest = Destination::parse(dest)?;
+    let mut store = Store::open_read(&dest).await?;
+    let at = match &args.at {
+        Some(spec) => Some(resolve_sync(&store.syncs().await?, spec)?),
+        None => None,
+    };
+    let rows = store.query(&args.sql, at).await?;
+    let mut doc = Value::Array(rows);
+    if let Some(q) = &jmes {
+        doc = q.apply(&doc).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    print_document(&doc, &format, &args.out.columns)?;
+    Ok(crate::cli::exit::OK)
+}
+
 /// Fetch every table the SQL names, in one plan, then run the SQL.
 pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
-    let client = setup::client(&args.scope)?;
+    if let Some(dest) = args.from.clone() {
+        return query_stored(&args, &dest).await;
+    }
+    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
     let jmes = setup::compile_query(&args.out)?;
     let format = args
         .out
@@ -93,6 +123,13 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
                 (Source::Plugin(runtime.clone(), plugin), global)
             }
             (None, Some(t)) => {
+                // The permission check plugins and `list` go through (no --yes here: the
+                // user named the class with --allow).
+                if let aws_engine::Access::Deny(reason) =
+                    client.grants().decide(&t.service, &t.operation)
+                {
+                    bail!("table {name}: {reason}");
+                }
                 if !t.required.is_empty() {
                     bail!(
                         "table {name} ({} {}) needs params ({}): use mrhost list with --params",

@@ -13,16 +13,20 @@ use crate::plan::PendingPlan;
 /// Run the plugin over the plan. The plugin is loaded and its parameters (`--param`, the
 /// config file's `[plugins.NAME]` table) checked against its manifest first, so an
 /// unknown, mistyped or missing required parameter fails before any call — the account
-/// lookups included.
+/// lookups included; roles are assumed afterwards with a session policy of the plugin's
+/// declared operations.
 pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
-    let client = setup::client(&args.scope)?;
+    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
     setup::compile_query(&args.out)?;
     let request = setup::scope_request(&client, &args.scope)?;
+    let enabled = setup::lists_enabled_regions(&request);
     let runtime = Arc::new(setup::runtime(&args.sandbox)?);
     let plugin =
         setup::load_plugin_with(&client, &runtime, &args.plugin, &args.sandbox, &args.params)
             .await?;
-    let plan = PendingPlan::start(&client, request);
+    let mut plan = PendingPlan::start(&client, request);
+    let (models, operations) = (client.models().clone(), plugin.manifest.operations.clone());
+    plan.restrict(move || setup::session_policy(&models, &operations, enabled));
     let shape = Shape::of_plugin(&plugin);
     Execution {
         ctx,
