@@ -35,7 +35,7 @@ impl Plugin for ContractV2 {
                 "mode",
                 ValueKind::String,
                 true,
-                "vpcs, many, fail, account or params",
+                "vpcs, many, nested, fail, account or params",
             )
             .param("count", ValueKind::Int, false, "calls for mode=many")
             .param(
