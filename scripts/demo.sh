@@ -39,3 +39,10 @@ show call ec2 DescribeVpcs --regions "$regions" --params '{"Filters": [{"Name": 
 show list ec2 route-tables --regions "$regions" --output table --columns RouteTableId,VpcId,RequestRegion
 show query "SELECT region, count(*) AS vpcs, sum(IsDefault) AS defaults FROM vpcs GROUP BY region" --regions "$regions" --output table
 echo; echo "\$ mrhost policy plugins/vpcs.wasm" >&2; "$mrhost" policy plugins/vpcs.wasm
+
+# The estate as an inventory, and the inventory as one self-contained page.
+inventory="sqlite:$MRHOST_CACHE_DIR/inventory.sqlite"
+show sync plugins/vpcs.wasm plugins/subnets.wasm plugins/security-groups.wasm plugins/volumes.wasm --regions "$regions" --to "$inventory"
+echo; echo "\$ mrhost report --from $inventory -o report.html" >&2
+"$mrhost" report --from "$inventory" -o report.html
+echo "report: $PWD/report.html" >&2

@@ -15,6 +15,7 @@ mod languages;
 mod list;
 mod org;
 mod plugins;
+mod report;
 mod results;
 mod sandbox;
 mod services;

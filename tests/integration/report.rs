@@ -1,0 +1,778 @@
+//! `mrhost report` over a synced moto estate (an Organization of three members × two
+//! regions, two syncs with changes between them, a plugin that fails in one region), the
+//! page opened in real headless Chromium (tests/py/browser.py over the DevTools pipe): the
+//! numbers the page shows equal what boto3 sees on moto and what the database holds;
+//! clicking an account in the heat map narrows the tables; a failing check lists its rows;
+//! the page makes no network request. PostgreSQL and Parquet inventories of the same estate
+//! give the same data document. An empty inventory says so instead of drawing charts.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::inventory::{Scratch, TempPg};
+
+const ROLE: &str = "ReportAuditor";
+const REGIONS: [&str; 2] = ["eu-west-1", "eu-west-2"];
+const GLOBAL_REGION: &str = "us-east-1";
+/// The plugins synced, and the boto3 listing each one's rows must equal.
+const SOURCES: [(&str, &str, &str, &str); 4] = [
+    ("vpcs", "DescribeVpcs", "Vpcs", "VpcId"),
+    ("volumes", "DescribeVolumes", "Volumes", "VolumeId"),
+    (
+        "security-groups",
+        "DescribeSecurityGroups",
+        "SecurityGroups",
+        "GroupId",
+    ),
+    // Lists VPCs like `vpcs`, but traps in eu-west-2: one failing unit per account.
+    ("flaky", "DescribeVpcs", "Vpcs", "VpcId"),
+];
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Debian's chromium, or `None` (SKIPPED, said out loud); under CI=true a missing browser
+/// fails the test.
+fn chromium() -> Option<PathBuf> {
+    let found = ["chromium", "chromium-browser"].iter().find_map(|name| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+    });
+    if found.is_none() {
+        assert!(
+            !in_ci(),
+            "chromium is required under CI=true (scripts/setup-browser.sh, run by scripts/setup.sh)"
+        );
+        eprintln!("SKIPPED: chromium not installed (scripts/setup-browser.sh)");
+    }
+    found
+}
+
+/// Run steps in the page (tests/py/browser.py); its whole answer.
+fn browse(page: &Path, steps: Value) -> Value {
+    let mut child = Command::new("python3")
+        .arg(repo_root().join("tests/py/browser.py"))
+        .arg(page)
+        .args(["--script", "-", "--timeout", "120"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tests/py/browser.py");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(steps.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "browser.py printed no JSON ({e}), exit {:?}:\n{}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(
+        out.status.success(),
+        "a browser step failed: {answer:#}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        answer["requests"],
+        json!([]),
+        "the page made network requests"
+    );
+    assert_eq!(answer["exceptions"], json!([]), "the page threw");
+    assert_eq!(
+        answer["console_errors"],
+        json!([]),
+        "the page logged errors"
+    );
+    answer
+}
+
+/// The value of each `eval` step, by its index in the steps.
+fn values(answer: &Value) -> BTreeMap<u64, Value> {
+    answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r.get("eval").is_some())
+        .map(|r| (r["step"].as_u64().unwrap(), r["value"].clone()))
+        .collect()
+}
+
+/// The data document embedded in a report page.
+fn embedded_data(page: &Path) -> Value {
+    let html = std::fs::read_to_string(page).unwrap();
+    let start = r#"<script type="application/json" id="mrhost-data">"#;
+    let from = html.find(start).expect("the data element") + start.len();
+    let len = html[from..]
+        .find("</script>")
+        .expect("the data element ends");
+    serde_json::from_str(&html[from..from + len]).expect("the embedded data is JSON")
+}
+
+fn creds(id: &str) -> String {
+    format!("$as{id}.Credentials")
+}
+
+fn assume(id: &str) -> Value {
+    b3_save(
+        GLOBAL_REGION,
+        "sts",
+        "AssumeRole",
+        json!({"RoleArn": format!("arn:aws:iam::{id}:role/{ROLE}"), "RoleSessionName": "seed"}),
+        &format!("as{id}"),
+    )
+}
+
+fn as_member(id: &str, region: &str, op: &str, params: Value) -> Value {
+    json!({"region": region, "service": "ec2", "operation": op, "params": params,
+           "credentials": creds(id), "paginate": "auto"})
+}
+
+/// Run calls as the members (each assumes the role first); every call must succeed.
+fn as_members(moto: &Moto, members: &[String], calls: Vec<Value>) -> Vec<Value> {
+    let mut all: Vec<Value> = members.iter().map(|id| assume(id)).collect();
+    let n = all.len();
+    all.extend(calls);
+    let out = moto.boto3(all);
+    for (i, o) in out.iter().enumerate() {
+        assert!(o.get("Error").is_none(), "boto3 call {i} failed: {o}");
+    }
+    out[n..].to_vec()
+}
+
+/// An Organization with three members; in each region of each member a VPC and an
+/// unencrypted volume; one encrypted volume; one security group open to the world on SSH.
+fn build_estate(moto: &Moto) -> Vec<String> {
+    let mut calls = vec![b3(
+        GLOBAL_REGION,
+        "organizations",
+        "CreateOrganization",
+        json!({"FeatureSet": "ALL"}),
+    )];
+    for i in 0..3 {
+        calls.push(b3(
+            GLOBAL_REGION,
+            "organizations",
+            "CreateAccount",
+            json!({"Email": format!("rep{i}@example.com"), "AccountName": format!("rep{i}")}),
+        ));
+    }
+    let out = moto.boto3(calls);
+    let members: Vec<String> = out[1..]
+        .iter()
+        .map(|r| {
+            r["CreateAccountStatus"]["AccountId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let mut calls = Vec::new();
+    for (i, id) in members.iter().enumerate() {
+        for region in REGIONS {
+            calls.push(as_member(
+                id,
+                region,
+                "CreateVpc",
+                json!({"CidrBlock": "10.1.0.0/16",
+                "TagSpecifications": [{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "app"}]}]}),
+            ));
+            calls.push(as_member(
+                id,
+                region,
+                "CreateVolume",
+                json!({"AvailabilityZone": format!("{region}a"), "Size": 8}),
+            ));
+        }
+        if i == 0 {
+            calls.push(as_member(
+                id,
+                "eu-west-1",
+                "CreateVolume",
+                json!({"AvailabilityZone": "eu-west-1a", "Size": 8, "Encrypted": true}),
+            ));
+            let mut sg = as_member(
+                id,
+                "eu-west-1",
+                "CreateSecurityGroup",
+                json!({"GroupName": "bastion", "Description": "ssh from anywhere"}),
+            );
+            sg["save"] = json!("sg");
+            calls.push(sg);
+            calls.push(as_member(
+                id,
+                "eu-west-1",
+                "AuthorizeSecurityGroupIngress",
+                json!({"GroupId": "$sg.GroupId", "IpPermissions": [{"IpProtocol": "tcp",
+                       "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}),
+            ));
+        }
+    }
+    as_members(moto, &members, calls);
+    members
+}
+
+/// (table, account, region) → the ids boto3 lists there.
+type Estate = BTreeMap<(String, String, String), BTreeSet<String>>;
+
+fn boto3_estate(moto: &Moto, members: &[String]) -> (Estate, Vec<Value>, Vec<Value>) {
+    let mut calls = Vec::new();
+    let mut keys = Vec::new();
+    for id in members {
+        for region in REGIONS {
+            for (plugin, op, items, idf) in SOURCES {
+                calls.push(as_member(id, region, op, json!({})));
+                keys.push((plugin, items, idf, id.clone(), region));
+            }
+        }
+    }
+    let out = as_members(moto, members, calls);
+    let mut estate = Estate::new();
+    let (mut volumes, mut groups) = (Vec::new(), Vec::new());
+    for (resp, (plugin, items, idf, account, region)) in out.iter().zip(keys) {
+        if plugin == "flaky" && region == "eu-west-2" {
+            continue; // the unit that fails: nothing stored
+        }
+        let set = estate
+            .entry((
+                plugin.replace('-', "_"),
+                account.clone(),
+                region.to_string(),
+            ))
+            .or_default();
+        for item in resp[items].as_array().unwrap() {
+            set.insert(item[idf].as_str().unwrap().to_string());
+            let mut tagged = item.clone();
+            tagged["_account"] = json!(account);
+            tagged["_region"] = json!(region);
+            match plugin {
+                "volumes" => volumes.push(tagged),
+                "security-groups" => groups.push(tagged),
+                _ => {}
+            }
+        }
+    }
+    (estate, volumes, groups)
+}
+
+fn ids(e: &Estate) -> BTreeSet<(String, String, String, String)> {
+    e.iter()
+        .flat_map(|((t, a, r), ids)| {
+            ids.iter()
+                .map(move |id| (t.clone(), a.clone(), r.clone(), id.clone()))
+        })
+        .collect()
+}
+
+fn sync(moto: &Moto, dest: &str) {
+    let plugins: Vec<PathBuf> = SOURCES.iter().map(|(p, ..)| plugin(p)).collect();
+    let mut args: Vec<&str> = vec!["sync"];
+    args.extend(plugins.iter().map(|p| path_str(p)));
+    args.extend([
+        "--org-role",
+        ROLE,
+        "--regions",
+        "eu-west-1,eu-west-2",
+        "--to",
+        dest,
+    ]);
+    let run = moto.mrhost(&args);
+    // flaky's units fail: a partial sync.
+    assert_eq!(run.code, 3, "{}", run.stderr);
+}
+
+fn report(dest: &str, out: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["report", "--from", dest, "-o", out];
+    args.extend_from_slice(extra);
+    mrhost(&args)
+}
+
+/// The data document without what differs between two runs over equal estates (times,
+/// where it was read from).
+fn comparable(d: Value) -> Value {
+    // Objects with their keys sorted, everywhere (nested cells included).
+    fn canon(v: Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let sorted: BTreeMap<String, Value> =
+                    m.into_iter().map(|(k, v)| (k, canon(v))).collect();
+                Value::Object(sorted.into_iter().collect())
+            }
+            Value::Array(a) => Value::Array(a.into_iter().map(canon).collect()),
+            other => other,
+        }
+    }
+    let mut d = canon(d);
+    let o = d.as_object_mut().unwrap();
+    for k in ["generated_at", "source"] {
+        o.remove(k);
+    }
+    for k in ["at", "since"] {
+        if let Some(s) = o.get_mut(k).and_then(Value::as_object_mut) {
+            s.retain(|k, _| k == "id" || k == "status");
+        }
+    }
+    for h in o["history"].as_array_mut().unwrap() {
+        h.as_object_mut().unwrap().remove("finished");
+    }
+    // PostgreSQL's JSONB keeps no key order: a table's rows as maps, its columns as a set.
+    for t in o["tables"].as_array_mut().unwrap() {
+        let t = t.as_object_mut().unwrap();
+        t.remove("query_hint");
+        let cols: Vec<String> = t["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        let mut rows: Vec<String> = t["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let m: BTreeMap<&String, &Value> = cols.iter().zip(r.as_array().unwrap()).collect();
+                serde_json::to_string(&m).unwrap()
+            })
+            .collect();
+        rows.sort();
+        let mut cols = cols;
+        cols.sort();
+        t.insert("columns".into(), json!(cols));
+        t.insert("rows".into(), json!(rows));
+    }
+    for c in o["diff"].as_array_mut().unwrap() {
+        c["fields"]
+            .as_array_mut()
+            .unwrap()
+            .sort_by_key(|f| f["path"].to_string());
+    }
+    d
+}
+
+#[test]
+fn report_of_a_synced_estate_in_a_real_browser() {
+    let Some(moto) = moto() else { return };
+    let Some(_browser) = chromium() else { return };
+    let members = build_estate(&moto);
+    let scratch = Scratch::new("report");
+    let db = scratch.path("inv.sqlite");
+    let dest = format!("sqlite:{db}");
+    let pq = format!("parquet:{}", scratch.path("pq"));
+    let pg = TempPg::start();
+    let pg_url = pg.as_ref().map(|p| p.createdb("report"));
+    let dests: Vec<String> = [Some(dest.clone()), Some(pq.clone()), pg_url.clone()]
+        .into_iter()
+        .flatten()
+        .collect();
+    for d in &dests {
+        sync(&moto, d);
+    }
+    let (before, ..) = boto3_estate(&moto, &members);
+
+    // Changes between the syncs, all in eu-west-2 (where flaky stores nothing): a VPC added
+    // (with its default security group), a volume deleted, a VPC's tag changed.
+    let (a, b, c) = (&members[0], &members[1], &members[2]);
+    let vols = as_members(
+        &moto,
+        &members,
+        vec![as_member(b, "eu-west-2", "DescribeVolumes", json!({}))],
+    );
+    let doomed = vols[0]["Volumes"][0]["VolumeId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let vpcs = as_members(
+        &moto,
+        &members,
+        vec![as_member(
+            c,
+            "eu-west-2",
+            "DescribeVpcs",
+            json!({"Filters": [{"Name": "tag:Name", "Values": ["app"]}]}),
+        )],
+    );
+    let retagged = vpcs[0]["Vpcs"][0]["VpcId"].as_str().unwrap().to_string();
+    as_members(
+        &moto,
+        &members,
+        vec![
+            as_member(
+                a,
+                "eu-west-2",
+                "CreateVpc",
+                json!({"CidrBlock": "10.9.0.0/16"}),
+            ),
+            as_member(b, "eu-west-2", "DeleteVolume", json!({"VolumeId": doomed})),
+            as_member(
+                c,
+                "eu-west-2",
+                "CreateTags",
+                json!({"Resources": [retagged], "Tags": [{"Key": "Name", "Value": "api"}]}),
+            ),
+        ],
+    );
+    for d in &dests {
+        sync(&moto, d);
+    }
+    let (after, volumes, groups) = boto3_estate(&moto, &members);
+    let (ids_before, ids_after) = (ids(&before), ids(&after));
+    let added = ids_after.difference(&ids_before).count();
+    let removed = ids_before.difference(&ids_after).count();
+    assert_eq!(removed, 1);
+    assert!(added >= 1);
+
+    // What boto3 sees, in the shapes the page shows.
+    let mut heat: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut per_type: BTreeMap<String, u64> = BTreeMap::new();
+    for ((t, acc, r), set) in &after {
+        *heat.entry((acc.clone(), r.clone())).or_default() += set.len() as u64;
+        *per_type.entry(t.clone()).or_default() += set.len() as u64;
+    }
+    let total: u64 = per_type.values().sum();
+    let unencrypted: Vec<&str> = volumes
+        .iter()
+        .filter(|v| v["Encrypted"] == json!(false))
+        .map(|v| v["VolumeId"].as_str().unwrap())
+        .collect();
+    assert!(!unencrypted.is_empty() && unencrypted.len() < volumes.len());
+    let open_ssh: Vec<&str> = groups
+        .iter()
+        .filter(|g| {
+            g["IpPermissions"].as_array().unwrap().iter().any(|p| {
+                p["FromPort"] == json!(22)
+                    && p["IpRanges"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|r| r["CidrIp"] == json!("0.0.0.0/0"))
+            })
+        })
+        .map(|g| g["GroupId"].as_str().unwrap())
+        .collect();
+    assert_eq!(open_ssh.len(), 1);
+    // And what the database holds (SQLite, read directly).
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let db_total: u64 = per_type
+        .keys()
+        .map(|t| {
+            conn.query_row(
+                &format!("SELECT count(*) FROM \"{t}\" WHERE _valid_to IS NULL"),
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap() as u64
+        })
+        .sum();
+    assert_eq!(db_total, total, "the inventory holds what boto3 lists");
+    let db_failed: u64 = conn
+        .query_row(
+            "SELECT count(*) FROM _errors WHERE sync_id = (SELECT max(id) FROM _syncs)",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as u64;
+    assert_eq!(db_failed, 3, "flaky fails in eu-west-2 of each member");
+
+    let page = scratch.0.join("report.html");
+    let page_s = path_str(&page).to_string();
+    let run = report(&dest, &page_s, &["--since", "1"]).ok();
+    assert_eq!(run.stdout.trim(), page_s, "prints the page's path");
+    assert!(run.stderr.contains("report of sync 2"), "{}", run.stderr);
+    let data = embedded_data(&page);
+
+    // The page in Chromium.
+    let acct = a.clone();
+    let q = |s: &str| format!("document.querySelector('{s}')");
+    let ds = |s: &str, k: &str| format!("{}.dataset.{k}", q(s));
+    let mut steps = vec![
+        json!({"wait_for": "document.body.dataset.ready", "timeout": 30}),
+        json!({"eval": ds("[data-testid=headline-accounts]", "value")}), // 1
+        json!({"eval": ds("[data-testid=headline-regions]", "value")}),  // 2
+        json!({"eval": ds("[data-testid=headline-types]", "value")}),    // 3
+        json!({"eval": ds("[data-testid=headline-resources]", "value")}), // 4
+        json!({"eval": ds("[data-testid=headline-failed]", "value")}),   // 5
+        // 6: every heat-map cell
+        json!({"eval": "[...document.querySelectorAll('[data-testid=heatmap] [data-account][data-region][data-count]')].map(e => [e.dataset.account, e.dataset.region, +e.dataset.count])"}),
+        // 7: every type bar
+        json!({"eval": "[...document.querySelectorAll('[data-testid=type-bars] [data-type][data-count]')].map(e => [e.dataset.type, +e.dataset.count])"}),
+        json!({"eval": ds("[data-testid=errors]", "count")}), // 8
+        json!({"eval": "[...document.querySelectorAll('[data-testid=errors] [data-class][data-count]')].map(e => [e.dataset.class, +e.dataset.count])"}), // 9
+        // 10: each finding's count
+        json!({"eval": "Object.fromEntries([...document.querySelectorAll('[data-testid=findings] [data-finding-id]')].map(e => [e.dataset.findingId, +e.dataset.count]))"}),
+        // 11: the rows of the failing SSH check, as the page shows them
+        json!({"eval": "[...document.querySelectorAll('[data-finding-id=sg-open-admin-ports] td')].map(e => e.textContent)"}),
+        json!({"eval": ds("[data-testid=history]", "syncs")}), // 12
+        json!({"eval": ds("[data-testid=diff-table]", "rows")}), // 13
+        json!({"eval": "Object.fromEntries([...document.querySelectorAll('[data-testid=diff-table] [data-change][data-count]')].map(e => [e.dataset.change, +e.dataset.count]))"}), // 14
+        json!({"eval": ds("[data-testid=table-vpcs]", "visibleRows")}), // 15
+        json!({"eval": "!!document.querySelector('[data-testid=empty-inventory]')"}), // 16
+        json!({"screenshot": "target/report.png", "width": 1280}),
+        // 18: click the account's label in the heat map
+        json!({"click": format!("[data-testid=heatmap] [data-filter-account=\"{acct}\"]")}),
+        json!({"eval": ds("[data-testid=filter-status]", "active")}), // 19
+        json!({"eval": ds("[data-testid=filter-status]", "account")}), // 20
+        json!({"eval": ds("[data-testid=table-vpcs]", "visibleRows")}), // 21
+        json!({"eval": ds("[data-testid=table-volumes]", "visibleRows")}), // 22
+        json!({"wait_for": "document.querySelectorAll('[data-testid=table-vpcs] tbody tr').length > 0", "timeout": 10}),
+        // 24: the accounts in the vpcs table's rows now drawn
+        json!({"eval": "[...document.querySelectorAll('[data-testid=table-vpcs] tbody tr')].map(r => r.textContent).filter(t => !t.includes(".to_string() + &format!("'{acct}'") + ")).length"}),
+        json!({"click": "[data-action=clear-filter]"}),
+        json!({"eval": ds("[data-testid=table-vpcs]", "visibleRows")}), // 26
+        json!({"viewport": [375, 800]}),
+        json!({"wait": 300}),
+        json!({"eval": "document.documentElement.scrollWidth"}), // 29
+        json!({"screenshot": "target/report-phone.png", "width": 375}),
+    ];
+    // Paths in steps are relative to the browser's cwd: make them absolute.
+    for s in &mut steps {
+        if let Some(p) = s.get("screenshot").and_then(Value::as_str) {
+            s["screenshot"] = json!(path_str(&repo_root().join(p)));
+        }
+    }
+    let answer = browse(&page, json!(steps));
+    let v = values(&answer);
+    let num = |i: u64| -> u64 {
+        match &v[&i] {
+            Value::String(s) => s.parse().unwrap_or_else(|_| panic!("step {i}: {s}")),
+            Value::Number(n) => n.as_u64().unwrap(),
+            other => panic!("step {i}: {other}"),
+        }
+    };
+    let accounts: BTreeSet<&String> = after.keys().map(|(_, a, _)| a).collect();
+    assert_eq!(num(1), accounts.len() as u64);
+    assert_eq!(num(1), 3);
+    assert_eq!(num(2), REGIONS.len() as u64);
+    assert_eq!(num(3), per_type.len() as u64);
+    assert_eq!(num(4), total);
+    assert_eq!(num(5), db_failed);
+    let cells: BTreeMap<(String, String), u64> = v[&6]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                (c[0].as_str().unwrap().into(), c[1].as_str().unwrap().into()),
+                c[2].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cells, heat,
+        "the heat map is boto3's count per account × region"
+    );
+    let bars: BTreeMap<String, u64> = v[&7]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c[0].as_str().unwrap().into(), c[1].as_u64().unwrap()))
+        .collect();
+    assert_eq!(bars, per_type);
+    assert_eq!(num(8), 3);
+    assert!(
+        v[&9].as_array().unwrap().contains(&json!(["failed", 3])),
+        "{}",
+        v[&9]
+    );
+    let findings = &v[&10];
+    assert_eq!(
+        findings["volumes-unencrypted"],
+        json!(unencrypted.len()),
+        "{findings}"
+    );
+    assert_eq!(findings["sg-open-admin-ports"], json!(1), "{findings}");
+    let cells_shown: Vec<&str> = v[&11]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        cells_shown.contains(&open_ssh[0]) && cells_shown.contains(&a.as_str()),
+        "the open group's row: {cells_shown:?}"
+    );
+    assert_eq!(num(12), 2);
+    let changes = &v[&14];
+    assert_eq!(changes["added"], json!(added), "{changes}");
+    assert_eq!(changes["removed"], json!(removed), "{changes}");
+    assert_eq!(changes["changed"], json!(1), "{changes}");
+    assert_eq!(num(13), (added + removed + 1) as u64);
+    let changed = data["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["change"] == json!("changed"))
+        .unwrap();
+    assert_eq!(changed["id"], json!(retagged));
+    assert!(
+        changed["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["after"].to_string().contains("api")),
+        "{changed}"
+    );
+    let all_vpcs = per_type["vpcs"];
+    assert_eq!(num(15), all_vpcs);
+    assert_eq!(v[&16], json!(false));
+    assert_eq!(v[&19], json!("true"));
+    assert_eq!(v[&20], json!(acct));
+    let in_acct = |t: &str| -> u64 {
+        after
+            .iter()
+            .filter(|((tt, aa, _), _)| tt == t && aa == &acct)
+            .map(|(_, s)| s.len() as u64)
+            .sum()
+    };
+    assert_eq!(
+        num(21),
+        in_acct("vpcs"),
+        "the filter narrows the vpcs table"
+    );
+    assert!(num(21) < all_vpcs);
+    assert_eq!(num(22), in_acct("volumes"));
+    assert_eq!(num(24), 0, "every vpcs row drawn is the account's");
+    assert_eq!(num(26), all_vpcs, "clearing the filter shows them all");
+    assert!(num(29) <= 375, "no sideways scrolling at phone width");
+    let png = std::fs::read(repo_root().join("target/report.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+
+    // The same estate in PostgreSQL and Parquet: the same document.
+    let reference = comparable(data);
+    for d in dests.iter().skip(1) {
+        let out = scratch.0.join("other.html");
+        report(d, path_str(&out), &["--since", "1"]).ok();
+        assert_eq!(
+            comparable(embedded_data(&out)),
+            reference,
+            "{d} gives the SQLite document"
+        );
+    }
+    if pg_url.is_none() {
+        eprintln!("SKIPPED: the PostgreSQL half (no PostgreSQL)");
+    }
+
+    // --at 1 shows the first sync: before the changes, without them in the diff.
+    let old = scratch.0.join("old.html");
+    report(&dest, path_str(&old), &["--at", "1"]).ok();
+    let first = embedded_data(&old);
+    assert_eq!(first["at"]["id"], json!(1));
+    let before_total: u64 = before.values().map(|s| s.len() as u64).sum();
+    assert_eq!(first["headline"]["resources"], json!(before_total));
+    assert_eq!(first["history"].as_array().unwrap().len(), 1);
+
+    // Bad requests: one line, non-zero, no page written.
+    let none = scratch.0.join("none.html");
+    let r = report(&dest, path_str(&none), &["--since", "2"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("--since"), "{}", r.stderr);
+    let r = report(&dest, path_str(&none), &["--at", "9"]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(!none.exists());
+
+    // A user check (--checks DIR) replaces a bundled one by id and adds its own.
+    let dir = scratch.0.join("checks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("big.sql"),
+        "-- id: volumes-big\n-- title: Volumes of 8 GiB or more\n-- severity: low\n\
+         -- needs: volumes.Size\n-- description: every volume of at least 8 GiB.\n\
+         SELECT _account, _region, VolumeId FROM volumes WHERE Size >= 8\n",
+    )
+    .unwrap();
+    let mine = scratch.0.join("mine.html");
+    let r = mrhost(&[
+        "report",
+        "--from",
+        &dest,
+        "--checks",
+        path_str(&dir),
+        "-o",
+        path_str(&mine),
+    ])
+    .ok();
+    assert!(r.stderr.contains("findings"), "{}", r.stderr);
+    let doc = embedded_data(&mine);
+    let big = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == json!("volumes-big"))
+        .unwrap();
+    assert_eq!(big["count"], json!(volumes.len()));
+    std::fs::write(dir.join("bad.sql"), "-- id: Bad Id\nSELECT 1\n").unwrap();
+    let r = mrhost(&[
+        "report",
+        "--from",
+        &dest,
+        "--checks",
+        path_str(&dir),
+        "-o",
+        path_str(&none),
+    ]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("bad.sql"), "{}", r.stderr);
+    assert!(!none.exists());
+}
+
+#[test]
+fn an_empty_inventory_says_so() {
+    let Some(moto) = moto() else { return };
+    let Some(_browser) = chromium() else { return };
+    let scratch = Scratch::new("report-empty");
+    let dest = format!("sqlite:{}", scratch.path("e.sqlite"));
+    // A sync of a type the account has none of: a stored sync, no resources.
+    let kp = plugin("key-pairs");
+    moto.mrhost(&[
+        "sync",
+        path_str(&kp),
+        "--regions",
+        "eu-west-1",
+        "--to",
+        &dest,
+    ])
+    .ok();
+    let page = scratch.0.join("empty.html");
+    let run = report(&dest, path_str(&page), &[]).ok();
+    assert!(run.stderr.contains("0 resources"), "{}", run.stderr);
+    let answer = browse(
+        &page,
+        json!([
+            {"wait_for": "document.body.dataset.ready", "timeout": 30},
+            {"eval": "document.querySelector('[data-testid=empty-inventory]').textContent"},
+            {"eval": "document.querySelectorAll('[data-testid=heatmap], [data-testid=type-bars], [data-testid^=table-]').length"},
+            {"eval": "document.querySelector('[data-testid=headline-resources]').dataset.value"},
+        ]),
+    );
+    let v = values(&answer);
+    assert!(
+        v[&1].as_str().unwrap().to_lowercase().contains("empty")
+            || v[&1].as_str().unwrap().to_lowercase().contains("no "),
+        "{}",
+        v[&1]
+    );
+    assert_eq!(v[&2], json!(0), "no charts or tables");
+    assert_eq!(v[&3], json!("0"));
+    // No inventory at all: one line, non-zero.
+    let r = report(
+        &format!("sqlite:{}", scratch.path("missing.sqlite")),
+        path_str(&page),
+        &[],
+    );
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("no inventory"), "{}", r.stderr);
+}
