@@ -1,0 +1,302 @@
+//! The security columns of the bundled plugins against boto3 on moto: moto is seeded with
+//! what makes those columns non-trivial (MFA devices, access keys, console passwords, public
+//! access blocks, public bucket policies, encrypted volumes, public and shared snapshots,
+//! key rotation, function URLs, encrypted topics and queues, rotating secrets), each plugin
+//! runs over two regions (global ones once per account), and its output must be exactly what
+//! tests/py/security_reference.py computes with boto3: the same listing and enrichment calls,
+//! the same columns computed in Python, in the same key order, with the columns the host adds.
+//! Then the values the seed set are checked where they show (so agreeing on nothing cannot
+//! pass), as are the null/false values of what is not configured.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+const ACCOUNT: &str = "123456789012";
+const REGIONS: [&str; 2] = ["eu-west-1", "us-east-2"];
+/// Where global plugins run (the partition's global region).
+const GLOBAL: &str = "us-east-1";
+
+/// The columns each upgraded plugin adds to what AWS returns. bundled.rs and
+/// bundled_more.rs compare the rest with boto3's plain listing; this file compares all.
+pub const EXTRA_COLUMNS: &[(&str, &[&str])] = &[
+    (
+        "iam-users",
+        &[
+            "MfaDevices",
+            "MfaEnabled",
+            "AccessKeys",
+            "ActiveAccessKeys",
+            "ConsoleAccess",
+            "AttachedPolicyNames",
+            "InlinePolicyNames",
+            "GroupNames",
+        ],
+    ),
+    (
+        "iam-roles",
+        &["TrustedPrincipals", "RoleLastUsed", "LastUsedDate"],
+    ),
+    (
+        "s3-buckets",
+        &[
+            "PublicAccessBlock",
+            "PublicAccessBlocked",
+            "PolicyIsPublic",
+            "Encryption",
+            "EncryptionRules",
+            "Versioning",
+            "MfaDelete",
+            "LoggingEnabled",
+            "Logging",
+            "ObjectOwnership",
+        ],
+    ),
+    (
+        "instances",
+        &["StateName", "Imdsv2Required", "InstanceProfileArn"],
+    ),
+    ("security-groups", &["OpenToWorld", "OpenToWorldCount"]),
+    ("snapshots", &["Public", "SharedWithAccounts"]),
+    ("kms-keys", &["KeyRotationEnabled", "KeyPolicy"]),
+    (
+        "lambda-functions",
+        &[
+            "EnvironmentVariableNames",
+            "FunctionUrl",
+            "FunctionUrlAuthType",
+        ],
+    ),
+    ("sns-topics", &["Policy", "KmsMasterKeyId", "Encrypted"]),
+    ("sqs-queues", &["PolicyDocument", "Encrypted"]),
+    (
+        "secretsmanager-secrets",
+        &["RotationActive", "RotationDays"],
+    ),
+];
+
+/// `items` (a plugin's output) without the columns the plugin adds: what the plain listing
+/// comparisons of bundled.rs and bundled_more.rs check.
+pub fn without_extra_columns(plugin: &str, items: &mut Value) {
+    let Some((_, cols)) = EXTRA_COLUMNS.iter().find(|(p, _)| *p == plugin) else {
+        return;
+    };
+    for item in items.as_array_mut().into_iter().flatten() {
+        if let Some(o) = item.as_object_mut() {
+            for c in *cols {
+                o.shift_remove(*c);
+            }
+        }
+    }
+}
+
+/// Run the seed calls; each must succeed except the ones named in `may_fail` (by index).
+fn seed(moto: &Moto, calls: Vec<Value>, may_fail: &[usize]) {
+    for (i, r) in moto.boto3(calls).iter().enumerate() {
+        assert!(
+            r.get("Error").is_none() || may_fail.contains(&i),
+            "seed call {i} failed: {r}"
+        );
+    }
+}
+
+/// tests/py/security_reference.py for each (plugin, regions): the items as mrhost emits them.
+fn references(moto: &Moto, runs: &[(&str, &[&str])]) -> Vec<Vec<Value>> {
+    let py = python().expect("python");
+    let mut cmd = Command::new(py);
+    cmd.arg(repo_root().join("tests/py/security_reference.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    safe_env(&mut cmd);
+    let mut child = cmd.spawn().expect("run security_reference.py");
+    let program = json!({
+        "endpoint": moto.url,
+        "account": ACCOUNT,
+        "runs": runs.iter().map(|(p, r)| json!({"plugin": p, "regions": r})).collect::<Vec<_>>(),
+    });
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(program.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "security_reference.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs: Vec<Vec<(String, Value)>> =
+        serde_json::from_slice(&out.stdout).expect("security_reference.py prints JSON");
+    runs.into_iter()
+        .map(|items| {
+            items
+                .into_iter()
+                .map(|(region, item)| as_emitted(item, &region, ACCOUNT))
+                .collect()
+        })
+        .collect()
+}
+
+/// Run each plugin over `regions` (global ones: once, in us-east-1) and require exactly the
+/// reference's items; `volatile` fields (moto restamps them per call) are compared as
+/// present-or-absent. Returns each plugin's items.
+fn check(
+    moto: &Moto,
+    plugins: &[&'static str],
+    global: bool,
+    volatile: &[&str],
+) -> BTreeMap<&'static str, Vec<Value>> {
+    let reference_regions: &[&str] = if global { &[GLOBAL] } else { &REGIONS };
+    let runs: Vec<(&str, &[&str])> = plugins.iter().map(|p| (*p, reference_regions)).collect();
+    let want = references(moto, &runs);
+    let mut got = BTreeMap::new();
+    for (p, want) in plugins.iter().zip(want) {
+        let path = plugin(p);
+        let ours = moto
+            .mrhost(&["run", path_str(&path), "--regions", &REGIONS.join(",")])
+            .ok()
+            .json();
+        let (mut a, mut b) = (ours.clone(), Value::Array(want));
+        for v in [&mut a, &mut b] {
+            for item in v.as_array_mut().unwrap() {
+                for f in volatile {
+                    if let Some(x) = item.get_mut(*f) {
+                        *x = json!("(volatile)");
+                    }
+                }
+            }
+        }
+        assert_same_json(&a, &b, p);
+        let items = ours.as_array().unwrap().clone();
+        assert!(!items.is_empty(), "{p}: nothing listed");
+        got.insert(*p, items);
+    }
+    got
+}
+
+/// The one item of `items` whose `field` is `value`.
+fn find<'a>(items: &'a [Value], field: &str, value: &str) -> &'a Value {
+    let found: Vec<&Value> = items.iter().filter(|i| i[field] == value).collect();
+    assert_eq!(found.len(), 1, "{field} = {value} in {items:?}");
+    found[0]
+}
+
+#[test]
+fn iam_security_columns_match_boto3() {
+    let Some(moto) = moto() else { return };
+    let g = GLOBAL;
+    let trust = |principal: Value| {
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"},
+            {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}]})
+        .to_string()
+    };
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "s3:ListBucket", "Resource": "*"}]})
+    .to_string();
+    let mut calls = vec![
+        b3_save(
+            g,
+            "iam",
+            "CreatePolicy",
+            json!({"PolicyName": "read-buckets", "PolicyDocument": doc}),
+            "policy",
+        ),
+        b3(g, "iam", "CreateGroup", json!({"GroupName": "admins"})),
+        b3(g, "iam", "CreateGroup", json!({"GroupName": "auditors"})),
+    ];
+    for name in ["alice", "bob", "carol"] {
+        calls.push(b3(g, "iam", "CreateUser", json!({"UserName": name})));
+    }
+    // alice: everything a review looks at.
+    calls.extend([
+        b3_save(g, "iam", "CreateVirtualMFADevice", json!({"VirtualMFADeviceName": "alice-phone"}), "mfa"),
+        b3(g, "iam", "EnableMFADevice", json!({"UserName": "alice", "SerialNumber": "$mfa.VirtualMFADevice.SerialNumber",
+            "AuthenticationCode1": "123456", "AuthenticationCode2": "654321"})),
+        b3(g, "iam", "CreateLoginProfile", json!({"UserName": "alice", "Password": "c0rrect-Horse-battery"})),
+        b3(g, "iam", "AttachUserPolicy", json!({"UserName": "alice", "PolicyArn": "$policy.Policy.Arn"})),
+        b3(g, "iam", "PutUserPolicy", json!({"UserName": "alice", "PolicyName": "inline-read", "PolicyDocument": doc})),
+        b3(g, "iam", "AddUserToGroup", json!({"UserName": "alice", "GroupName": "admins"})),
+        b3(g, "iam", "AddUserToGroup", json!({"UserName": "alice", "GroupName": "auditors"})),
+        b3(g, "iam", "CreateAccessKey", json!({"UserName": "alice"})),
+        b3_save(g, "iam", "CreateAccessKey", json!({"UserName": "alice"}), "old-key"),
+        b3(g, "iam", "UpdateAccessKey", json!({"UserName": "alice", "AccessKeyId": "$old-key.AccessKey.AccessKeyId", "Status": "Inactive"})),
+        // carol: one key, nothing else.
+        b3(g, "iam", "CreateAccessKey", json!({"UserName": "carol"})),
+    ]);
+    for (name, principal) in [
+        ("app", json!({"Service": "ec2.amazonaws.com"})),
+        (
+            "cross",
+            json!({"AWS": ["arn:aws:iam::210987654321:root", "arn:aws:iam::111122223333:role/ci"]}),
+        ),
+        ("anyone", json!("*")),
+    ] {
+        calls.push(b3(
+            g,
+            "iam",
+            "CreateRole",
+            json!({"RoleName": name, "AssumeRolePolicyDocument": trust(principal)}),
+        ));
+    }
+    seed(&moto, calls, &[]);
+
+    let got = check(&moto, &["iam-users", "iam-roles"], true, &[]);
+    let users = &got["iam-users"];
+    assert_eq!(users.len(), 3);
+    assert!(users.iter().all(|u| u["RequestRegion"] == GLOBAL));
+    let alice = find(users, "UserName", "alice");
+    assert_eq!(alice["MfaEnabled"], true, "{alice}");
+    assert_eq!(
+        alice["MfaDevices"][0]["SerialNumber"],
+        format!("arn:aws:iam::{ACCOUNT}:mfa/alice-phone")
+    );
+    assert_eq!(alice["ConsoleAccess"], true);
+    assert_eq!(alice["AccessKeys"].as_array().unwrap().len(), 2);
+    assert_eq!(alice["ActiveAccessKeys"], 1);
+    assert_eq!(alice["AttachedPolicyNames"], json!(["read-buckets"]));
+    assert_eq!(alice["InlinePolicyNames"], json!(["inline-read"]));
+    assert_eq!(alice["GroupNames"], json!(["admins", "auditors"]));
+    // Never used: no date, and the key's fields are all there.
+    let key = &alice["AccessKeys"][0];
+    assert!(
+        key["AccessKeyId"].is_string() && key["CreateDate"].is_string(),
+        "{key}"
+    );
+    assert!(key["LastUsedDate"].is_null(), "{key}");
+    // bob has nothing: false and empty, not null (the calls answered).
+    let bob = find(users, "UserName", "bob");
+    assert_eq!(
+        (
+            &bob["MfaEnabled"],
+            &bob["ConsoleAccess"],
+            &bob["ActiveAccessKeys"],
+            &bob["GroupNames"]
+        ),
+        (&json!(false), &json!(false), &json!(0), &json!([])),
+        "{bob}"
+    );
+    assert_eq!(find(users, "UserName", "carol")["ActiveAccessKeys"], 1);
+
+    let roles = &got["iam-roles"];
+    assert_eq!(roles.len(), 3);
+    let principals = |name: &str| find(roles, "RoleName", name)["TrustedPrincipals"].clone();
+    assert_eq!(principals("app"), json!(["ec2.amazonaws.com"]));
+    // Allow statements only: the Deny's principal is not trusted.
+    assert_eq!(
+        principals("cross"),
+        json!([
+            "arn:aws:iam::210987654321:root",
+            "arn:aws:iam::111122223333:role/ci"
+        ])
+    );
+    assert_eq!(principals("anyone"), json!(["*"]));
+    // The trust policy is JSON, not URL-encoded text.
+    assert!(find(roles, "RoleName", "app")["AssumeRolePolicyDocument"]["Statement"].is_array());
+}
