@@ -300,3 +300,165 @@ fn iam_security_columns_match_boto3() {
     // The trust policy is JSON, not URL-encoded text.
     assert!(find(roles, "RoleName", "app")["AssumeRolePolicyDocument"]["Statement"].is_array());
 }
+
+#[test]
+fn s3_security_columns_match_boto3() {
+    let Some(moto) = moto() else { return };
+    let g = GLOBAL;
+    let public_policy =
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::open-data/*"}]})
+        .to_string();
+    let private_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::locked-down/*"}]})
+    .to_string();
+    let all_on = json!({"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true});
+    let calls = vec![
+        b3(
+            g,
+            "s3",
+            "CreateBucket",
+            json!({"Bucket": "access-logs", "ACL": "log-delivery-write"}),
+        ),
+        // open-data: public through its policy, a partial public access block, KMS encryption,
+        // versioning, access logging, owner-enforced.
+        b3(g, "s3", "CreateBucket", json!({"Bucket": "open-data"})),
+        b3(
+            g,
+            "s3",
+            "PutPublicAccessBlock",
+            json!({"Bucket": "open-data", "PublicAccessBlockConfiguration":
+            {"BlockPublicAcls": true, "IgnorePublicAcls": false, "BlockPublicPolicy": false, "RestrictPublicBuckets": false}}),
+        ),
+        b3(
+            g,
+            "s3",
+            "PutBucketPolicy",
+            json!({"Bucket": "open-data", "Policy": public_policy}),
+        ),
+        b3(
+            g,
+            "s3",
+            "PutBucketEncryption",
+            json!({"Bucket": "open-data", "ServerSideEncryptionConfiguration": {"Rules":
+            [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/data"}}]}}),
+        ),
+        b3(
+            g,
+            "s3",
+            "PutBucketVersioning",
+            json!({"Bucket": "open-data", "VersioningConfiguration": {"Status": "Enabled"}}),
+        ),
+        b3(
+            g,
+            "s3",
+            "PutBucketLogging",
+            json!({"Bucket": "open-data", "BucketLoggingStatus":
+            {"LoggingEnabled": {"TargetBucket": "access-logs", "TargetPrefix": "open-data/"}}}),
+        ),
+        b3(
+            g,
+            "s3",
+            "PutBucketOwnershipControls",
+            json!({"Bucket": "open-data", "OwnershipControls":
+            {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}}),
+        ),
+        // locked-down (in eu-west-1): every block on, a policy that is not public, AES256,
+        // versioning suspended.
+        b3(
+            "eu-west-1",
+            "s3",
+            "CreateBucket",
+            json!({"Bucket": "locked-down",
+            "CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"}}),
+        ),
+        b3(
+            "eu-west-1",
+            "s3",
+            "PutPublicAccessBlock",
+            json!({"Bucket": "locked-down", "PublicAccessBlockConfiguration": all_on}),
+        ),
+        b3(
+            "eu-west-1",
+            "s3",
+            "PutBucketPolicy",
+            json!({"Bucket": "locked-down", "Policy": private_policy}),
+        ),
+        b3(
+            "eu-west-1",
+            "s3",
+            "PutBucketEncryption",
+            json!({"Bucket": "locked-down", "ServerSideEncryptionConfiguration": {"Rules":
+            [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}}),
+        ),
+        b3(
+            "eu-west-1",
+            "s3",
+            "PutBucketVersioning",
+            json!({"Bucket": "locked-down", "VersioningConfiguration": {"Status": "Suspended"}}),
+        ),
+        // plain (in us-east-2): nothing configured.
+        b3(
+            "us-east-2",
+            "s3",
+            "CreateBucket",
+            json!({"Bucket": "plain-bucket",
+            "CreateBucketConfiguration": {"LocationConstraint": "us-east-2"}}),
+        ),
+    ];
+    seed(&moto, calls, &[]);
+
+    let got = check(&moto, &["s3-buckets"], true, &[]);
+    let buckets = &got["s3-buckets"];
+    assert_eq!(buckets.len(), 4);
+    let open = find(buckets, "Name", "open-data");
+    assert_eq!(open["PolicyIsPublic"], true, "{open}");
+    assert_eq!(open["PublicAccessBlocked"], false);
+    assert_eq!(open["PublicAccessBlock"]["BlockPublicAcls"], true);
+    assert_eq!(open["Encryption"], "aws:kms");
+    assert_eq!(open["Versioning"], "Enabled");
+    assert_eq!(open["LoggingEnabled"], true);
+    assert_eq!(open["Logging"]["TargetBucket"], "access-logs");
+    assert_eq!(open["ObjectOwnership"], "BucketOwnerEnforced");
+    let locked = find(buckets, "Name", "locked-down");
+    assert_eq!(
+        (
+            &locked["BucketRegion"],
+            &locked["PublicAccessBlocked"],
+            &locked["PolicyIsPublic"],
+            &locked["Encryption"],
+            &locked["Versioning"]
+        ),
+        (
+            &json!("eu-west-1"),
+            &json!(true),
+            &json!(false),
+            &json!("AES256"),
+            &json!("Suspended")
+        ),
+        "{locked}"
+    );
+    // Nothing configured: each not-found answer is a clear false or null, not a failure.
+    let plain = find(buckets, "Name", "plain-bucket");
+    assert_eq!(plain["BucketRegion"], "us-east-2");
+    assert_eq!(
+        (
+            &plain["PublicAccessBlock"],
+            &plain["PublicAccessBlocked"],
+            &plain["PolicyIsPublic"],
+            &plain["LoggingEnabled"]
+        ),
+        (&Value::Null, &json!(false), &json!(false), &json!(false)),
+        "{plain}"
+    );
+    for f in [
+        "Encryption",
+        "EncryptionRules",
+        "Versioning",
+        "Logging",
+        "ObjectOwnership",
+    ] {
+        assert!(plain[f].is_null(), "{f}: {plain}");
+    }
+}
