@@ -462,3 +462,136 @@ fn s3_security_columns_match_boto3() {
         assert!(plain[f].is_null(), "{f}: {plain}");
     }
 }
+
+#[test]
+fn ec2_security_columns_match_boto3_in_every_region() {
+    let Some(moto) = moto() else { return };
+    let mut calls = vec![b3_save(
+        GLOBAL,
+        "iam",
+        "CreateInstanceProfile",
+        json!({"InstanceProfileName": "web-profile"}),
+        "profile",
+    )];
+    for r in REGIONS {
+        let n = |what: &str| format!("{what}-{r}");
+        calls.extend([
+            b3_save(r, "ec2", "CreateSecurityGroup", json!({"GroupName": "exposed", "Description": "open to the world"}), &n("sg")),
+            b3(r, "ec2", "AuthorizeSecurityGroupIngress", json!({"GroupId": format!("${}.GroupId", n("sg")), "IpPermissions": [
+                {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+                {"IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8080, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+                {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]},
+                {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]})),
+            b3_save(r, "ec2", "CreateSecurityGroup", json!({"GroupName": "internal", "Description": "private only"}), &n("sg2")),
+            b3(r, "ec2", "AuthorizeSecurityGroupIngress", json!({"GroupId": format!("${}.GroupId", n("sg2")), "IpPermissions": [
+                {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]})),
+            // An instance with IMDSv2 required and a profile, and one with neither.
+            b3(r, "ec2", "RunInstances", json!({"ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1,
+                "IamInstanceProfile": {"Arn": "$profile.InstanceProfile.Arn"}, "MetadataOptions": {"HttpTokens": "required"},
+                "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "hardened"}]}]})),
+            b3(r, "ec2", "RunInstances", json!({"ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1,
+                "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "legacy"}]}]})),
+            b3_save(r, "ec2", "CreateVolume", json!({"AvailabilityZone": format!("{r}a"), "Size": 8, "Encrypted": true}), &n("enc")),
+            b3_save(r, "ec2", "CreateVolume", json!({"AvailabilityZone": format!("{r}a"), "Size": 4}), &n("plain")),
+            b3_save(r, "ec2", "CreateSnapshot", json!({"VolumeId": format!("${}.VolumeId", n("plain")), "Description": "public"}), &n("pub")),
+            b3(r, "ec2", "ModifySnapshotAttribute", json!({"SnapshotId": format!("${}.SnapshotId", n("pub")),
+                "Attribute": "createVolumePermission", "OperationType": "add", "GroupNames": ["all"]})),
+            b3_save(r, "ec2", "CreateSnapshot", json!({"VolumeId": format!("${}.VolumeId", n("enc")), "Description": "shared"}), &n("shared")),
+            b3(r, "ec2", "ModifySnapshotAttribute", json!({"SnapshotId": format!("${}.SnapshotId", n("shared")),
+                "Attribute": "createVolumePermission", "OperationType": "add", "UserIds": ["111122223333"]})),
+            b3(r, "ec2", "CreateSnapshot", json!({"VolumeId": format!("${}.VolumeId", n("enc")), "Description": "private"})),
+        ]);
+    }
+    seed(&moto, calls, &[]);
+
+    let got = check(
+        &moto,
+        &["instances", "security-groups", "volumes", "snapshots"],
+        false,
+        &[],
+    );
+    for r in REGIONS {
+        let in_region = |p: &str| -> Vec<Value> {
+            got[p]
+                .iter()
+                .filter(|i| i["RequestRegion"] == r)
+                .cloned()
+                .collect()
+        };
+        let instances = in_region("instances");
+        assert_eq!(instances.len(), 2, "{r}");
+        let hardened = find(&instances, "Name", "hardened");
+        assert_eq!(hardened["Imdsv2Required"], true, "{hardened}");
+        assert_eq!(
+            hardened["InstanceProfileArn"],
+            format!("arn:aws:iam::{ACCOUNT}:instance-profile/web-profile")
+        );
+        assert_eq!(hardened["StateName"], "running");
+        let legacy = find(&instances, "Name", "legacy");
+        assert_eq!(
+            (&legacy["Imdsv2Required"], &legacy["InstanceProfileArn"]),
+            (&json!(false), &Value::Null),
+            "{legacy}"
+        );
+
+        let groups = in_region("security-groups");
+        let exposed = find(&groups, "GroupName", "exposed");
+        assert_eq!(
+            exposed["OpenToWorld"],
+            json!(["tcp:22", "tcp:8000-8080", "all"]),
+            "{exposed}"
+        );
+        assert_eq!(exposed["OpenToWorldCount"], 3);
+        assert_eq!(
+            find(&groups, "GroupName", "internal")["OpenToWorld"],
+            json!([])
+        );
+
+        // The seed's two (the instances' root volumes are attached): one encrypted.
+        let volumes: Vec<Value> = in_region("volumes")
+            .into_iter()
+            .filter(|v| v["Attachments"] == json!([]))
+            .collect();
+        assert_eq!(volumes.len(), 2, "{volumes:?}");
+        for v in &volumes {
+            let encrypted = v["Size"] == 8;
+            assert_eq!(v["Encrypted"], encrypted, "{v}");
+            assert_eq!(v["KmsKeyId"].is_string(), encrypted, "{v}");
+        }
+
+        let snapshots = in_region("snapshots");
+        let own: Vec<Value> = snapshots
+            .iter()
+            .filter(|s| s["OwnerId"] == ACCOUNT)
+            .cloned()
+            .collect();
+        assert_eq!(own.len(), 3, "{r}");
+        let public = find(&own, "Description", "public");
+        assert_eq!(
+            (&public["Public"], &public["Encrypted"]),
+            (&json!(true), &json!(false)),
+            "{public}"
+        );
+        let shared = find(&own, "Description", "shared");
+        assert_eq!(
+            (
+                &shared["Public"],
+                &shared["SharedWithAccounts"],
+                &shared["Encrypted"]
+            ),
+            (&json!(false), &json!(["111122223333"]), &json!(true)),
+            "{shared}"
+        );
+        let private = find(&own, "Description", "private");
+        assert_eq!(
+            (&private["Public"], &private["SharedWithAccounts"]),
+            (&json!(false), &json!([])),
+            "{private}"
+        );
+        // Others' snapshots (moto lists its stock ones whatever OwnerIds says) are not read.
+        assert!(snapshots
+            .iter()
+            .filter(|s| s["OwnerId"] != ACCOUNT)
+            .all(|s| s["Public"].is_null()));
+    }
+}
