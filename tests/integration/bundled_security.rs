@@ -20,6 +20,8 @@ const ACCOUNT: &str = "123456789012";
 const REGIONS: [&str; 2] = ["eu-west-1", "us-east-2"];
 /// Where global plugins run (the partition's global region).
 const GLOBAL: &str = "us-east-1";
+/// A minimal Lambda deployment package (a zip with one handler).
+const LAMBDA_ZIP: &str = "UEsDBBQAAAAAAMqydV2XmWIwIAAAACAAAAASAAAAbGFtYmRhX2Z1bmN0aW9uLnB5ZGVmIGhhbmRsZXIoZSwgYyk6CiAgICByZXR1cm4gZQpQSwECFAMUAAAAAADKsnVdl5liMCAAAAAgAAAAEgAAAAAAAAAAAAAAgAEAAAAAbGFtYmRhX2Z1bmN0aW9uLnB5UEsFBgAAAAABAAEAQAAAAFAAAAAAAA==";
 
 /// The columns each upgraded plugin adds to what AWS returns. bundled.rs and
 /// bundled_more.rs compare the rest with boto3's plain listing; this file compares all.
@@ -593,5 +595,178 @@ fn ec2_security_columns_match_boto3_in_every_region() {
             .iter()
             .filter(|s| s["OwnerId"] != ACCOUNT)
             .all(|s| s["Public"].is_null()));
+    }
+}
+
+#[test]
+fn service_security_columns_match_boto3_in_every_region() {
+    let Some(moto) = moto() else { return };
+    let mut calls = vec![b3_save(
+        GLOBAL,
+        "iam",
+        "CreateRole",
+        json!({"RoleName": "fn-role", "AssumeRolePolicyDocument": json!({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}).to_string()}),
+        "role",
+    )];
+    let mut may_fail = Vec::new();
+    for r in REGIONS {
+        let n = |what: &str| format!("{what}-{r}");
+        let queue_policy =
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+            "Action": "sqs:SendMessage", "Resource": format!("arn:aws:sqs:{r}:{ACCOUNT}:intake")}]})
+            .to_string();
+        calls.extend([
+            b3_save(r, "kms", "CreateKey", json!({"Description": "rotated"}), &n("rotated")),
+            b3(r, "kms", "EnableKeyRotation", json!({"KeyId": format!("${}.KeyMetadata.KeyId", n("rotated"))})),
+            b3(r, "kms", "CreateKey", json!({"Description": "static"})),
+            b3(r, "rds", "CreateDBInstance", json!({"DBInstanceIdentifier": "exposed", "Engine": "postgres",
+                "DBInstanceClass": "db.t3.micro", "MasterUsername": "admin1", "MasterUserPassword": "correct-horse",
+                "AllocatedStorage": 20, "StorageEncrypted": true, "PubliclyAccessible": true})),
+            b3(r, "rds", "CreateDBInstance", json!({"DBInstanceIdentifier": "inside", "Engine": "mysql",
+                "DBInstanceClass": "db.t3.micro", "MasterUsername": "admin1", "MasterUserPassword": "correct-horse",
+                "AllocatedStorage": 20, "PubliclyAccessible": false})),
+            b3(r, "lambda", "CreateFunction", json!({"FunctionName": "public-fn", "Runtime": "python3.12",
+                "Role": "$role.Role.Arn", "Handler": "lambda_function.handler",
+                "Code": {"ZipFile": format!("$base64:{LAMBDA_ZIP}")},
+                "Environment": {"Variables": {"STAGE": "prod", "DB_PASSWORD": "hunter2"}}})),
+            b3(r, "lambda", "CreateFunctionUrlConfig", json!({"FunctionName": "public-fn", "AuthType": "NONE"})),
+            b3(r, "lambda", "CreateFunction", json!({"FunctionName": "private-fn", "Runtime": "python3.11",
+                "Role": "$role.Role.Arn", "Handler": "lambda_function.handler",
+                "Code": {"ZipFile": format!("$base64:{LAMBDA_ZIP}")}})),
+            b3(r, "sns", "CreateTopic", json!({"Name": "encrypted", "Attributes": {"KmsMasterKeyId": "alias/aws/sns"}})),
+            b3(r, "sns", "CreateTopic", json!({"Name": "plain"})),
+            b3(r, "sqs", "CreateQueue", json!({"QueueName": "intake", "Attributes": {"SqsManagedSseEnabled": "true", "Policy": queue_policy}})),
+            b3(r, "sqs", "CreateQueue", json!({"QueueName": "keyed", "Attributes": {"KmsMasterKeyId": "alias/aws/sqs", "SqsManagedSseEnabled": "false"}})),
+            b3(r, "sqs", "CreateQueue", json!({"QueueName": "bare", "Attributes": {"SqsManagedSseEnabled": "false"}})),
+            b3(r, "secretsmanager", "CreateSecret", json!({"Name": "rotating", "SecretString": "s3cr3t-value"})),
+            b3(r, "secretsmanager", "CreateSecret", json!({"Name": "static", "SecretString": "s3cr3t-value"})),
+        ]);
+        // moto records the rotation, then fails to invoke the (absent) rotation function.
+        may_fail.push(calls.len());
+        calls.push(b3(
+            r,
+            "secretsmanager",
+            "RotateSecret",
+            json!({"SecretId": "rotating",
+            "RotationLambdaARN": format!("arn:aws:lambda:{r}:{ACCOUNT}:function:rotate"),
+            "RotationRules": {"AutomaticallyAfterDays": 30}}),
+        ));
+    }
+    seed(&moto, calls, &may_fail);
+
+    let plugins = [
+        "kms-keys",
+        "rds-db-instances",
+        "lambda-functions",
+        "sns-topics",
+        "sqs-queues",
+        "secretsmanager-secrets",
+    ];
+    // moto stamps LatestRestorableTime with the time of each describe call.
+    let got = check(&moto, &plugins, false, &["LatestRestorableTime"]);
+    let out = serde_json::to_string(&got).unwrap();
+    assert!(
+        !out.contains("hunter2") && !out.contains("s3cr3t-value"),
+        "a secret value leaked"
+    );
+    for r in REGIONS {
+        let in_region = |p: &str| -> Vec<Value> {
+            got[p]
+                .iter()
+                .filter(|i| i["RequestRegion"] == r)
+                .cloned()
+                .collect()
+        };
+        let keys = in_region("kms-keys");
+        assert_eq!(keys.len(), 2);
+        assert_eq!(
+            find(&keys, "Description", "rotated")["KeyRotationEnabled"],
+            true
+        );
+        let fixed = find(&keys, "Description", "static");
+        assert_eq!(fixed["KeyRotationEnabled"], false);
+        assert_eq!(
+            fixed["KeyPolicy"]["Statement"][0]["Principal"]["AWS"],
+            format!("arn:aws:iam::{ACCOUNT}:root"),
+            "{fixed}"
+        );
+
+        let dbs = in_region("rds-db-instances");
+        let exposed = find(&dbs, "DBInstanceIdentifier", "exposed");
+        assert_eq!(
+            (&exposed["StorageEncrypted"], &exposed["PubliclyAccessible"]),
+            (&json!(true), &json!(true))
+        );
+        let inside = find(&dbs, "DBInstanceIdentifier", "inside");
+        assert_eq!(
+            (&inside["StorageEncrypted"], &inside["PubliclyAccessible"]),
+            (&json!(false), &json!(false))
+        );
+
+        let fns = in_region("lambda-functions");
+        let public = find(&fns, "FunctionName", "public-fn");
+        assert_eq!(public["FunctionUrlAuthType"], "NONE", "{public}");
+        assert!(public["FunctionUrl"].is_string());
+        assert_eq!(
+            public["EnvironmentVariableNames"],
+            json!(["DB_PASSWORD", "STAGE"])
+        );
+        let private = find(&fns, "FunctionName", "private-fn");
+        assert_eq!(
+            (
+                &private["FunctionUrlAuthType"],
+                &private["EnvironmentVariableNames"]
+            ),
+            (&Value::Null, &json!([]))
+        );
+
+        let topics = in_region("sns-topics");
+        let arn = |name: &str| format!("arn:aws:sns:{r}:{ACCOUNT}:{name}");
+        let enc = find(&topics, "TopicArn", &arn("encrypted"));
+        assert_eq!(
+            (&enc["Encrypted"], &enc["KmsMasterKeyId"]),
+            (&json!(true), &json!("alias/aws/sns"))
+        );
+        let plain = find(&topics, "TopicArn", &arn("plain"));
+        assert_eq!(
+            (&plain["Encrypted"], &plain["KmsMasterKeyId"]),
+            (&json!(false), &Value::Null)
+        );
+        assert!(plain["Policy"]["Statement"].is_array(), "{plain}");
+
+        let queues = in_region("sqs-queues");
+        let q = |name: &str| {
+            find(
+                &queues,
+                "QueueArn",
+                &format!("arn:aws:sqs:{r}:{ACCOUNT}:{name}"),
+            )
+            .clone()
+        };
+        assert_eq!(q("intake")["Encrypted"], true);
+        assert_eq!(
+            q("intake")["PolicyDocument"]["Statement"][0]["Principal"],
+            "*"
+        );
+        assert_eq!(q("keyed")["Encrypted"], true);
+        assert_eq!(
+            (&q("bare")["Encrypted"], &q("bare")["PolicyDocument"]),
+            (&json!(false), &Value::Null)
+        );
+
+        let secrets = in_region("secretsmanager-secrets");
+        let rotating = find(&secrets, "Name", "rotating");
+        assert_eq!(
+            (&rotating["RotationActive"], &rotating["RotationDays"]),
+            (&json!(true), &json!(30)),
+            "{rotating}"
+        );
+        let fixed = find(&secrets, "Name", "static");
+        assert_eq!(
+            (&fixed["RotationActive"], &fixed["RotationDays"]),
+            (&json!(false), &Value::Null)
+        );
     }
 }
