@@ -3,6 +3,7 @@
 
 mod bundled;
 mod bundled_more;
+mod bundled_new;
 mod common;
 mod conformance;
 mod contract;
