@@ -326,15 +326,49 @@ fn new_security_plugins_match_boto3_in_every_region() {
 #[test]
 fn the_credential_report_needs_its_grants_and_says_which() {
     let Some(moto) = moto() else { return };
-    // Without --allow: GenerateCredentialReport (write) is refused, and the run says so.
+    moto.boto3(vec![b3(
+        GLOBAL,
+        "iam",
+        "CreateUser",
+        json!({"UserName": "dave"}),
+    )]);
     let p = plugin("iam-credential-report");
-    let run = moto.mrhost(&["run", path_str(&p)]);
-    assert_ne!(run.code, 0, "{}", run.stdout);
-    assert!(
-        run.stderr.contains("iam:GetCredentialReport") || run.stderr.contains("secret"),
-        "{}",
-        run.stderr
-    );
+    let denied = |extra: &[&str], op: &str, class: &str| {
+        let mut args = vec!["run", path_str(&p)];
+        args.extend_from_slice(extra);
+        let run = moto.mrhost(&args);
+        assert_ne!(run.code, 0, "{}", run.stdout);
+        assert!(
+            run.stderr.contains(&format!(
+                "plugin error: denied: iam:{op} is a {class} operation"
+            )) && run.stderr.contains(&format!("--allow iam:{op}")),
+            "{}",
+            run.stderr
+        );
+    };
+    // The report is secret-class, generating one write-class: neither runs by default.
+    denied(&[], "GetCredentialReport", "secret");
+    // Allowed to read it, but there is none yet: generating it needs its own grant.
+    let read_only = ["--allow", "iam:GetCredentialReport"];
+    denied(&read_only, "GenerateCredentialReport", "write");
+    // With a current report, reading it is all the plugin does.
+    moto.boto3(vec![b3(
+        GLOBAL,
+        "iam",
+        "GenerateCredentialReport",
+        json!({}),
+    )]);
+    let mut args = vec!["run", path_str(&p)];
+    args.extend_from_slice(&read_only);
+    let rows = moto.mrhost(&args).ok().json();
+    let users: Vec<&Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["user"])
+        .collect();
+    assert_eq!(users, [&json!("dave")], "{rows}");
+    assert_eq!(rows[0]["mfa_active"], false, "{rows}");
 }
 
 #[test]
