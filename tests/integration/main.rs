@@ -4,6 +4,7 @@
 mod bundled;
 mod bundled_more;
 mod bundled_security;
+mod bundled_new;
 mod common;
 mod conformance;
 mod contract;
