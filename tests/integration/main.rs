@@ -6,6 +6,7 @@ mod bundled_more;
 mod common;
 mod conformance;
 mod contract;
+mod deploy;
 mod ec2;
 mod errors;
 mod faults;
