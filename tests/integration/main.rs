@@ -8,6 +8,7 @@ mod bundled_new;
 mod common;
 mod conformance;
 mod contract;
+mod deploy;
 mod ec2;
 mod errors;
 mod faults;
