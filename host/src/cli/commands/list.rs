@@ -2,7 +2,7 @@
 //! in every scope, no plugin needed; `--available` prints the catalogue.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
@@ -17,14 +17,20 @@ use crate::pipeline::Source;
 use crate::plan::PendingPlan;
 use crate::render;
 
-/// A bundled plugin for a model type, by the naming convention of plugins/:
-/// `<service>-<resource>.wasm`, or `<resource>.wasm` for ec2.
-fn bundled_plugin_for(dir: &Path, t: &ModelType) -> Option<PathBuf> {
-    let mut names = vec![format!("{}-{}.wasm", t.service, t.resource)];
+/// A plugin for a model type on the search path (or in `--plugins`), by the naming
+/// convention of plugins/: `<service>-<resource>.wasm`, or `<resource>.wasm` for ec2.
+fn bundled_plugin_for(dirs: &[PathBuf], t: &ModelType) -> Result<Option<PathBuf>> {
+    let mut names = vec![crate::sql::table_name(&format!(
+        "{}-{}",
+        t.service, t.resource
+    ))];
     if t.service == "ec2" {
-        names.push(format!("{}.wasm", t.resource));
+        names.push(crate::sql::table_name(&t.resource));
     }
-    names.into_iter().map(|n| dir.join(n)).find(|p| p.exists())
+    let files = crate::cli::plugin_path::plugin_files(dirs)?;
+    Ok(names
+        .iter()
+        .find_map(|n| files.iter().find(|(t, _)| t == n).map(|(_, p)| p.clone())))
 }
 
 /// The catalogue (`--available`), or one type in every scope.
@@ -102,7 +108,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         group_by_region: args.group_by_region,
         options: crate::pipeline::Options { raw: args.raw },
     };
-    if let Some(path) = bundled_plugin_for(&args.plugins, &ty) {
+    if let Some(path) = bundled_plugin_for(&args.plugins, &ty)? {
         if args.plugin {
             let runtime = Arc::new(setup::runtime(&args.sandbox)?);
             let mut plan = PendingPlan::start(&client, request);
@@ -126,11 +132,17 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
             );
         }
     } else if args.plugin {
+        let dirs = if args.plugins.is_empty() {
+            crate::cli::plugin_path::search_path()
+        } else {
+            args.plugins.clone()
+        };
+        let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
         bail!(
-            "no bundled plugin for {} {} in {}",
+            "no plugin for {} {} in {}",
             ty.service,
             ty.resource,
-            args.plugins.display()
+            dirs.join(":")
         );
     }
     let shape = Shape {
