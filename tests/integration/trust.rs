@@ -320,7 +320,7 @@ fn a_warm_cache_answers_each_identity_with_its_own_resources() {
             &px.url,
         ],
     );
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 2, "a usage error: {}", run.stderr);
     assert_eq!(
         run.stderr.trim(),
         "mrhost: error: credentials: profile nosuch: not found in the AWS config files"

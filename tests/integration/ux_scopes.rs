@@ -67,7 +67,10 @@ fn bad_flags_are_one_line_usage_errors_before_anything_runs() {
     for flag in ["--max-emit-mib", "--max-response-mib", "--cache-max-mib"] {
         usage_error(&mrhost(&["run", vpcs, flag, "17592186044416"]), flag);
     }
-    usage_error(&mrhost(&["run", vpcs, "--concurrency", "0"]), "--concurrency");
+    usage_error(
+        &mrhost(&["run", vpcs, "--concurrency", "0"]),
+        "--concurrency",
+    );
     // A device or a directory is not a plugin: refused at once, not read until killed.
     let run = mrhost(&["run", "/dev/zero"]);
     assert_ne!(run.code, 0);
@@ -84,7 +87,15 @@ fn bad_flags_are_one_line_usage_errors_before_anything_runs() {
     let silent = Silent::start();
     let ep = silent.url.as_str();
     usage_error(
-        &mrhost(&["list", "ec2", "vpcs", "--accounts", "111111111111", "--endpoint-url", ep]),
+        &mrhost(&[
+            "list",
+            "ec2",
+            "vpcs",
+            "--accounts",
+            "111111111111",
+            "--endpoint-url",
+            ep,
+        ]),
         "--role",
     );
     usage_error(
@@ -92,26 +103,67 @@ fn bad_flags_are_one_line_usage_errors_before_anything_runs() {
         "--org-role",
     );
     usage_error(
-        &mrhost(&["call", "ec2", "DescribeVpcs", "--org-exclude", "ou-ab12-xyz", "--endpoint-url", ep]),
+        &mrhost(&[
+            "call",
+            "ec2",
+            "DescribeVpcs",
+            "--org-exclude",
+            "ou-ab12-xyz",
+            "--endpoint-url",
+            ep,
+        ]),
         "--org-role",
     );
     usage_error(
         &mrhost(&[
-            "list", "ec2", "vpcs", "--org-role", "R", "--accounts", "111111111111", "--role", "R",
-            "--endpoint-url", ep,
+            "list",
+            "ec2",
+            "vpcs",
+            "--org-role",
+            "R",
+            "--accounts",
+            "111111111111",
+            "--role",
+            "R",
+            "--endpoint-url",
+            ep,
         ]),
         "cannot be used with",
     );
     usage_error(
-        &mrhost(&["list", "ec2", "vpcs", "--regoins", "all", "--endpoint-url", ep]),
+        &mrhost(&[
+            "list",
+            "ec2",
+            "vpcs",
+            "--regoins",
+            "all",
+            "--endpoint-url",
+            ep,
+        ]),
         "--regions",
     );
     usage_error(
-        &mrhost(&["call", "ec2", "DescribeVpcs", "--params", "{bad", "--endpoint-url", ep]),
+        &mrhost(&[
+            "call",
+            "ec2",
+            "DescribeVpcs",
+            "--params",
+            "{bad",
+            "--endpoint-url",
+            ep,
+        ]),
         "--params is not valid JSON",
     );
     usage_error(
-        &mrhost(&["list", "ec2", "vpcs", "--regions", "eu-wset-2", "--endpoint-url", ep]),
+        &mrhost(&[
+            "list",
+            "ec2",
+            "vpcs",
+            "--regions",
+            "eu-wset-2",
+            "--endpoint-url",
+            ep,
+        ]),
         "did you mean eu-west-2",
     );
     assert!(!silent.connected(), "no call was made");
@@ -135,13 +187,26 @@ fn a_misspelt_profile_fails_before_any_call() {
     };
     for profiles in ["prodd", "prod,prodd"] {
         let run = mrhost_with(
-            &["list", "ec2", "vpcs", "--profile", profiles, "--endpoint-url", &silent.url],
+            &[
+                "list",
+                "ec2",
+                "vpcs",
+                "--profile",
+                profiles,
+                "--endpoint-url",
+                &silent.url,
+            ],
             env,
         );
-        usage_error(&run, "--profile prodd");
+        usage_error(&run, "profile prodd: not found");
         let run = mrhost_with(
             &[
-                "call", "sts", "GetCallerIdentity", "--profile", profiles, "--endpoint-url",
+                "call",
+                "sts",
+                "GetCallerIdentity",
+                "--profile",
+                profiles,
+                "--endpoint-url",
                 &silent.url,
             ],
             env,
@@ -150,10 +215,20 @@ fn a_misspelt_profile_fails_before_any_call() {
     }
     // The one to start an Organization from, too.
     let run = mrhost_with(
-        &["list", "ec2", "vpcs", "--profile", "prodd", "--org-role", "R", "--endpoint-url", &silent.url],
+        &[
+            "list",
+            "ec2",
+            "vpcs",
+            "--profile",
+            "prodd",
+            "--org-role",
+            "R",
+            "--endpoint-url",
+            &silent.url,
+        ],
         env,
     );
-    usage_error(&run, "--profile prodd");
+    usage_error(&run, "profile prodd: not found");
     assert!(!silent.connected(), "no call was made");
 }
 
@@ -197,7 +272,14 @@ fn accounts_of(items: &Value) -> BTreeSet<String> {
 fn org_include_takes_account_names_and_unknown_ones_fail_before_any_call() {
     let Some(moto) = moto() else { return };
     let ids = org(&moto);
-    let base = ["--org-role", "OrgAuditor", "--regions", "eu-west-1", "-o", "json"];
+    let base = [
+        "--org-role",
+        "OrgAuditor",
+        "--regions",
+        "eu-west-1",
+        "-o",
+        "json",
+    ];
     let list = |extra: &[&str]| {
         let mut args = vec!["list", "ec2", "vpcs"];
         args.extend(base);
@@ -222,7 +304,15 @@ fn org_include_takes_account_names_and_unknown_ones_fail_before_any_call() {
         .ok()
         .json();
     let two = moto
-        .mrhost(&["call", "sts", "GetCallerIdentity", "--regions", "eu-west-1", "--org-role", "OrgAuditor"])
+        .mrhost(&[
+            "call",
+            "sts",
+            "GetCallerIdentity",
+            "--regions",
+            "eu-west-1",
+            "--org-role",
+            "OrgAuditor",
+        ])
         .ok()
         .json();
     for doc in [&one, &two] {
@@ -237,7 +327,13 @@ fn org_include_takes_account_names_and_unknown_ones_fail_before_any_call() {
     // --by-account: {account: {region: response}}.
     let nested = moto
         .mrhost(&[
-            "call", "sts", "GetCallerIdentity", "--regions", "eu-west-1", "--org-role", "OrgAuditor",
+            "call",
+            "sts",
+            "GetCallerIdentity",
+            "--regions",
+            "eu-west-1",
+            "--org-role",
+            "OrgAuditor",
             "--by-account",
         ])
         .ok()
@@ -292,7 +388,13 @@ fn global_services_run_once_per_account_in_list_and_call() {
     assert_eq!(all[0]["Buckets"].as_array().unwrap().len(), 2);
     // A regional service still runs in every region asked for.
     let vpcs = moto
-        .mrhost(&["call", "ec2", "DescribeVpcs", "--regions", "eu-west-1,eu-west-2"])
+        .mrhost(&[
+            "call",
+            "ec2",
+            "DescribeVpcs",
+            "--regions",
+            "eu-west-1,eu-west-2",
+        ])
         .ok()
         .json();
     let regions: Vec<&str> = vpcs
@@ -351,7 +453,9 @@ fn plugins_are_found_on_the_search_path_not_in_the_working_directory() {
             .env("XDG_DATA_HOME", &data)
             .current_dir(&cwd);
     };
-    let listed = mrhost_with(&["plugins", "list", "-o", "json"], env).ok().json();
+    let listed = mrhost_with(&["plugins", "list", "-o", "json"], env)
+        .ok()
+        .json();
     let paths: Vec<String> = listed
         .as_array()
         .unwrap()
@@ -360,7 +464,10 @@ fn plugins_are_found_on_the_search_path_not_in_the_working_directory() {
         .collect();
     let has = |file: &str| paths.iter().any(|p| p.ends_with(file));
     assert!(has("env-vpcs.wasm") && has("conf-vpcs.wasm"), "{paths:?}");
-    assert!(!has("cwd-vpcs.wasm"), "the working directory is not searched: {paths:?}");
+    assert!(
+        !has("cwd-vpcs.wasm"),
+        "the working directory is not searched: {paths:?}"
+    );
     // The bundled set beside the binary's source tree is on it too.
     assert!(has("/plugins/subnets.wasm"), "{paths:?}");
     // `plugins path` prints the order.
@@ -370,11 +477,19 @@ fn plugins_are_found_on_the_search_path_not_in_the_working_directory() {
     assert!(order[1].starts_with(confdir.to_str().unwrap()), "{path}");
     assert!(order[2].contains("mrhost/plugins"), "{path}");
     // A directory that is not there is an error, not `[]`.
-    usage_error(&mrhost(&["plugins", "list", "/nonexistent"]), "/nonexistent");
+    usage_error(
+        &mrhost(&["plugins", "list", "/nonexistent"]),
+        "/nonexistent",
+    );
     // A name runs the plugin found on the path.
-    let inspect = mrhost_with(&["plugins", "inspect", "env-vpcs"], env).ok().json();
+    let inspect = mrhost_with(&["plugins", "inspect", "env-vpcs"], env)
+        .ok()
+        .json();
     assert!(inspect["path"].as_str().unwrap().ends_with("env-vpcs.wasm"));
-    usage_error(&mrhost_with(&["plugins", "inspect", "no-such-plugin"], env), "search path");
+    usage_error(
+        &mrhost_with(&["plugins", "inspect", "no-such-plugin"], env),
+        "search path",
+    );
 }
 
 #[test]
@@ -383,7 +498,16 @@ fn a_table_that_is_both_a_plugin_and_a_model_type_is_the_plugin_with_a_note() {
     let dir = scratch("shadow");
     plugin_copy(&dir, "ec2-vpcs.wasm");
     let sql = "SELECT count(*) AS n FROM ec2_vpcs";
-    let run = moto.mrhost(&["query", sql, "--regions", "eu-west-1", "--plugins", dir.to_str().unwrap(), "-o", "json"]);
+    let run = moto.mrhost(&[
+        "query",
+        sql,
+        "--regions",
+        "eu-west-1",
+        "--plugins",
+        dir.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
     let run = run.ok();
     assert!(
         run.stderr.contains("note: table ec2_vpcs is the plugin")
@@ -395,7 +519,16 @@ fn a_table_that_is_both_a_plugin_and_a_model_type_is_the_plugin_with_a_note() {
     assert_eq!(run.json()[0]["n"], 1, "moto's default VPC");
     // The working directory does not change the answer.
     let elsewhere = mrhost_with(
-        &["query", sql, "--regions", "eu-west-1", "--endpoint-url", &moto.url, "-o", "json"],
+        &[
+            "query",
+            sql,
+            "--regions",
+            "eu-west-1",
+            "--endpoint-url",
+            &moto.url,
+            "-o",
+            "json",
+        ],
         |c| {
             c.current_dir(&dir).env("MRHOST_PLUGIN_PATH", &dir);
         },
@@ -435,13 +568,26 @@ fn plugins_install_checks_the_pin_and_installs_on_the_search_path() {
     let installed = data.join("mrhost/plugins/vpcs.wasm");
     // A wrong pin installs nothing.
     let run = mrhost_with(
-        &["plugins", "install", path_str(&vpcs), "--sha256", &"0".repeat(64)],
+        &[
+            "plugins",
+            "install",
+            path_str(&vpcs),
+            "--sha256",
+            &"0".repeat(64),
+        ],
         env,
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains(&hash) && !installed.exists(), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&hash) && !installed.exists(),
+        "{}",
+        run.stderr
+    );
     usage_error(
-        &mrhost_with(&["plugins", "install", path_str(&vpcs), "--sha256", "xyz"], env),
+        &mrhost_with(
+            &["plugins", "install", path_str(&vpcs), "--sha256", "xyz"],
+            env,
+        ),
         "--sha256",
     );
     // A URL needs the pin.
@@ -457,8 +603,21 @@ fn plugins_install_checks_the_pin_and_installs_on_the_search_path() {
     // Again: refused without --force; a file works as a URL does.
     let run = mrhost_with(&["plugins", "install", path_str(&vpcs)], env);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    mrhost_with(&["plugins", "install", path_str(&vpcs), "--force", "--sha256", &hash], env).ok();
-    let listed = mrhost_with(&["plugins", "list", "-o", "json"], env).ok().json();
+    mrhost_with(
+        &[
+            "plugins",
+            "install",
+            path_str(&vpcs),
+            "--force",
+            "--sha256",
+            &hash,
+        ],
+        env,
+    )
+    .ok();
+    let listed = mrhost_with(&["plugins", "list", "-o", "json"], env)
+        .ok()
+        .json();
     assert!(
         listed
             .as_array()
@@ -498,7 +657,11 @@ fn unknown_config_keys_are_warned_about_by_name() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("unknown table [output]"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown table [output]"),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("'regions'"), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 2, "{}", run.stderr);
 }
@@ -514,12 +677,22 @@ fn help_is_grouped_and_each_command_shows_only_its_flags() {
     for h in ["Scope:", "Output:", "Requests:", "Cache:", "Sandbox:"] {
         assert!(run.contains(h), "run --help has {h}: {run}");
     }
-    for cmd in [&["plugins", "list"][..], &["plugins", "inspect"], &["policy"]] {
+    for cmd in [
+        &["plugins", "list"][..],
+        &["plugins", "inspect"],
+        &["policy"],
+    ] {
         let text = help(cmd);
+        // A flag's own entry: the line starts with it (or with its short form).
+        let offers = |flag: &str| {
+            text.lines()
+                .map(str::trim_start)
+                .any(|l| l.starts_with(&format!("{flag} ")) || l.contains(&format!(", {flag} ")))
+        };
         for flag in ["--memory-limit", "--timeout", "--max-calls", "--regions"] {
-            assert!(!text.contains(flag), "{cmd:?} --help has no {flag}: {text}");
+            assert!(!offers(flag), "{cmd:?} --help has no {flag}: {text}");
         }
-        assert!(text.contains("--allow"), "{cmd:?}: {text}");
+        assert!(offers("--allow"), "{cmd:?}: {text}");
     }
     // The README's usage section names only flags the command's --help has.
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
@@ -531,7 +704,9 @@ fn help_is_grouped_and_each_command_shows_only_its_flags() {
         .expect("a usage block");
     let mut checked = 0;
     for line in usage.lines().map(str::trim) {
-        let Some(rest) = line.strip_prefix("mrhost ") else { continue };
+        let Some(rest) = line.strip_prefix("mrhost ") else {
+            continue;
+        };
         let words: Vec<&str> = rest.split_whitespace().collect();
         let mut cmd = vec![words[0]];
         if matches!(words[0], "plugins" | "cache") {
@@ -545,7 +720,10 @@ fn help_is_grouped_and_each_command_shows_only_its_flags() {
             .split(|c: char| c.is_whitespace() || c == '[' || c == '=')
             .filter(|w| w.starts_with("--"));
         for f in flags {
-            assert!(text.contains(f), "README: `{line}`: {f} is not in mrhost {cmd:?} --help");
+            assert!(
+                text.contains(f),
+                "README: `{line}`: {f} is not in mrhost {cmd:?} --help"
+            );
             checked += 1;
         }
     }
@@ -561,12 +739,18 @@ fn cache_stats_shows_the_real_default_bound() {
 #[test]
 fn completions_and_the_man_page_come_from_the_clap_definitions() {
     let bash = mrhost(&["completions", "bash"]).ok().stdout;
-    assert!(bash.contains("_mrhost") && bash.contains("--org-include"), "bash");
+    assert!(
+        bash.contains("_mrhost") && bash.contains("--org-include"),
+        "bash"
+    );
     let zsh = mrhost(&["completions", "zsh"]).ok().stdout;
     assert!(zsh.starts_with("#compdef mrhost"), "zsh");
     let fish = mrhost(&["completions", "fish"]).ok().stdout;
     assert!(fish.contains("complete -c mrhost"), "fish");
     let man = mrhost(&["completions", "man"]).ok().stdout;
-    assert!(man.contains(".TH mrhost") && man.contains("completions"), "man");
+    assert!(
+        man.contains(".TH mrhost") && man.contains("completions"),
+        "man"
+    );
     usage_error(&mrhost(&["completions", "tcsh"]), "tcsh");
 }

@@ -478,11 +478,15 @@ pub enum PluginsCommand {
     /// The plugins on the search path (or in DIR): name, resource type, scope kind,
     /// version, path. A DIR that does not exist is an error.
     List {
+        /// A directory of plugins (default: the search path; `mrhost plugins path`).
         dir: Option<PathBuf>,
         #[command(flatten)]
         out: OutputArgs,
         #[command(flatten)]
-        sandbox: LoadArgs,
+        allow: AllowArgs,
+        /// Compile the plugins afresh instead of using the compiled-artifact cache.
+        #[arg(long)]
+        no_compile_cache: bool,
     },
     /// Copy a plugin (a file or an https:// URL) into ~/.local/share/mrhost/plugins, after
     /// checking its sha256 and that it loads.

@@ -182,7 +182,8 @@ pub async fn load_accounts(
             let profile = CredentialSource::load_profile(client, name.as_deref(), home_hint)
                 .await
                 .map_err(|e| match &name {
-                    Some(n) => PlanError::Usage(format!("--profile {n}: {e}")),
+                    // The error names the profile ("profile prodd: not found ...").
+                    Some(_) => PlanError::Usage(e.to_string()),
                     None => PlanError::Options(e.to_string()),
                 })?;
             loaded.push((name, profile));
@@ -240,7 +241,7 @@ pub async fn load_accounts(
     let base = CredentialSource::load_profile(client, base_name.as_deref(), home_hint)
         .await
         .map_err(|e| match &base_name {
-            Some(n) => PlanError::Usage(format!("--profile {n}: {e}")),
+            Some(_) => PlanError::Usage(e.to_string()),
             None => PlanError::Options(e.to_string()),
         })?;
     let home = home_hint
@@ -374,14 +375,7 @@ async fn organization_accounts(
             }
         };
     let include = expand("--org-include", &opts.org_include).await?;
-    let exclude = expand("--org-include", &opts.org_exclude)
-        .await
-        .map_err(|e| match e {
-            PlanError::Usage(m) => {
-                PlanError::Usage(m.replacen("--org-include", "--org-exclude", 1))
-            }
-            other => other,
-        })?;
+    let exclude = expand("--org-exclude", &opts.org_exclude).await?;
     let mut ids = Vec::new();
     let mut skipped = Vec::new();
     for a in all["Accounts"].as_array().into_iter().flatten() {
@@ -503,4 +497,51 @@ async fn accounts_under(
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members() -> Vec<(String, String)> {
+        vec![
+            ("111111111111".into(), "prod-a".into()),
+            ("222222222222".into(), "Prod-B".into()),
+            ("333333333333".into(), "twin".into()),
+            ("444444444444".into(), "twin".into()),
+        ]
+    }
+
+    #[test]
+    fn org_members_by_id_or_name() {
+        let m = members();
+        assert_eq!(
+            member_id("--org-include", "111111111111", &m).unwrap(),
+            "111111111111"
+        );
+        assert_eq!(
+            member_id("--org-include", "prod-a", &m).unwrap(),
+            "111111111111"
+        );
+        assert_eq!(
+            member_id("--org-include", "prod-b", &m).unwrap(),
+            "222222222222"
+        );
+        let e = member_id("--org-include", "prod-c", &m).unwrap_err();
+        assert!(e.is_usage());
+        let e = e.to_string();
+        assert!(
+            e.starts_with("--org-include prod-c: the Organization has no such"),
+            "{e}"
+        );
+        assert!(e.contains("prod-a (111111111111)"), "{e}");
+        let e = member_id("--org-exclude", "999999999999", &m)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no such account id"), "{e}");
+        let e = member_id("--org-include", "twin", &m)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("2 accounts have this name"), "{e}");
+    }
 }

@@ -108,6 +108,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         group_by_region: args.group_by_region,
         options: crate::pipeline::Options { raw: args.raw },
     };
+    let mut covered_by = None;
     if let Some(path) = bundled_plugin_for(&args.plugins, &ty)? {
         if args.plugin {
             let runtime = Arc::new(setup::runtime(&args.sandbox)?);
@@ -125,12 +126,8 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
                 .run(Source::Plugin(runtime, plugin), shape, plan)
                 .await;
         }
-        if !ctx.quiet {
-            eprintln!(
-                "mrhost: note: the bundled plugin {} covers this type; --plugin uses its output",
-                path.display()
-            );
-        }
+        // Said after the run, so an error before any call stays one line.
+        covered_by = Some(path);
     } else if args.plugin {
         let dirs = if args.plugins.is_empty() {
             crate::cli::plugin_path::search_path()
@@ -158,9 +155,16 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
-    execution
+    let code = execution
         .run(Source::Model(Arc::new(ty), Arc::new(params)), shape, plan)
-        .await
+        .await?;
+    if let (Some(path), false) = (covered_by, ctx.quiet) {
+        eprintln!(
+            "mrhost: note: the plugin {} covers this type; --plugin uses its output",
+            path.display()
+        );
+    }
+    Ok(code)
 }
 
 /// For an allowed write, the plan resolved and its scopes confirmed (`--yes`, or a

@@ -26,7 +26,17 @@ pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
             force,
             sandbox,
         } => install(&source, sha256.as_deref(), force, &sandbox).await,
-        PluginsCommand::List { dir, out, sandbox } => {
+        PluginsCommand::List {
+            dir,
+            out,
+            allow,
+            no_compile_cache,
+        } => {
+            let sandbox = LoadArgs {
+                plugin_sha256: None,
+                allow,
+                no_compile_cache,
+            };
             let models = aws_engine::Models::from_env()?;
             let grants = setup::grants(&models, &sandbox.allow)?.items();
             let runtime = setup::runtime(&sandbox)?;
