@@ -213,7 +213,7 @@ fn bundled_plugins_are_named_and_used_only_when_asked() {
     assert!(
         plain
             .stderr
-            .contains("the bundled plugin plugins/route-tables.wasm covers this type"),
+            .contains("plugins/route-tables.wasm covers this type"),
         "{}",
         plain.stderr
     );

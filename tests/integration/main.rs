@@ -23,3 +23,4 @@ mod sandbox;
 mod services;
 mod services_inventory;
 mod trust;
+mod ux_scopes;

@@ -84,8 +84,18 @@ fn verb_of(op: &str) -> Option<&'static str> {
     })
 }
 
+/// Operations of regional services whose answer is the same in every region of an
+/// account: they run once per account, as global services do.
+const ACCOUNT_WIDE: &[(&str, &str)] = &[("s3", "ListBuckets")];
+
+/// Whether an operation runs once per account (in its partition's global region): its
+/// service is global ([`is_global`]), or the operation is account-wide (s3 ListBuckets).
+pub fn once_per_account(models: &Models, model: &ServiceModel, operation: &str) -> bool {
+    ACCOUNT_WIDE.contains(&(model.name.as_str(), operation)) || is_global(models, model)
+}
+
 /// Whether a service is global (one endpoint per partition) in the aws partition data.
-fn is_global(models: &Models, model: &ServiceModel) -> bool {
+pub fn is_global(models: &Models, model: &ServiceModel) -> bool {
     let Ok(endpoints) = models.endpoints() else {
         return false;
     };
@@ -124,7 +134,7 @@ pub fn service_types(models: &Models, model: &ServiceModel) -> Vec<ModelType> {
             operation: op_name.clone(),
             result_key: key.clone(),
             required,
-            global,
+            global: global || ACCOUNT_WIDE.contains(&(model.name.as_str(), op_name.as_str())),
         });
     }
     // A name two operations would share goes to the Describe one (then List, Get, Search);

@@ -18,23 +18,6 @@ use crate::plan::ScopePlan;
 use crate::progress::Progress;
 use crate::render::{self, Format, OutputWriter};
 
-/// The plugins in the directories, by table name (file stem), without loading them.
-pub fn plugin_files(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    for dir in dirs {
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.extension().is_some_and(|x| x == "wasm") {
-                if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
-                    out.push((crate::sql::table_name(stem), p.clone()));
-                }
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// `--from DEST [--at SYNC|TIME]`: the SQL over a stored inventory, no AWS call.
 async fn query_stored(args: &QueryArgs, dest: &str) -> Result<i32> {
     use crate::inventory::{store::resolve_sync, Destination, Store};
@@ -75,18 +58,21 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
         .clone()
         .unwrap_or_else(render::default_format);
     // Tables: the plugins in --plugins, then every model-derived type (service_resource).
-    let files = plugin_files(&args.plugins);
+    // The plugins come from --plugins, else the search path (crate::cli::plugin_path).
+    let files = crate::cli::plugin_path::plugin_files(&args.plugins)?;
     let types = catalogue::catalogue(client.models(), None)?;
     let mut tables: Vec<(String, Option<PathBuf>, Option<ModelType>)> = files
         .iter()
         .map(|(n, p)| (n.clone(), Some(p.clone()), None))
         .collect();
+    // Model types whose table name a plugin has: the plugin is the table (noted below).
+    let mut shadowed: Vec<(String, String)> = Vec::new();
     for t in types {
-        if !tables
-            .iter()
-            .any(|(n, _, _)| *n == crate::sql::model_table(&t))
-        {
-            tables.push((crate::sql::model_table(&t), None, Some(t)));
+        let table = crate::sql::model_table(&t);
+        if tables.iter().any(|(n, _, _)| *n == table) {
+            shadowed.push((table, format!("{} {}", t.service, t.resource)));
+        } else {
+            tables.push((table, None, Some(t)));
         }
     }
     let names: Vec<String> =
@@ -100,6 +86,16 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
             "the query names no table; tables here: {}, and any service_resource type (mrhost list --available)",
             if available.is_empty() { "no plugins".to_string() } else { available.join(", ") }
         );
+    }
+    if !ctx.quiet {
+        for (table, ty) in shadowed.iter().filter(|(t, _)| names.contains(t)) {
+            if let Some((_, Some(p), _)) = tables.iter().find(|(n, _, _)| n == table) {
+                eprintln!(
+                    "mrhost: note: table {table} is the plugin {}, not the model type {ty} (mrhost list {ty} gives that one)",
+                    p.display()
+                );
+            }
+        }
     }
     let runtime = Arc::new(setup::runtime(&args.sandbox)?);
     let request = setup::scope_request(&client, &args.scope)?;
