@@ -78,7 +78,12 @@ fn main() {
                 msg.push_str(&c);
             }
         }
-        eprintln!("mrhost: error: {}", msg.replace('\n', " "));
+        // Error text can carry a server's or a plugin's words: every control character
+        // escaped, so it stays one line and cannot drive the terminal.
+        eprintln!(
+            "mrhost: error: {}",
+            plugin_host::escape::escape_controls(&msg.replace('\n', " "))
+        );
         exit::ERROR
     });
     // Don't wait for idle pooled connections or the epoch thread.
