@@ -78,7 +78,12 @@ fn main() {
                 msg.push_str(&c);
             }
         }
-        eprintln!("mrhost: error: {}", msg.replace('\n', " "));
+        // Error text can carry a server's or a plugin's words: every control character
+        // escaped, so it stays one line and cannot drive the terminal.
+        eprintln!(
+            "mrhost: error: {}",
+            plugin_host::escape::escape_controls(&msg.replace('\n', " "))
+        );
         // A wrong command line (a flag, a profile, an account the Organization does not
         // have, ...) found before any call: exit 2, as clap's own errors.
         if cli::is_usage(&e) {

@@ -389,7 +389,7 @@ const ARN_HUBS: &[&str] = &["iam", "kms", "sns", "sqs", "s3"];
 type Identities = HashMap<String, (String, RefBy)>;
 
 /// `Vpcs` → `Vpc`, `Policies` → `Policy`, `Addresses` → `Address`.
-fn singular(plural: &str) -> String {
+pub(crate) fn singular(plural: &str) -> String {
     if let Some(stem) = plural.strip_suffix("ies") {
         return format!("{stem}y");
     }

@@ -102,7 +102,7 @@ fn usize_in(range: std::ops::RangeInclusive<u64>) -> clap::builder::RangedU64Val
 pub struct ScopeArgs {
     /// Regions, comma-separated: names, globs (eu-*), all, enabled. Default: MRHOST_REGIONS,
     /// else `regions = ...` in ~/.config/mrhost/config, else the profile's region.
-    #[arg(long, short = 'r', env = "MRHOST_REGIONS", help_heading = heading::SCOPE)]
+    #[arg(long, short = 'r', env = "MRHOST_REGIONS", visible_alias = "region", help_heading = heading::SCOPE)]
     pub regions: Option<String>,
     /// AWS config profiles, comma-separated: one account each (default: the default chain).
     /// With --org-role or --accounts: the one profile to start from.
@@ -181,7 +181,7 @@ pub struct CacheArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct OutputArgs {
-    /// json, ndjson, table, csv, yaml or sqlite:FILE (default: table on a terminal, json otherwise;
+    /// json, ndjson, text, table, csv, yaml or sqlite:FILE (default: table on a terminal, json otherwise;
     /// call: json).
     #[arg(long, short = 'o', help_heading = heading::OUTPUT)]
     pub output: Option<Format>,
@@ -191,6 +191,9 @@ pub struct OutputArgs {
     /// Columns for table and csv (dotted paths such as State.Name), comma-separated.
     #[arg(long, value_delimiter = ',', help_heading = heading::OUTPUT)]
     pub columns: Vec<String>,
+    /// Tables: keep every cell whole instead of fitting the terminal's width.
+    #[arg(long, help_heading = heading::OUTPUT)]
+    pub no_truncate: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -343,6 +346,10 @@ pub struct QueryArgs {
     /// AWS call; tables are its types as of the latest sync.
     #[arg(long, value_name = "DEST")]
     pub from: Option<String>,
+    /// With -o sqlite:FILE: write the source tables too, beside the result (table
+    /// `result`).
+    #[arg(long)]
+    pub keep_tables: bool,
     /// With --from: the estate as it was at this sync (id) or time (2026-11-30T12:00:00Z).
     #[arg(long, value_name = "SYNC|TIME", requires = "from")]
     pub at: Option<String>,

@@ -87,6 +87,14 @@ fn print_document(doc: &Value, format: &Format, columns: &[String]) -> Result<()
     Ok(())
 }
 
+/// Write a finished document in the chosen format, shown as `view` says.
+fn print_view(doc: &Value, format: &Format, view: &render::View) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    render::render_view(&mut out, doc, format, view)?;
+    out.flush()?;
+    Ok(())
+}
+
 pub async fn dispatch(cli: Cli) -> Result<i32> {
     let ctx = Ctx {
         quiet: cli.quiet,

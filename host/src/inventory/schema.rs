@@ -147,8 +147,17 @@ fn item_shape(model: &ServiceModel, operation: &str, result_key: &str) -> Option
     let op = model.operation(operation)?;
     let mut shape = op.output.as_ref()?.shape.clone();
     for seg in result_key.split('.') {
+        // `Reservations[].Instances`: through the container list to its items.
+        let (seg, through) = match seg.strip_suffix("[]") {
+            Some(s) => (s, true),
+            None => (seg, false),
+        };
         let s = model.shape(&shape).ok()?;
         shape = s.members.get(seg)?.shape.clone();
+        if through {
+            let list = model.shape(&shape).ok()?;
+            shape = list.member.as_ref()?.shape.clone();
+        }
     }
     let list = model.shape(&shape).ok()?;
     if list.kind != ShapeType::List {

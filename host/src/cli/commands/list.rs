@@ -82,6 +82,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
     setup::compile_query(&args.out)?;
     let op = client.operation(&ty.service, &ty.operation)?;
     op.validate(&params)?;
+    crate::cli::execute::check_output(&args.out, &crate::sql::model_table(&ty))?;
     let full = format!("{}:{}", op.model.name, op.name);
     // The same decision as for plugins: anything but a read needs --allow, and --yes (or a
     // yes on the terminal) once the scopes are known.
@@ -144,7 +145,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
     }
     let shape = Shape {
         table: crate::sql::model_table(&ty),
-        columns: Vec::new(),
+        columns: catalogue::default_columns(client.models(), &ty),
         global: ty.global,
     };
     let mut plan = PendingPlan::start(&client, request);

@@ -24,6 +24,7 @@ pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
     let plugin =
         setup::load_plugin_with(&client, &runtime, &args.plugin, &args.sandbox, &args.params)
             .await?;
+    crate::cli::execute::check_output(&args.out, &Shape::of_plugin(&plugin).table)?;
     let mut plan = PendingPlan::start(&client, request);
     let (models, operations) = (client.models().clone(), plugin.manifest.operations.clone());
     plan.restrict(move || setup::session_policy(&models, &operations, enabled));
