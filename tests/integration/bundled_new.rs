@@ -203,6 +203,50 @@ fn new_security_plugins_match_boto3_in_every_region() {
         }
     }
 
+    // Every value has the type the plugin's schema (model shape plus declared columns)
+    // gives its column, and every declared extra column is in each item.
+    for (plugin, _) in PLUGINS {
+        let info = mrhost(&[
+            "plugins",
+            "inspect",
+            path_str(&crate::common::plugin(plugin)),
+        ])
+        .ok()
+        .json();
+        let kinds: BTreeMap<String, String> = info["schema"]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap().into(),
+                    c["kind"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        let extra = info["manifest"]["extra_columns"].as_array().cloned();
+        for item in &ours[plugin] {
+            for (name, value) in item.as_object().unwrap() {
+                let Some(kind) = kinds.get(name) else {
+                    continue;
+                };
+                let fits = match kind.as_str() {
+                    _ if value.is_null() => true,
+                    "string" | "timestamp" => value.is_string(),
+                    "bool" => value.is_boolean(),
+                    "int" => value.is_i64() || value.is_u64(),
+                    "float" => value.is_number(),
+                    _ => true,
+                };
+                assert!(fits, "{plugin}: {name} is {kind} but {value}");
+            }
+            for c in extra.iter().flatten() {
+                let name = c["name"].as_str().unwrap();
+                assert!(item.get(name).is_some(), "{plugin}: no {name} in {item}");
+            }
+        }
+    }
+
     // The security answers the seed set up, by name.
     let find = |plugin: &str, field: &str, value: Value, region: &str| -> Value {
         ours[plugin]
