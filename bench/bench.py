@@ -235,6 +235,13 @@ class Bench:
         for l in lines:
             r = l.pop("RequestRegion")
             assert l.pop("RequestAccount") == ACCOUNT
+            # The host adds TagsMap (and Name, when tagged) from an item's Tags: check them
+            # against the Tags, then compare the rest with boto3.
+            if "TagsMap" in l:
+                tm = l.pop("TagsMap")
+                assert tm == {t["Key"]: t["Value"] for t in l.get("Tags", [])}, tm
+                if "Name" in tm:
+                    assert l.pop("Name") == tm["Name"]
             by_region.setdefault(r, []).append(l)
         for r in regions:
             assert sorted(by_region[r], key=lambda v: v["VpcId"]) == sorted(pool[r]["Vpcs"], key=lambda v: v["VpcId"]), r
