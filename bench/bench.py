@@ -522,7 +522,7 @@ def main():
     ap.add_argument("--org-timeout", type=float, default=14400, help="seconds before a run is killed")
     ap.add_argument("--org-server-arg", action="append", default=[], help="extra org_server.py argument (repeatable)")
     ap.add_argument("--mrhost-sync", default=None,
-                    help="mrhost's org command, a template with {mrhost} {url} {regions} {out}; skipped when absent")
+                    help="mrhost's org command, a template with {mrhost} {url} {regions} {out} (default: org_bench.MRHOST_SYNC_DEFAULT when mrhost has `sync`)")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     for f in ("no-aws-config", "no-aws-credentials"):
