@@ -26,6 +26,21 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// Role hops a profile may chain before mrhost calls it a loop.
 const MAX_CHAIN: usize = 10;
 
+/// AssumeRole calls in flight at once, process-wide. An organisation's plan asks for every
+/// member's role at once (up to --concurrency); STS throttles per calling account (about
+/// 600 requests/s), so a thousand at once would be throttled in a burst. 64 in flight at a
+/// ~100 ms round trip stay near that rate.
+const ASSUME_IN_FLIGHT: usize = 64;
+
+/// Rounds of AssumeRole after the engine's own retries came back throttled: STS throttling
+/// is waited out (full-jitter backoff, up to 20 s a round) rather than losing the account.
+const ASSUME_THROTTLE_ROUNDS: u32 = 8;
+
+fn assume_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(ASSUME_IN_FLIGHT))
+}
+
 /// One identity's credentials: a provider and its cache.
 pub struct CredentialSource {
     provider: SharedCredentialsProvider,
@@ -432,6 +447,36 @@ impl std::fmt::Debug for AssumeRoleProvider {
 }
 
 impl AssumeRoleProvider {
+    /// One AssumeRole: at most [`ASSUME_IN_FLIGHT`] at once, and a throttled answer (after
+    /// the engine's retries) waited out for up to [`ASSUME_THROTTLE_ROUNDS`] more rounds.
+    async fn call_paced(
+        &self,
+        params: &serde_json::Value,
+    ) -> Result<serde_json::Value, EngineError> {
+        let r = &self.request;
+        let mut round = 0u32;
+        loop {
+            let result = {
+                let _slot = assume_slots().acquire().await;
+                self.client
+                    .call(&self.base, &r.region, "sts", "AssumeRole", params)
+                    .await
+            };
+            match result {
+                Err(EngineError::Api(a)) if a.is_throttling() && round < ASSUME_THROTTLE_ROUNDS => {
+                    round += 1;
+                    let cap = Duration::from_millis(500)
+                        .saturating_mul(1u32 << round.min(6))
+                        .min(Duration::from_secs(20));
+                    let sleep = cap.mul_f64(rand::random::<f64>());
+                    tracing::debug!(role = %r.role_arn, round, ?sleep, "AssumeRole throttled; waiting");
+                    tokio::time::sleep(sleep).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     async fn assume(&self) -> Result<Credentials, EngineError> {
         let r = &self.request;
         let mut params = serde_json::json!({
@@ -448,10 +493,7 @@ impl AssumeRoleProvider {
         if let Some(policy) = policy {
             params["Policy"] = serde_json::Value::String(policy);
         }
-        let out = self
-            .client
-            .call(&self.base, &r.region, "sts", "AssumeRole", &params)
-            .await?;
+        let out = self.call_paced(&params).await?;
         let c = &out["Credentials"];
         let field = |k: &str| c[k].as_str().map(str::to_string);
         let (Some(ak), Some(sk)) = (field("AccessKeyId"), field("SecretAccessKey")) else {
