@@ -47,9 +47,11 @@ impl FromStr for Format {
             "yaml" => Format::Yaml,
             _ => match s.strip_prefix("sqlite:") {
                 Some(path) if !path.is_empty() => Format::Sqlite(PathBuf::from(path)),
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "unknown output '{s}': use json, ndjson, table, csv, text, yaml or sqlite:FILE"
-                )),
+                ))
+                }
             },
         })
     }

@@ -3,8 +3,8 @@
 
 mod bundled;
 mod bundled_more;
-mod bundled_security;
 mod bundled_new;
+mod bundled_security;
 mod common;
 mod conformance;
 mod contract;

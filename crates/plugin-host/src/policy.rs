@@ -402,7 +402,10 @@ mod tests {
             ("GetBucketEncryption", "s3:GetEncryptionConfiguration"),
             ("GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock"),
             ("GetBucketPolicyStatus", "s3:GetBucketPolicyStatus"),
-            ("GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration"),
+            (
+                "GetBucketLifecycleConfiguration",
+                "s3:GetLifecycleConfiguration",
+            ),
             ("ListBuckets", "s3:ListAllMyBuckets"),
         ] {
             assert_eq!(iam_action(&s3, op), action, "{op}");
