@@ -20,3 +20,4 @@ mod sandbox;
 mod services;
 mod services_inventory;
 mod trust;
+mod ux_outputs;
