@@ -24,3 +24,4 @@ mod services;
 mod services_inventory;
 mod trust;
 mod ux_scopes;
+mod ux_outputs;
