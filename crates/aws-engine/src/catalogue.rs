@@ -169,9 +169,28 @@ pub fn catalogue(models: &Models, service: Option<&str>) -> Result<Vec<ModelType
     Ok(out)
 }
 
+/// Why [`find`] found no type.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum FindError {
+    /// The service is not in the models.
+    #[error(transparent)]
+    Service(#[from] crate::EngineError),
+    /// The service has no such type.
+    #[error("no resource type '{resource}' in {service}{hint}; `mrhost list --available {service}` lists them")]
+    UnknownType {
+        /// The service.
+        service: String,
+        /// The name asked for.
+        resource: String,
+        /// ` (did you mean ...?)`, or empty.
+        hint: String,
+    },
+}
+
 /// Find a type by resource name or operation name (any case style).
-pub fn find(models: &Models, service: &str, resource: &str) -> Result<ModelType, String> {
-    let model = models.service(service).map_err(|e| e.to_string())?;
+pub fn find(models: &Models, service: &str, resource: &str) -> Result<ModelType, FindError> {
+    let model = models.service(service)?;
     let types = service_types(models, &model);
     let wanted = crate::model::normalize_op_name(resource);
     if let Some(t) = types
@@ -183,9 +202,11 @@ pub fn find(models: &Models, service: &str, resource: &str) -> Result<ModelType,
     let hint = crate::suggest::nearest(resource, types.iter().map(|t| t.resource.as_str()), 4)
         .map(|s| format!(" (did you mean {s}?)"))
         .unwrap_or_default();
-    Err(format!(
-        "no resource type '{resource}' in {service}{hint}; `mrhost list --available {service}` lists them"
-    ))
+    Err(FindError::UnknownType {
+        service: service.to_string(),
+        resource: resource.to_string(),
+        hint,
+    })
 }
 
 /// The last segment of a result key path (`DistributionList.Items` → `Items`).
@@ -215,9 +236,10 @@ mod tests {
             "ListFunctions"
         );
         assert!(find(&models, "iam", "roles").unwrap().global);
-        assert!(find(&models, "ec2", "route-table")
-            .unwrap_err()
-            .contains("did you mean route-tables?"));
+        assert!(matches!(
+            find(&models, "ec2", "route-table"),
+            Err(FindError::UnknownType { hint, .. }) if hint.contains("did you mean route-tables?")
+        ));
         // A type whose operation needs params knows which.
         let pools = find(&models, "ec2", "associated-ipv6-pool-cidrs").unwrap();
         assert_eq!(pools.required, vec!["PoolId".to_string()]);

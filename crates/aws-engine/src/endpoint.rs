@@ -148,7 +148,7 @@ pub fn resolve(
     if let Some(url) = overrides.for_service(model) {
         let url = url.trim_end_matches('/').to_string();
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(EngineError::Endpoint(format!(
+            return Err(EngineError::endpoint(format!(
                 "endpoint URL '{url}' must start with http:// or https://"
             )));
         }

@@ -316,9 +316,9 @@ impl ServiceModel {
     ) -> Result<Self, EngineError> {
         // Through text: shapes stay raw JSON until used.
         let raw: RawService = serde_json::from_str(&service.to_string())
-            .map_err(|e| EngineError::Model(format!("service model {name}: {e}")))?;
+            .map_err(|e| EngineError::model(format!("service model {name}: {e}")))?;
         let paginators: IndexMap<String, Paginator> = serde_json::from_value(paginators)
-            .map_err(|e| EngineError::Model(format!("paginators of {name}: {e}")))?;
+            .map_err(|e| EngineError::model(format!("paginators of {name}: {e}")))?;
         Ok(Self::assemble(name, raw, paginators, source))
     }
 
@@ -363,7 +363,7 @@ impl ServiceModel {
 
     pub fn shape(&self, name: &str) -> Result<&Shape, EngineError> {
         let i = self.shape_index(name).ok_or_else(|| {
-            EngineError::Model(format!(
+            EngineError::model(format!(
                 "{}: shape {name} is missing from the model",
                 self.name
             ))
@@ -382,11 +382,11 @@ impl ServiceModel {
         let (name, lazy) = self
             .shapes
             .get_index(i)
-            .ok_or_else(|| EngineError::Model(format!("{}: no shape #{i}", self.name)))?;
+            .ok_or_else(|| EngineError::model(format!("{}: no shape #{i}", self.name)))?;
         lazy.shape
             .get_or_init(|| serde_json::from_str(lazy.raw.get()).map_err(|e| e.to_string()))
             .as_ref()
-            .map_err(|e| EngineError::Model(format!("{}: shape {name}: {e}", self.name)))
+            .map_err(|e| EngineError::model(format!("{}: shape {name}: {e}", self.name)))
     }
 
     /// Every shape name (decoding none of them).
@@ -495,7 +495,7 @@ struct PackIndex {
 }
 
 fn read_pack_index() -> Result<PackIndex, EngineError> {
-    let bad = || EngineError::Model("embedded model pack is corrupt".into());
+    let bad = || EngineError::model("embedded model pack is corrupt");
     if !PACK.starts_with(PACK_MAGIC) {
         return Err(bad());
     }
@@ -617,7 +617,7 @@ impl Models {
             .pack_text(name)
             .ok_or_else(|| self.unknown_service(name))??;
         let doc: PackDoc = serde_json::from_slice(&text)
-            .map_err(|e| EngineError::Model(format!("parsing model {name}: {e}")))?;
+            .map_err(|e| EngineError::model(format!("parsing model {name}: {e}")))?;
         Ok(ServiceModel::assemble(
             name,
             doc.service,
@@ -636,14 +636,14 @@ impl Models {
             flate2::read::GzDecoder::new(blob)
                 .read_to_end(&mut text)
                 .map(|_| text)
-                .map_err(|e| EngineError::Model(format!("decoding model {name}: {e}"))),
+                .map_err(|e| EngineError::model(format!("decoding model {name}: {e}"))),
         )
     }
 
     fn pack_blob(&self, name: &str) -> Option<Result<Value, EngineError>> {
         Some(self.pack_text(name)?.and_then(|text| {
             serde_json::from_slice(&text)
-                .map_err(|e| EngineError::Model(format!("parsing model {name}: {e}")))
+                .map_err(|e| EngineError::model(format!("parsing model {name}: {e}")))
         }))
     }
 
@@ -656,18 +656,19 @@ impl Models {
                 None => Err("embedded endpoint data is missing".into()),
             })
             .clone()
-            .map_err(EngineError::Model)
+            .map_err(EngineError::model)
     }
 
     fn unknown_service(&self, name: &str) -> EngineError {
         let names = self.service_names();
         let suggestion = crate::suggest::nearest(name, names.iter().map(String::as_str), 3);
-        EngineError::UnknownService {
+        crate::error::ConstructionError::UnknownService {
             service: name.to_string(),
             suggestion: suggestion
                 .map(|s| format!(" (did you mean {s}?)"))
                 .unwrap_or_default(),
         }
+        .into()
     }
 }
 
@@ -685,7 +686,7 @@ fn latest_api_dir(service_dir: &Path) -> Option<PathBuf> {
 
 fn read_json_maybe_gz(path: &Path) -> Result<Option<Value>, EngineError> {
     let gz = path.with_extension("json.gz");
-    let err = |e: String| EngineError::Model(format!("{}: {e}", path.display()));
+    let err = |e: String| EngineError::model(format!("{}: {e}", path.display()));
     if path.exists() {
         let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
         return serde_json::from_slice(&bytes)
@@ -707,7 +708,7 @@ fn read_json_maybe_gz(path: &Path) -> Result<Option<Value>, EngineError> {
 
 fn load_dir(name: &str, api_dir: &Path) -> Result<ServiceModel, EngineError> {
     let service = read_json_maybe_gz(&api_dir.join("service-2.json"))?
-        .ok_or_else(|| EngineError::Model(format!("{}: no service-2.json", api_dir.display())))?;
+        .ok_or_else(|| EngineError::model(format!("{}: no service-2.json", api_dir.display())))?;
     let paginators = read_json_maybe_gz(&api_dir.join("paginators-1.json"))?
         .and_then(|mut v| v.get_mut("pagination").map(Value::take))
         .unwrap_or_else(|| Value::Object(Default::default()));

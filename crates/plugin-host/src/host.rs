@@ -14,7 +14,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::bindings::mrhost::plugin::{aws, log, sink, types};
 use super::policy::{Decision, Policy};
 use super::Limits;
-use aws_engine::{AwsClient, CredentialSource, EngineError, Pages};
+use aws_engine::{AwsClient, ConstructionError, CredentialSource, EngineError, Pages};
 
 /// Why a sink refused a resource or could not take more.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -413,9 +413,12 @@ impl StoreState {
     }
 }
 
+/// The engine's error as the contract's: the service's answer as `api` (with whether the
+/// engine retries its kind), a request that cannot be made as `invalid-request`, and
+/// everything else (transport, time-outs, credentials, an unusable response) as `failed`.
 pub fn call_error(e: EngineError) -> types::CallError {
     match e {
-        EngineError::Api(a) => {
+        EngineError::Service(a) => {
             let a = *a;
             let retryable = a.is_retryable();
             types::CallError::Api(types::ApiError {
@@ -425,9 +428,11 @@ pub fn call_error(e: EngineError) -> types::CallError {
                 retryable,
             })
         }
-        e @ (EngineError::UnknownService { .. }
-        | EngineError::UnknownOperation { .. }
-        | EngineError::InvalidParams { .. }) => types::CallError::InvalidRequest(e.to_string()),
+        EngineError::Construction(
+            c @ (ConstructionError::UnknownService { .. }
+            | ConstructionError::UnknownOperation { .. }
+            | ConstructionError::InvalidParams { .. }),
+        ) => types::CallError::InvalidRequest(c.to_string()),
         e => types::CallError::Failed(e.to_string()),
     }
 }

@@ -165,11 +165,26 @@ pub struct RunArgs {
     pub sandbox: SandboxArgs,
 }
 
+/// Limits of one scope that every command applies (`run`, `list`, `query`, `call`).
 #[derive(Args, Debug, Clone)]
-pub struct SandboxArgs {
-    /// Seconds one scope's collect may take (AWS calls included).
+pub struct ScopeLimitArgs {
+    /// Seconds one scope may take (AWS calls included).
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
+    /// AWS calls (pages included) one scope may make.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_calls: u64,
+    /// Size of one AWS response, MiB: a larger answer fails its call (checked against its
+    /// Content-Length and while it streams in, before it is parsed); also the size of one
+    /// response handed to a plugin.
+    #[arg(long, default_value_t = 256)]
+    pub max_response_mib: usize,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SandboxArgs {
+    #[command(flatten)]
+    pub limits: ScopeLimitArgs,
     /// Linear memory per plugin instance, MiB.
     #[arg(long, default_value_t = 512)]
     pub memory_limit: usize,
@@ -185,12 +200,6 @@ pub struct SandboxArgs {
     /// Size of one params-json a plugin may send, KiB.
     #[arg(long, default_value_t = 1024)]
     pub max_params_kib: usize,
-    /// Size of one response handed to a plugin, MiB.
-    #[arg(long, default_value_t = 256)]
-    pub max_response_mib: usize,
-    /// AWS calls (pages included) one scope may make.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub max_calls: u64,
     /// Refuse the plugin unless its sha256 is this.
     #[arg(long)]
     pub plugin_sha256: Option<String>,
@@ -226,6 +235,8 @@ pub struct CallArgs {
     /// One page only (default: all pages merged as the AWS CLI merges them).
     #[arg(long)]
     pub no_paginate: bool,
+    #[command(flatten)]
+    pub limits: ScopeLimitArgs,
     #[command(flatten)]
     pub allow: AllowArgs,
     /// Run an allowed write without asking for confirmation (needed in a pipe).

@@ -10,7 +10,10 @@ use aws_engine::cache::{CacheMode, ResponseCache};
 use aws_engine::{AwsClient, Grants, Models, OpClass};
 use plugin_host::{Limits, Plugin, PluginRuntime};
 
-use super::args::{AllowArgs, CacheArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs};
+use super::args::{
+    AllowArgs, CacheArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs, ScopeLimitArgs,
+};
+use crate::pipeline::ScopeLimits;
 use crate::plan::{self, AccountOptions, ScopeRequest};
 use crate::render::Query;
 
@@ -103,15 +106,13 @@ pub fn open_cache(args: &CacheArgs) -> Option<Arc<ResponseCache>> {
     }
 }
 
-/// The AWS client: endpoint override, retries and time-outs, response cache, identity
-/// store; nothing allowed beyond `read` (redactable reads come back redacted).
-#[allow(dead_code)] // for commands that take no --allow
-pub fn client(scope: &ScopeArgs) -> Result<AwsClient> {
-    client_with(scope, &AllowArgs::default())
-}
-
-/// [`client`] with what `--allow` lets run (and see unredacted).
-pub fn client_with(scope: &ScopeArgs, allow: &AllowArgs) -> Result<AwsClient> {
+/// The AWS client: endpoint override, retries and time-outs, the response size limit,
+/// response cache, identity store; what `--allow` lets run (and see unredacted).
+pub fn client_with(
+    scope: &ScopeArgs,
+    allow: &AllowArgs,
+    limits: &ScopeLimitArgs,
+) -> Result<AwsClient> {
     let models = Arc::new(Models::from_env()?);
     let grants = grants(&models, allow)?;
     let retry = aws_engine::RetryConfig {
@@ -128,20 +129,34 @@ pub fn client_with(scope: &ScopeArgs, allow: &AllowArgs) -> Result<AwsClient> {
         .cache(open_cache(&scope.cache))
         .identity_store(state_dir())
         .grants(grants)
+        .max_response_bytes(mib_bytes(limits.max_response_mib))
         .build()?)
+}
+
+fn mib_bytes(mib: usize) -> u64 {
+    (mib.max(1) as u64).saturating_mul(1 << 20)
+}
+
+/// `--max-calls` and `--timeout` of one scope, for the scopes mrhost runs itself (`call`,
+/// model-derived types); plugins get theirs from [`limits`].
+pub fn scope_limits(args: &ScopeLimitArgs) -> ScopeLimits {
+    ScopeLimits {
+        max_calls: args.max_calls,
+        timeout: Duration::from_secs(args.timeout.max(1)),
+    }
 }
 
 /// The sandbox limits of every scope.
 pub fn limits(args: &SandboxArgs) -> Limits {
     Limits {
-        timeout: Duration::from_secs(args.timeout.max(1)),
+        timeout: Duration::from_secs(args.limits.timeout.max(1)),
         memory: args.memory_limit.max(1) << 20,
         max_resources: args.max_resources,
         max_emitted_bytes: args.max_emit_mib << 20,
         max_log_bytes: args.max_log_kib << 10,
         max_params_bytes: args.max_params_kib << 10,
-        max_response_bytes: args.max_response_mib << 20,
-        max_calls: args.max_calls,
+        max_response_bytes: args.limits.max_response_mib << 20,
+        max_calls: args.limits.max_calls,
         ..Limits::default()
     }
 }

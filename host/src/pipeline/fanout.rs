@@ -9,7 +9,7 @@ use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
 use aws_engine::catalogue::ModelType;
-use aws_engine::{AwsClient, EngineError};
+use aws_engine::{AwsClient, Budget, ConstructionError, EngineError, TimeoutError};
 use plugin_host::{CollectStats, Plugin, PluginRuntime, ScopeContext, ScopeError};
 
 use super::{Emitted, ScopeSink, ScopeTags};
@@ -72,10 +72,54 @@ impl From<ScopeError> for ScopeFailure {
 }
 
 impl From<EngineError> for ScopeFailure {
+    /// The engine's error; a scope limit is named by the flag that set it.
     fn from(e: EngineError) -> Self {
+        let message = match &e {
+            EngineError::Construction(ConstructionError::CallLimit { limit, .. }) => {
+                format!("call limit of {limit} AWS calls per scope reached (--max-calls)")
+            }
+            EngineError::Timeout(TimeoutError::Deadline(limit)) => {
+                format!(
+                    "time limit of {} s per scope reached (--timeout)",
+                    limit.as_secs()
+                )
+            }
+            _ => e.to_string(),
+        };
         ScopeFailure {
             code: e.code().map(str::to_string),
-            message: e.to_string(),
+            message,
+        }
+    }
+}
+
+/// `--max-calls` and `--timeout` for the scopes mrhost runs itself (a model-derived type,
+/// `call`); a plugin's scope has them from its sandbox limits.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopeLimits {
+    /// AWS calls (pages) one scope may make.
+    pub max_calls: u64,
+    /// How long one scope may take.
+    pub timeout: Duration,
+}
+
+impl ScopeLimits {
+    /// The engine's budget for one scope's pagination, starting now.
+    pub fn budget(&self) -> Budget {
+        Budget::unlimited()
+            .max_calls(self.max_calls)
+            .time_limit(self.timeout)
+    }
+
+    /// Run one scope within its time limit: the engine stops a call at the deadline; this
+    /// also bounds what the scope does between calls.
+    pub async fn run<T>(
+        &self,
+        scope: impl std::future::Future<Output = Result<T, EngineError>>,
+    ) -> Result<T, EngineError> {
+        match tokio::time::timeout(self.timeout, scope).await {
+            Ok(r) => r,
+            Err(_) => Err(TimeoutError::Deadline(self.timeout).into()),
         }
     }
 }
@@ -93,14 +137,14 @@ pub struct Counters {
 #[derive(Clone)]
 pub enum Source {
     Plugin(Arc<PluginRuntime>, Arc<Plugin>),
-    Model(Arc<ModelType>, Arc<Value>),
+    Model(Arc<ModelType>, Arc<Value>, ScopeLimits),
 }
 
 impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Plugin(_, p) => p.manifest.name.clone(),
-            Source::Model(t, _) => format!("{} {}", t.service, t.resource),
+            Source::Model(t, _, _) => format!("{} {}", t.service, t.resource),
         }
     }
 }
@@ -144,12 +188,20 @@ pub async fn run_source(
                                 .map(ScopeSuccess::from)
                                 .map_err(ScopeFailure::from)
                         }
-                        Source::Model(ty, params) => {
+                        Source::Model(ty, params, limits) => {
                             let started = std::time::Instant::now();
-                            super::model_source::collect(
-                                &client, creds, &tags, &region, &ty, &params, &tx,
-                            )
-                            .await
+                            limits
+                                .run(super::model_source::collect(
+                                    &client,
+                                    creds,
+                                    &tags,
+                                    &region,
+                                    &ty,
+                                    &params,
+                                    &tx,
+                                    limits.budget(),
+                                ))
+                                .await
                             .map(|(resources, calls)| ScopeSuccess {
                                 resources,
                                 calls,
@@ -192,14 +244,16 @@ pub async fn run_source(
 }
 
 /// `mrhost call`: one operation in every target; pages merged unless `paginate` is false.
+/// Each target is one scope under `limits`.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_call(
     client: AwsClient,
-    service: String,
-    operation: String,
+    op: aws_engine::OperationRef,
     params: Value,
     targets: Vec<Target>,
     concurrency: usize,
     paginate: bool,
+    limits: ScopeLimits,
     counters: Arc<Counters>,
 ) -> Vec<(Target, Result<Value, ScopeFailure>)> {
     use std::sync::atomic::Ordering::Relaxed;
@@ -207,19 +261,24 @@ pub async fn run_call(
         .map(|t| {
             let counters = counters.clone();
             let client = client.clone();
-            let service = service.clone();
-            let operation = operation.clone();
+            let op = op.clone();
             let params = params.clone();
             async move {
-                let r = if paginate {
-                    client
-                        .paginate_all(&t.account.creds, &t.region, &service, &operation, &params)
-                        .await
-                } else {
-                    client
-                        .call(&t.account.creds, &t.region, &service, &operation, &params)
-                        .await
-                };
+                let mut pages = client
+                    .pages(t.account.creds.clone(), &t.region, op, params)
+                    .budget(limits.budget());
+                let r = limits
+                    .run(async move {
+                        if paginate {
+                            pages.full_result().await
+                        } else {
+                            pages
+                                .next_page()
+                                .await
+                                .unwrap_or_else(|| Ok(Value::Object(Default::default())))
+                        }
+                    })
+                    .await;
                 counters.scopes_done.fetch_add(1, Relaxed);
                 if r.is_err() {
                     counters.scopes_failed.fetch_add(1, Relaxed);

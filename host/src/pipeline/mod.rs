@@ -8,7 +8,7 @@ pub mod model_source;
 
 use serde_json::Value;
 
-pub use fanout::{Counters, ScopeFailure, ScopeOutcome, Source};
+pub use fanout::{Counters, ScopeFailure, ScopeLimits, ScopeOutcome, Source};
 
 /// A resource on its way to the output, already tagged with its scope.
 #[derive(Debug)]

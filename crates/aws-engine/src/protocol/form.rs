@@ -49,7 +49,7 @@ impl FormWriter<'_> {
         depth: usize,
     ) -> Result<(), String> {
         if depth > MAX_DEPTH {
-            return Err(too_deep("the parameters", MAX_DEPTH));
+            return Err(too_deep("the parameters", MAX_DEPTH).to_string());
         }
         let res = Resolved::new(self.model, r)?;
         let shape = res.shape;

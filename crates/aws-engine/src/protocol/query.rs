@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::errors;
 use super::form::{form_encode, FormWriter};
+use super::shape::ReadError;
 use super::xml;
 use super::{Protocol, WireRequest, WireResponse};
 use crate::error::EngineError;
@@ -48,7 +49,7 @@ impl Protocol for Query {
         op: &Operation,
         resp: &WireResponse,
     ) -> Result<Value, EngineError> {
-        let perr = |m: String| EngineError::parse(&op.name, m);
+        let perr = |e: ReadError| e.into_engine(&op.name);
         if resp.status >= 301 {
             let parsed = match errors::generic(resp) {
                 Some(p) => p,

@@ -55,7 +55,7 @@ fn check(
     depth: usize,
 ) -> Result<(), String> {
     if depth > MAX_DEPTH {
-        return Err(too_deep("the parameters", MAX_DEPTH));
+        return Err(too_deep("the parameters", MAX_DEPTH).to_string());
     }
     let shape = model.shape(&r.shape).map_err(|e| e.to_string())?;
     let shown = if path.is_empty() { "input" } else { path };

@@ -19,7 +19,7 @@ use quick_xml::events::{BytesRef, BytesStart, BytesText, Event};
 use quick_xml::Reader;
 use serde_json::{Map, Value};
 
-use super::shape::{is_bound_in_response, scalar, too_deep, Resolved, MAX_XML_DEPTH};
+use super::shape::{is_bound_in_response, scalar, too_deep, ReadError, Resolved, MAX_XML_DEPTH};
 use crate::model::{ServiceModel, Shape, ShapeRef, ShapeType};
 
 /// A reference to a shape as the XML reader needs it: the target (by index into the
@@ -201,7 +201,7 @@ pub enum Root<'m, 'w> {
 }
 
 /// A malformed document: reported as is, whatever else is wrong.
-struct Malformed(String);
+struct Malformed(ReadError);
 
 type Read<T> = Result<T, Malformed>;
 /// A value, or why the shape walk rejects it (the element was consumed either way).
@@ -213,7 +213,7 @@ pub fn parse_body<'m>(
     model: &'m ServiceModel,
     root: Root<'m, '_>,
     bytes: &[u8],
-) -> Result<Value, String> {
+) -> Result<Value, ReadError> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().trim_text(false);
     let mut s = Stream {
@@ -245,7 +245,7 @@ pub fn parse_body<'m>(
         }
     })();
     run.map_err(|Malformed(m)| m)?;
-    result.ok_or_else(|| "empty XML document".to_string())?
+    Ok(result.ok_or_else(|| "empty XML document".to_string())??)
 }
 
 struct Stream<'a, 'm> {
@@ -269,14 +269,15 @@ fn check_attrs(e: &BytesStart<'_>) -> Read<()> {
         return Ok(());
     }
     for a in e.attributes() {
-        let a = a.map_err(|e| Malformed(e.to_string()))?;
-        a.unescape_value().map_err(|e| Malformed(e.to_string()))?;
+        let a = a.map_err(|e| Malformed(e.to_string().into()))?;
+        a.unescape_value()
+            .map_err(|e| Malformed(e.to_string().into()))?;
     }
     Ok(())
 }
 
 fn text_piece<'a>(t: &BytesText<'a>) -> Read<Cow<'a, str>> {
-    t.xml_content().map_err(|e| Malformed(e.to_string()))
+    t.xml_content().map_err(|e| Malformed(e.to_string().into()))
 }
 
 enum RefPiece {
@@ -285,13 +286,16 @@ enum RefPiece {
 }
 
 fn ref_piece(r: &BytesRef<'_>) -> Read<RefPiece> {
-    if let Some(c) = r.resolve_char_ref().map_err(|e| Malformed(e.to_string()))? {
+    if let Some(c) = r
+        .resolve_char_ref()
+        .map_err(|e| Malformed(e.to_string().into()))?
+    {
         return Ok(RefPiece::Char(c));
     }
-    let name = r.decode().map_err(|e| Malformed(e.to_string()))?;
+    let name = r.decode().map_err(|e| Malformed(e.to_string().into()))?;
     match quick_xml::escape::resolve_predefined_entity(&name) {
         Some(v) => Ok(RefPiece::Entity(v)),
-        None => Err(Malformed(format!("unknown XML entity &{name};"))),
+        None => Err(Malformed(format!("unknown XML entity &{name};").into())),
     }
 }
 
@@ -304,10 +308,13 @@ enum Child<'a> {
 impl<'a, 'm> Stream<'a, 'm> {
     fn next(&mut self) -> Read<Event<'a>> {
         let ev = self.reader.read_event().map_err(|e| {
-            Malformed(format!(
-                "malformed XML at byte {}: {e}",
-                self.reader.error_position()
-            ))
+            Malformed(
+                format!(
+                    "malformed XML at byte {}: {e}",
+                    self.reader.error_position()
+                )
+                .into(),
+            )
         })?;
         match &ev {
             Event::Start(_) => {
@@ -372,7 +379,7 @@ impl<'a, 'm> Stream<'a, 'm> {
     fn shape(&self, i: usize) -> Read<&'m Shape> {
         self.model()?
             .shape_at(i)
-            .map_err(|e| Malformed(e.to_string()))
+            .map_err(|e| Malformed(e.to_string().into()))
     }
 
     fn model(&self) -> Read<&'m ServiceModel> {
@@ -837,7 +844,7 @@ pub struct XmlTree {
 
 /// A document read without a shape, for error bodies: the root's name, text and children
 /// (see [`XmlTree`]). Malformed or too deeply nested documents are errors.
-pub fn read_tree(bytes: &[u8]) -> Result<XmlTree, String> {
+pub(crate) fn read_tree(bytes: &[u8]) -> Result<XmlTree, ReadError> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().trim_text(false);
     let mut s = Stream {
@@ -875,7 +882,7 @@ pub fn read_tree(bytes: &[u8]) -> Result<XmlTree, String> {
         }
     })();
     run.map_err(|Malformed(m)| m)?;
-    result.ok_or_else(|| "empty XML document".to_string())
+    result.ok_or_else(|| "empty XML document".into())
 }
 
 /// The local name of a document's first element, read no further (`None` when the
@@ -939,7 +946,7 @@ mod tests {
 
     fn same(model: &ServiceModel, root: Root<'_, '_>, bytes: &[u8]) {
         let want = dom(model, &root, bytes);
-        let got = parse_body(model, root, bytes);
+        let got = parse_body(model, root, bytes).map_err(|e| e.to_string());
         assert_eq!(got, want, "body: {}", String::from_utf8_lossy(bytes));
     }
 

@@ -51,7 +51,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
     else {
         bail!("name a resource type (mrhost list SERVICE RESOURCE), or list them with mrhost list --available [SERVICE]");
     };
-    let ty = catalogue::find(&models, service, resource).map_err(|e| anyhow::anyhow!(e))?;
+    let ty = catalogue::find(&models, service, resource)?;
     let params: Value = match &args.params {
         Some(p) => serde_json::from_str(p)
             .map_err(|e| anyhow::anyhow!("--params is not valid JSON: {e}"))?,
@@ -72,7 +72,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
             missing.join(", ")
         );
     }
-    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
+    let client = setup::client_with(&args.scope, &args.sandbox.allow, &args.sandbox.limits)?;
     setup::compile_query(&args.out)?;
     let op = client.operation(&ty.service, &ty.operation)?;
     op.validate(&params)?;
@@ -146,7 +146,11 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         Err(code) => return Ok(code),
     };
     execution
-        .run(Source::Model(Arc::new(ty), Arc::new(params)), shape, plan)
+        .run(Source::Model(
+                Arc::new(ty),
+                Arc::new(params),
+                setup::scope_limits(&args.sandbox.limits),
+            ), shape, plan)
         .await
 }
 

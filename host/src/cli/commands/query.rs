@@ -37,7 +37,7 @@ pub fn plugin_files(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
 
 /// Fetch every table the SQL names, in one plan, then run the SQL.
 pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
-    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
+    let client = setup::client_with(&args.scope, &args.sandbox.allow, &args.sandbox.limits)?;
     let jmes = setup::compile_query(&args.out)?;
     let format = args
         .out
@@ -109,7 +109,11 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
                     );
                 }
                 (
-                    Source::Model(Arc::new(t.clone()), Arc::new(serde_json::json!({}))),
+                    Source::Model(
+                        Arc::new(t.clone()),
+                        Arc::new(serde_json::json!({})),
+                        setup::scope_limits(&args.sandbox.limits),
+                    ),
                     t.global,
                 )
             }

@@ -13,7 +13,7 @@ use crate::plan::PendingPlan;
 /// Run the plugin over the plan; the accounts resolve while the plugin loads, and roles
 /// are assumed afterwards with a session policy of the plugin's declared operations.
 pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
-    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
+    let client = setup::client_with(&args.scope, &args.sandbox.allow, &args.sandbox.limits)?;
     setup::compile_query(&args.out)?;
     let request = setup::scope_request(&client, &args.scope)?;
     let enabled = setup::lists_enabled_regions(&request);
