@@ -7,6 +7,7 @@
 //! runtime the `plugin-host` crate.
 
 mod cli;
+mod inventory;
 mod pipeline;
 mod plan;
 mod progress;

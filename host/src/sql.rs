@@ -108,30 +108,35 @@ impl Db {
 
     /// Run SQL; each row becomes an object keyed by the result's column names.
     pub fn query(&self, sql: &str) -> Result<Vec<Value>, String> {
-        let mut stmt = self.conn.prepare(sql).map_err(|e| format!("SQL: {e}"))?;
-        let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
-        let mut rows = stmt.query([]).map_err(|e| format!("SQL: {e}"))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| format!("SQL: {e}"))? {
-            let mut m = Map::new();
-            for (i, n) in names.iter().enumerate() {
-                let v = match row.get_ref(i).map_err(|e| e.to_string())? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(i) => Value::from(i),
-                    ValueRef::Real(f) => serde_json::Number::from_f64(f)
-                        .map(Value::Number)
-                        .unwrap_or(Value::Null),
-                    ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(b) => {
-                        Value::String(base64::engine::general_purpose::STANDARD.encode(b))
-                    }
-                };
-                m.insert(n.clone(), v);
-            }
-            out.push(Value::Object(m));
-        }
-        Ok(out)
+        rows_of(&self.conn, sql)
     }
+}
+
+/// Run SQL on a connection; each row becomes an object keyed by the result's column names.
+pub fn rows_of(conn: &Connection, sql: &str) -> Result<Vec<Value>, String> {
+    let mut stmt = conn.prepare(sql).map_err(|e| format!("SQL: {e}"))?;
+    let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
+    let mut rows = stmt.query([]).map_err(|e| format!("SQL: {e}"))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(|e| format!("SQL: {e}"))? {
+        let mut m = Map::new();
+        for (i, n) in names.iter().enumerate() {
+            let v = match row.get_ref(i).map_err(|e| e.to_string())? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(i) => Value::from(i),
+                ValueRef::Real(f) => serde_json::Number::from_f64(f)
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null),
+                ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => {
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+                }
+            };
+            m.insert(n.clone(), v);
+        }
+        out.push(Value::Object(m));
+    }
+    Ok(out)
 }
 
 /// The names among `candidates` that `sql` mentions as identifiers (table references).

@@ -144,10 +144,8 @@ fn references(moto: &Moto, cases: &[Case], regions: &[&str]) -> Vec<Vec<Value>> 
                     c.service,
                     c.operation
                 );
-                for mut item in pluck(&resp, c.items) {
-                    item["RequestRegion"] = json!(r);
-                    item["RequestAccount"] = json!(ACCOUNT);
-                    items.push(item);
+                for item in pluck(&resp, c.items) {
+                    items.push(as_emitted(item, r, ACCOUNT));
                 }
             }
             items

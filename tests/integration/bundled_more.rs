@@ -40,10 +40,8 @@ fn b3_auto(region: &str, service: &str, operation: &str, params: Value) -> Value
 }
 
 /// An item as the host emits it: with its scope's region and account.
-fn tagged(mut item: Value, region: &str) -> Value {
-    item["RequestRegion"] = json!(region);
-    item["RequestAccount"] = json!(ACCOUNT);
-    item
+fn tagged(item: Value, region: &str) -> Value {
+    as_emitted(item, region, ACCOUNT)
 }
 
 /// What the seed made: plugin -> (region, field, value) of every resource it must list.

@@ -386,6 +386,43 @@ pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// An item as mrhost emits it, from boto3's: `TagsMap` and `Name` from its AWS tag list
+/// (`Tags`, `TagList` or `TagSet` of `{Key, Value}`: the first present; `Name` from the
+/// `Name` tag when the item has no `Name` and the tag's value is a string), then the
+/// scope's `RequestRegion` and `RequestAccount`, in that order, as the last keys.
+pub fn as_emitted(mut item: Value, region: &str, account: &str) -> Value {
+    if let Some(o) = item.as_object_mut() {
+        o.shift_remove("RequestRegion");
+        o.shift_remove("RequestAccount");
+        let list = ["Tags", "TagList", "TagSet"]
+            .iter()
+            .find_map(|k| o.get(*k))
+            .and_then(Value::as_array)
+            .cloned();
+        let map = list.and_then(|l| {
+            l.iter()
+                .map(|t| {
+                    let k = t.get("Key")?.as_str()?.to_string();
+                    Some((k, t.get("Value").cloned().unwrap_or(Value::Null)))
+                })
+                .collect::<Option<serde_json::Map<String, Value>>>()
+        });
+        if let Some(map) = map {
+            let name = map.get("Name").filter(|v| v.is_string()).cloned();
+            o.shift_remove("TagsMap");
+            o.insert("TagsMap".into(), Value::Object(map));
+            if let Some(name) = name {
+                if !o.contains_key("Name") {
+                    o.insert("Name".into(), name);
+                }
+            }
+        }
+        o.insert("RequestRegion".into(), json!(region));
+        o.insert("RequestAccount".into(), json!(account));
+    }
+    item
+}
+
 /// Remove every member named in `keys`, at any depth.
 pub fn strip_keys(v: &mut Value, keys: &[&str]) {
     match v {

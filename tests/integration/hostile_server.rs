@@ -588,7 +588,10 @@ fn oversized_responses_fail_their_scope_before_parsing_in_bounded_memory() {
             "names the limit: {line}"
         );
         assert_eq!(
-            line.contains(&format!("Content-Length {}", HUGE_BYTES / VPC_ITEM.len() * VPC_ITEM.len())),
+            line.contains(&format!(
+                "Content-Length {}",
+                HUGE_BYTES / VPC_ITEM.len() * VPC_ITEM.len()
+            )),
             declared,
             "{line}"
         );
@@ -605,7 +608,27 @@ fn oversized_responses_fail_their_scope_before_parsing_in_bounded_memory() {
             "grew {grown_mib} MiB over an ordinary run (limit {limit_mib} MiB)"
         );
     }
-    // A plugin's scope: the sandbox flag reaches the engine.
+}
+
+/// Item 4, for a plugin's scope: `run`'s `--max-response-mib` reaches the engine, so a
+/// 300 MB answer streamed without a Content-Length fails that scope before parsing, in
+/// bounded memory, and the other region's resources print.
+#[test]
+fn oversized_responses_fail_a_plugin_scope_before_parsing_in_bounded_memory() {
+    let limit_mib = 16u64;
+    let baseline = HostileServer::start(plain_vpcs);
+    let (_, baseline_kib) = mrhost_measured(
+        &[
+            "call",
+            "ec2",
+            "DescribeVpcs",
+            "--regions",
+            "eu-west-1,eu-west-2",
+            "--endpoint-url",
+            &baseline.url,
+        ],
+        |_| {},
+    );
     let server = HostileServer::start(huge_streamed_vpcs);
     let vpcs = plugin("vpcs");
     let (run, peak_kib) = mrhost_measured(
@@ -725,7 +748,10 @@ fn endless_pagination_stops_at_the_call_limit() {
     let server = HostileServer::start(endless_log_groups);
     let run = logs_call(&server, &["--max-calls", "50"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert_eq!(run.json()["eu-west-2"]["logGroups"][0]["logGroupName"], "good");
+    assert_eq!(
+        run.json()["eu-west-2"]["logGroups"][0]["logGroupName"],
+        "good"
+    );
     let line = scope_line(&run, "eu-west-1");
     assert!(line.contains("call limit of 50 AWS calls"), "{line}");
     assert!(line.contains("--max-calls"), "{line}");
@@ -763,7 +789,10 @@ fn endless_pagination_stops_at_the_time_limit() {
         if list {
             assert!(listed_good_group(&run), "{}", run.stdout);
         } else {
-            assert_eq!(run.json()["eu-west-2"]["logGroups"][0]["logGroupName"], "good");
+            assert_eq!(
+                run.json()["eu-west-2"]["logGroups"][0]["logGroupName"],
+                "good"
+            );
         }
         assert!(sent_to(&server, "eu-west-1") > 2, "it was paging");
     }
@@ -790,7 +819,10 @@ fn looping_tokens_end_the_pagination() {
         if list {
             assert!(listed_good_group(&run), "{}", run.stdout);
         } else {
-            assert_eq!(run.json()["eu-west-2"]["logGroups"][0]["logGroupName"], "good");
+            assert_eq!(
+                run.json()["eu-west-2"]["logGroups"][0]["logGroupName"],
+                "good"
+            );
         }
     }
 }

@@ -74,14 +74,21 @@ impl std::fmt::Debug for ResponseCache {
 
 /// What identifies one cached response.
 pub struct CacheKey<'a> {
+    /// The endpoint URL the request went to.
     pub endpoint: &'a str,
+    /// The account the credentials belong to.
     pub account: &'a str,
     /// The principal ARN (an assumed-role session as its role): `Identity::principal`.
     pub principal: &'a str,
+    /// The region of the call.
     pub region: &'a str,
+    /// The service (botocore name).
     pub service: &'a str,
+    /// The operation name.
     pub operation: &'a str,
+    /// The parameters, compared as canonical JSON.
     pub params: &'a Value,
+    /// The service model's version: a new model never serves an old answer.
     pub model_version: &'a str,
 }
 
@@ -236,6 +243,8 @@ impl ResponseCache {
         Some(v)
     }
 
+    /// Store `value` under `key` (mode `Refresh` included); over the size bound the
+    /// oldest entries go. A write that fails is logged and otherwise ignored.
     pub fn put(&self, key: &CacheKey<'_>, value: &Value) {
         let body = value.to_string();
         let conn = self.conn.lock().unwrap();

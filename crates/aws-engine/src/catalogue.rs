@@ -16,10 +16,15 @@ use crate::{EngineError, Models, ServiceModel};
 const VERBS: &[&str] = &["List", "Describe", "Get", "Search"];
 const VERBS_BY_PRIORITY: &[&str] = &["Describe", "List", "Get", "Search"];
 
+/// A resource type derived from a model: one List/Describe/Get/Search operation whose
+/// paginated result is a list of items.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelType {
+    /// The service (botocore name).
     pub service: String,
+    /// The resource name, kebab-case (`route-tables`).
     pub resource: String,
+    /// The operation that lists it.
     pub operation: String,
     /// Where the items are in a page (`Vpcs`, `DistributionList.Items`).
     pub result_key: String,
@@ -46,6 +51,7 @@ impl ModelType {
         )
     }
 
+    /// The type as a JSON object (`mrhost list --available -o json`).
     pub fn to_json(&self) -> Value {
         json!({
             "service": self.service, "resource": self.resource, "operation": self.operation,

@@ -48,7 +48,9 @@ impl std::fmt::Debug for CredentialSource {
 
 /// What loading a profile gives: its credentials and its configured region, if any.
 pub struct LoadedProfile {
+    /// The profile's credentials.
     pub credentials: CredentialSource,
+    /// The profile's `region`, if it sets one.
     pub region: Option<String>,
 }
 
@@ -63,6 +65,7 @@ struct RoleState {
 }
 
 impl CredentialSource {
+    /// A source around any provider; `label` names it in messages.
     pub fn new(provider: SharedCredentialsProvider, label: impl Into<String>) -> Self {
         CredentialSource {
             provider,
@@ -420,9 +423,13 @@ fn chain(
 /// What one AssumeRole asks for.
 #[derive(Debug, Clone)]
 pub struct RoleRequest {
+    /// The role to assume.
     pub role_arn: String,
+    /// `RoleSessionName`.
     pub session_name: String,
+    /// `ExternalId`, when the role requires one.
     pub external_id: Option<String>,
+    /// `DurationSeconds` (STS default when unset).
     pub duration_seconds: Option<u32>,
     /// Whose regional STS endpoint answers.
     pub region: String,

@@ -46,6 +46,7 @@ pub mod paginate;
 pub mod protocol;
 pub mod quirks;
 pub mod retry;
+pub mod schema;
 pub mod suggest;
 mod throttle;
 pub mod timestamp;
@@ -839,6 +840,11 @@ impl Pages {
             full.add_page(&p, &page?);
         }
         Ok(full.finish())
+    }
+
+    /// Whether the last page has been handed out (the next `next_page` makes no call).
+    pub fn is_done(&self) -> bool {
+        self.done
     }
 
     /// The paginator's result keys (where the items are), if the operation has one.

@@ -1,6 +1,6 @@
 //! Retries, decided in one place: [`classify`] names what kind of failure an error is;
-//! the class says whether another attempt is worth it and what it costs the shared
-//! [`RetryQuota`](crate::throttle::RetryQuota); throttling answers also slow the adaptive
+//! the class says whether another attempt is worth it and what it costs the client's
+//! shared retry quota (500 tokens, as boto3's); throttling answers also slow the adaptive
 //! limiter of the (credentials, region, service) they came from.
 //!
 //! As in boto3's "standard" mode: throttling codes, transient codes and 5xx answers are

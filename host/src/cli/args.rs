@@ -35,6 +35,11 @@ pub enum Command {
     /// SQL over the resources of the plugins and types a query names (table = plugin name,
     /// or service_resource).
     Query(QueryArgs),
+    /// Take every source over every account and region into an inventory (SQLite,
+    /// PostgreSQL or Parquet), keeping its history.
+    Sync(SyncArgs),
+    /// What changed in a stored inventory between two syncs.
+    Diff(DiffArgs),
     /// Inspect plugins.
     #[command(subcommand)]
     Plugins(PluginsCommand),
@@ -161,30 +166,31 @@ pub struct RunArgs {
     /// Print {region: [resources]} instead of a flat list.
     #[arg(long)]
     pub group_by_region: bool,
+    /// A parameter the plugin declares, KEY=VALUE (repeatable); overrides the config
+    /// file's [plugins.NAME] table.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<String>,
+    /// Items exactly as AWS returned them, besides RequestRegion/RequestAccount: no
+    /// TagsMap and Name from the tag list.
+    #[arg(long)]
+    pub raw: bool,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
 
-/// Limits of one scope that every command applies (`run`, `list`, `query`, `call`).
-#[derive(Args, Debug, Clone)]
-pub struct ScopeLimitArgs {
-    /// Seconds one scope may take (AWS calls included).
-    #[arg(long, default_value_t = 300)]
-    pub timeout: u64,
-    /// AWS calls (pages included) one scope may make.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub max_calls: u64,
-    /// Size of one AWS response, MiB: a larger answer fails its call (checked against its
-    /// Content-Length and while it streams in, before it is parsed); also the size of one
-    /// response handed to a plugin.
-    #[arg(long, default_value_t = 256)]
-    pub max_response_mib: usize,
+/// `--param`: KEY=VALUE with a non-empty key.
+fn parse_param(s: &str) -> Result<String, String> {
+    match plugin_host::params::parse_assignment(s) {
+        Some(_) => Ok(s.to_string()),
+        None => Err(format!("'{s}' is not KEY=VALUE")),
+    }
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct SandboxArgs {
-    #[command(flatten)]
-    pub limits: ScopeLimitArgs,
+    /// Seconds one scope's collect may take (AWS calls included).
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
     /// Linear memory per plugin instance, MiB.
     #[arg(long, default_value_t = 512)]
     pub memory_limit: usize,
@@ -200,6 +206,16 @@ pub struct SandboxArgs {
     /// Size of one params-json a plugin may send, KiB.
     #[arg(long, default_value_t = 1024)]
     pub max_params_kib: usize,
+    /// Size of one AWS response, MiB: a larger answer fails its call, refused by its
+    /// Content-Length or as it streams in, before parsing (also what a plugin is handed).
+    #[arg(long, default_value_t = 256)]
+    pub max_response_mib: usize,
+    /// AWS calls (pages included) one scope may make.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_calls: u64,
+    /// Calls one scope's plugin may have running at once (contract 0.2 call-many).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub call_concurrency: u16,
     /// Refuse the plugin unless its sha256 is this.
     #[arg(long)]
     pub plugin_sha256: Option<String>,
@@ -235,8 +251,16 @@ pub struct CallArgs {
     /// One page only (default: all pages merged as the AWS CLI merges them).
     #[arg(long)]
     pub no_paginate: bool,
-    #[command(flatten)]
-    pub limits: ScopeLimitArgs,
+    /// Seconds one scope (an account and region, every page) may take.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// AWS calls (pages) one scope may make.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_calls: u64,
+    /// Size of one AWS response, MiB: a larger answer fails its scope, refused by its
+    /// Content-Length or as it streams in, before parsing.
+    #[arg(long, default_value_t = 256)]
+    pub max_response_mib: usize,
     #[command(flatten)]
     pub allow: AllowArgs,
     /// Run an allowed write without asking for confirmation (needed in a pipe).
@@ -262,6 +286,67 @@ pub struct QueryArgs {
     pub out: OutputArgs,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+    /// Query a stored inventory instead (sqlite:FILE, postgres://..., parquet:DIR): no
+    /// AWS call; tables are its types as of the latest sync.
+    #[arg(long, value_name = "DEST")]
+    pub from: Option<String>,
+    /// With --from: the estate as it was at this sync (id) or time (2026-11-30T12:00:00Z).
+    #[arg(long, value_name = "SYNC|TIME", requires = "from")]
+    pub at: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// Plugin files, plugin directories, or model-derived types as service:resource
+    /// (ec2:route-tables). None: every bundled plugin.
+    pub sources: Vec<String>,
+    /// Where the inventory goes: sqlite:FILE, postgres://USER:PASSWORD@HOST:PORT/DB or
+    /// parquet:DIR (default: sqlite:~/.local/share/mrhost/inventory.sqlite).
+    #[arg(long, value_name = "DEST", env = "MRHOST_INVENTORY")]
+    pub to: Option<String>,
+    /// Continue the latest sync (or --sync-id): run only the units it has not committed.
+    #[arg(long)]
+    pub resume: bool,
+    /// Take only shard I of N of the accounts (a stable hash of the account id); N
+    /// processes with one --sync-id cover the estate once.
+    #[arg(long, value_name = "I/N", requires = "sync_id", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+    /// The sync's id: shards of one sync share it; an existing id is continued.
+    #[arg(long, value_name = "ID")]
+    pub sync_id: Option<i64>,
+    /// Keep the history of the last N syncs only.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<u32>,
+    /// Keep the history of the last D days only.
+    #[arg(long, value_name = "D")]
+    pub keep_days: Option<u32>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    super::commands::sync::parse_shard(s).map_err(|e| e.to_string())
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The older sync (id) or time; default: the sync before --to.
+    #[arg(long, value_name = "SYNC|TIME")]
+    pub from: Option<String>,
+    /// The newer sync (id) or time; default: the latest.
+    #[arg(long, value_name = "SYNC|TIME")]
+    pub to: Option<String>,
+    /// Only this type (table name or plugin name).
+    #[arg(long = "type", value_name = "T")]
+    pub kind: Option<String>,
+    /// The inventory (default: sqlite:~/.local/share/mrhost/inventory.sqlite).
+    #[arg(long, value_name = "DEST", env = "MRHOST_INVENTORY")]
+    pub inventory: Option<String>,
+    /// json, ndjson or table (default: table on a terminal, json otherwise).
+    #[arg(long, short = 'o')]
+    pub output: Option<Format>,
 }
 
 #[derive(Args, Debug)]
@@ -280,6 +365,10 @@ pub struct ListArgs {
     /// Use the bundled plugin for this type instead (its richer output).
     #[arg(long)]
     pub plugin: bool,
+    /// Items exactly as AWS returned them, besides RequestRegion/RequestAccount: no
+    /// TagsMap and Name from the tag list.
+    #[arg(long)]
+    pub raw: bool,
     /// Where bundled plugins are looked for.
     #[arg(long, default_value = "plugins")]
     pub plugins: PathBuf,

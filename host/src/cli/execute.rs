@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::args::OutputArgs;
 use super::report::report;
 use super::{print_document, setup, Ctx};
-use crate::pipeline::{fanout, Counters, ScopeFailure, ScopeOutcome, Source};
+use crate::pipeline::{self, fanout, Counters, ScopeFailure, ScopeOutcome, Source};
 use crate::plan::{PendingPlan, ScopePlan, Target};
 use crate::progress::Progress;
 use crate::render::{self, Format, OutputWriter};
@@ -60,6 +60,8 @@ pub struct Execution<'a> {
     pub ignore_error_codes: &'a [String],
     pub out: &'a OutputArgs,
     pub group_by_region: bool,
+    /// How resources are shaped (`--raw`).
+    pub options: pipeline::Options,
 }
 
 /// Everything one source emitted over the targets: the output (streamed already, or
@@ -77,6 +79,7 @@ pub async fn fan_out<W: Write>(
     concurrency: usize,
     writer: OutputWriter<W>,
     counters: &Arc<Counters>,
+    options: pipeline::Options,
 ) -> Result<SourceRun<W>> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     let fanout = tokio::spawn(fanout::run_source(
@@ -86,6 +89,7 @@ pub async fn fan_out<W: Write>(
         concurrency,
         tx,
         counters.clone(),
+        options,
     ));
     let mut writer = writer;
     let mut write_error = None;
@@ -162,6 +166,7 @@ impl Execution<'_> {
             self.concurrency,
             writer,
             &counters,
+            self.options,
         )
         .await?;
         progress.finish(

@@ -55,6 +55,8 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Call(a) => commands::call::call(ctx, a).await,
         Command::Query(a) => commands::query::query(ctx, a).await,
         Command::List(a) => commands::list::list(ctx, a).await,
+        Command::Sync(a) => commands::sync::sync(ctx, a).await,
+        Command::Diff(a) => commands::diff::diff(ctx, a).await,
         Command::Cache(c) => commands::cache::cache(c).await,
         Command::Plugins(c) => commands::plugins::plugins(c).await,
         Command::Policy(a) => commands::policy::policy(ctx, a).await,

@@ -8,11 +8,9 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use aws_engine::cache::{CacheMode, ResponseCache};
 use aws_engine::{AwsClient, Grants, Models, OpClass};
-use plugin_host::{Limits, Plugin, PluginRuntime};
+use plugin_host::{GivenParam, Limits, Plugin, PluginRuntime};
 
-use super::args::{
-    AllowArgs, CacheArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs, ScopeLimitArgs,
-};
+use super::args::{AllowArgs, CacheArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs};
 use crate::pipeline::ScopeLimits;
 use crate::plan::{self, AccountOptions, ScopeRequest};
 use crate::render::Query;
@@ -106,12 +104,23 @@ pub fn open_cache(args: &CacheArgs) -> Option<Arc<ResponseCache>> {
     }
 }
 
-/// The AWS client: endpoint override, retries and time-outs, the response size limit,
-/// response cache, identity store; what `--allow` lets run (and see unredacted).
+/// The AWS client: endpoint override, retries and time-outs, response cache, identity
+/// store; nothing allowed beyond `read` (redactable reads come back redacted); the
+/// engine's default response size limit.
+pub fn client(scope: &ScopeArgs) -> Result<AwsClient> {
+    client_with(
+        scope,
+        &AllowArgs::default(),
+        aws_engine::DEFAULT_MAX_RESPONSE_BYTES,
+    )
+}
+
+/// [`client`] with what `--allow` lets run (and see unredacted), and the largest
+/// response body read (`--max-response-mib`, see [`mib_bytes`]).
 pub fn client_with(
     scope: &ScopeArgs,
     allow: &AllowArgs,
-    limits: &ScopeLimitArgs,
+    max_response_bytes: u64,
 ) -> Result<AwsClient> {
     let models = Arc::new(Models::from_env()?);
     let grants = grants(&models, allow)?;
@@ -129,34 +138,36 @@ pub fn client_with(
         .cache(open_cache(&scope.cache))
         .identity_store(state_dir())
         .grants(grants)
-        .max_response_bytes(mib_bytes(limits.max_response_mib))
+        .max_response_bytes(max_response_bytes)
         .build()?)
 }
 
-fn mib_bytes(mib: usize) -> u64 {
+/// `--max-response-mib` in bytes (at least 1 MiB).
+pub fn mib_bytes(mib: usize) -> u64 {
     (mib.max(1) as u64).saturating_mul(1 << 20)
 }
 
 /// `--max-calls` and `--timeout` of one scope, for the scopes mrhost runs itself (`call`,
 /// model-derived types); plugins get theirs from [`limits`].
-pub fn scope_limits(args: &ScopeLimitArgs) -> ScopeLimits {
+pub fn scope_limits(max_calls: u64, timeout_secs: u64) -> ScopeLimits {
     ScopeLimits {
-        max_calls: args.max_calls,
-        timeout: Duration::from_secs(args.timeout.max(1)),
+        max_calls,
+        timeout: Duration::from_secs(timeout_secs.max(1)),
     }
 }
 
 /// The sandbox limits of every scope.
 pub fn limits(args: &SandboxArgs) -> Limits {
     Limits {
-        timeout: Duration::from_secs(args.limits.timeout.max(1)),
+        timeout: Duration::from_secs(args.timeout.max(1)),
         memory: args.memory_limit.max(1) << 20,
         max_resources: args.max_resources,
         max_emitted_bytes: args.max_emit_mib << 20,
         max_log_bytes: args.max_log_kib << 10,
         max_params_bytes: args.max_params_kib << 10,
-        max_response_bytes: args.limits.max_response_mib << 20,
-        max_calls: args.limits.max_calls,
+        max_response_bytes: args.max_response_mib << 20,
+        max_calls: args.max_calls,
+        call_concurrency: usize::from(args.call_concurrency),
         ..Limits::default()
     }
 }
@@ -168,11 +179,14 @@ pub fn runtime(args: &SandboxArgs) -> Result<PluginRuntime> {
 }
 
 /// Load, check and compile a plugin; logs how long it took and whether it was cached.
-pub async fn load_plugin(
+/// Its parameters come from the config file's `[plugins.NAME]` table, then `params`
+/// (`--param KEY=VALUE`), checked against what it declares.
+pub async fn load_plugin_with(
     client: &AwsClient,
     runtime: &PluginRuntime,
     path: &std::path::Path,
     sandbox: &SandboxArgs,
+    params: &[String],
 ) -> Result<Arc<Plugin>> {
     let plugin = runtime
         .load(
@@ -188,19 +202,98 @@ pub async fn load_plugin(
         load_ms = plugin.load_time.as_millis() as u64,
         "plugin loaded"
     );
-    Ok(plugin)
+    let mut given = config_plugin_params(&plugin.manifest.name);
+    given.extend(params.iter().filter_map(|p| {
+        plugin_host::params::parse_assignment(p).map(|(name, value)| GivenParam {
+            name,
+            value,
+            origin: "--param".into(),
+        })
+    }));
+    Ok(plugin.configure(&given)?)
 }
 
-/// `regions = ...` from `$XDG_CONFIG_HOME/mrhost/config` (or `~/.config/mrhost/config`).
-fn config_regions() -> Option<String> {
+/// [`load_plugin_with`] without `--param`: the config file's parameters only.
+pub async fn load_plugin(
+    client: &AwsClient,
+    runtime: &PluginRuntime,
+    path: &std::path::Path,
+    sandbox: &SandboxArgs,
+) -> Result<Arc<Plugin>> {
+    load_plugin_with(client, runtime, path, sandbox, &[]).await
+}
+
+/// `$XDG_CONFIG_HOME/mrhost/config` (or `~/.config/mrhost/config`) and its text.
+fn config_file() -> Option<(PathBuf, String)> {
     let dir = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    let text = std::fs::read_to_string(dir.join("mrhost").join("config")).ok()?;
-    text.lines().find_map(|l| {
-        let (k, v) = l.split_once('=')?;
-        (k.trim() == "regions").then(|| v.trim().trim_matches('"').to_string())
-    })
+    let path = dir.join("mrhost").join("config");
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some((path, text))
+}
+
+/// The config file's lines as (section, key, value): `key = value` lines, the section
+/// being the last `[name]` header before them ("" at the top). Comments (`#`) and blank
+/// lines are skipped; values lose their quotes (`"a \"b\""` → `a "b"`).
+fn config_entries(text: &str) -> Vec<(String, String, String)> {
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name
+                .split('.')
+                .map(|p| p.trim().trim_matches('"'))
+                .collect::<Vec<_>>()
+                .join(".");
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let key = k.trim().trim_matches('"').to_string();
+        let v = v.trim();
+        let value = match v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            Some(inner) => inner.replace("\\\"", "\"").replace("\\\\", "\\"),
+            None => v
+                .split_once(" #")
+                .map_or(v, |(before, _)| before)
+                .trim()
+                .to_string(),
+        };
+        out.push((section.clone(), key, value));
+    }
+    out
+}
+
+/// The `[plugins.NAME]` table of the config file, as given parameters.
+fn config_plugin_params(plugin: &str) -> Vec<GivenParam> {
+    let Some((path, text)) = config_file() else {
+        return Vec::new();
+    };
+    let section = format!("plugins.{plugin}");
+    config_entries(&text)
+        .into_iter()
+        .filter(|(s, _, _)| *s == section)
+        .map(|(_, name, value)| GivenParam {
+            name,
+            value,
+            origin: format!("[{section}] in {}", path.display()),
+        })
+        .collect()
+}
+
+/// `regions = ...` at the top of the config file (before any `[table]`).
+fn config_regions() -> Option<String> {
+    let (_, text) = config_file()?;
+    config_entries(&text)
+        .into_iter()
+        .find(|(s, k, _)| s.is_empty() && k == "regions")
+        .map(|(_, _, v)| v)
 }
 
 /// What the scope flags ask for, with every region name and pattern checked.
@@ -226,6 +319,7 @@ pub fn scope_request(client: &AwsClient, scope: &ScopeArgs) -> Result<ScopeReque
             role: scope.role.clone(),
             session_name: scope.role_session_name.clone(),
             external_id: scope.external_id.clone(),
+            shard: None,
         },
         concurrency: scope.concurrency,
     })

@@ -22,7 +22,9 @@ pub async fn collect(
     budget: Budget,
 ) -> Result<(u64, u64), EngineError> {
     let op = client.operation(&t.service, &t.operation)?;
-    let mut pages = client.pages(creds, region, op, params.clone()).budget(budget);
+    let mut pages = client
+        .pages(creds, region, op, params.clone())
+        .budget(budget);
     let (mut items, mut calls) = (0u64, 0u64);
     let pointer = format!("/{}", t.result_key.replace('.', "/"));
     while let Some(page) = pages.next_page().await {

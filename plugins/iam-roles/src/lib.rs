@@ -15,7 +15,7 @@ impl Plugin for IamRoles {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         // The host decodes AssumeRolePolicyDocument as boto3 does.
         emit_items("iam", "ListRoles", json!({}), "Roles")?;
         Ok(())

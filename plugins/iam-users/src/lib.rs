@@ -15,7 +15,7 @@ impl Plugin for IamUsers {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_items("iam", "ListUsers", json!({}), "Users")?;
         Ok(())
     }

@@ -16,7 +16,7 @@ impl Plugin for KmsKeys {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         // The largest page ListKeys allows.
         for key in items("kms", "ListKeys", json!({"Limit": 1000}), "Keys") {
             let params = json!({"KeyId": key?["KeyId"]});

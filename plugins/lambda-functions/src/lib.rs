@@ -20,7 +20,7 @@ impl Plugin for LambdaFunctions {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_items("lambda", "ListFunctions", json!({}), "Functions")?;
         Ok(())
     }

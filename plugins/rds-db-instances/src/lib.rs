@@ -20,7 +20,7 @@ impl Plugin for RdsDbInstances {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_items("rds", "DescribeDBInstances", json!({}), "DBInstances")?;
         Ok(())
     }

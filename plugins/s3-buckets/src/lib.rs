@@ -18,7 +18,7 @@ impl Plugin for S3Buckets {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         for bucket in items("s3", "ListBuckets", json!({}), "Buckets") {
             let mut bucket = bucket?;
             let params = json!({"Bucket": bucket["Name"]});

@@ -14,7 +14,7 @@ impl Plugin for SnsTopics {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_items("sns", "ListTopics", json!({}), "Topics")?;
         Ok(())
     }

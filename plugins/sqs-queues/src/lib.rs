@@ -17,7 +17,7 @@ impl Plugin for SqsQueues {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         // Without MaxResults, ListQueues returns at most 1000 queues and no NextToken.
         for url in items(
             "sqs",

@@ -35,7 +35,7 @@ pub(crate) enum Cbor {
 
 impl Cbor {
     /// The value under a text key of a map.
-    pub fn get(&self, key: &str) -> Option<&Cbor> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Cbor> {
         match self {
             Cbor::Map(pairs) => pairs
                 .iter()
@@ -45,7 +45,7 @@ impl Cbor {
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Cbor::Text(t) => Some(t),
             _ => None,
@@ -205,11 +205,11 @@ fn enc_error(e: minicbor::encode::Error<std::convert::Infallible>) -> String {
 
 /// boto3-style params → CBOR, driven by the shape.
 pub(crate) struct CborWriter<'m> {
-    pub model: &'m ServiceModel,
+    pub(crate) model: &'m ServiceModel,
 }
 
 impl CborWriter<'_> {
-    pub fn encode(&self, r: &ShapeRef, v: &Value) -> Result<Vec<u8>, String> {
+    pub(crate) fn encode(&self, r: &ShapeRef, v: &Value) -> Result<Vec<u8>, String> {
         let mut e = Encoder::new(Vec::new());
         self.write(&mut e, r, v, 0)?;
         Ok(e.into_writer())
@@ -319,7 +319,7 @@ impl CborWriter<'_> {
 
 /// CBOR from a service → boto3-shaped JSON, driven by the shape.
 pub(crate) struct CborReader<'m> {
-    pub model: &'m ServiceModel,
+    pub(crate) model: &'m ServiceModel,
 }
 
 impl CborReader<'_> {

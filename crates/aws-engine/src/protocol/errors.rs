@@ -26,10 +26,10 @@ pub(crate) enum ErrorBody {
 
 /// What the protocol read from an error response.
 pub(crate) struct ParsedError {
-    pub code: String,
-    pub message: String,
-    pub request_id: Option<String>,
-    pub body: ErrorBody,
+    pub(crate) code: String,
+    pub(crate) message: String,
+    pub(crate) request_id: Option<String>,
+    pub(crate) body: ErrorBody,
 }
 
 /// botocore's `_is_generic_error_response`: a 5xx whose body is empty or HTML carries no

@@ -14,11 +14,11 @@ use crate::timestamp::Timestamp;
 
 /// boto3-style params → the JSON a service expects.
 pub(crate) struct JsonWriter<'m> {
-    pub model: &'m ServiceModel,
+    pub(crate) model: &'m ServiceModel,
 }
 
 impl JsonWriter<'_> {
-    pub fn value(&self, r: &ShapeRef, v: &Value) -> Result<Value, String> {
+    pub(crate) fn value(&self, r: &ShapeRef, v: &Value) -> Result<Value, String> {
         self.value_at(r, v, 0)
     }
 
@@ -87,7 +87,11 @@ impl JsonWriter<'_> {
     }
 
     /// The members of `r` that go into a body (no `location`), as a JSON object.
-    pub fn body_members(&self, r: &ShapeRef, params: &Value) -> Result<Map<String, Value>, String> {
+    pub(crate) fn body_members(
+        &self,
+        r: &ShapeRef,
+        params: &Value,
+    ) -> Result<Map<String, Value>, String> {
         let shape = self.model.shape(&r.shape).map_err(|e| e.to_string())?;
         let mut out = Map::new();
         for (k, val) in params.as_object().into_iter().flatten() {
@@ -163,7 +167,7 @@ fn nesting_reaches(body: &[u8], limit: usize) -> bool {
 
 /// JSON from a service → boto3-shaped JSON, driven by the shape.
 pub(crate) struct JsonReader<'m> {
-    pub model: &'m ServiceModel,
+    pub(crate) model: &'m ServiceModel,
 }
 
 impl JsonReader<'_> {

@@ -90,7 +90,7 @@ pub trait Protocol: Send + Sync {
         op: &Operation,
         params: &Value,
     ) -> Result<WireRequest, EngineError>;
-    /// A parsed success response, or the service's error as `EngineError::Api`.
+    /// A parsed success response, or the service's error as `EngineError::Service`.
     fn parse(
         &self,
         model: &ServiceModel,
@@ -203,7 +203,7 @@ fn check_headers(op: &Operation, req: &WireRequest) -> Result<(), EngineError> {
 }
 
 /// A response as boto3 returns it (without `ResponseMetadata`), or the service's error as
-/// `EngineError::Api`.
+/// `EngineError::Service`.
 pub fn parse(
     model: &ServiceModel,
     op: &Operation,

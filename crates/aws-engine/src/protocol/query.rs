@@ -12,7 +12,7 @@ use crate::error::EngineError;
 use crate::model::{Operation, ServiceModel};
 
 pub(crate) struct Query {
-    pub ec2: bool,
+    pub(crate) ec2: bool,
 }
 
 impl Protocol for Query {

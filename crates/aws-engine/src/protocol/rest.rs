@@ -20,7 +20,7 @@ use crate::model::{Operation, ServiceModel, Shape, ShapeRef, ShapeType};
 
 /// The REST protocols; `xml` picks the body codec.
 pub(crate) struct Rest {
-    pub xml: bool,
+    pub(crate) xml: bool,
 }
 
 /// A label or query-string value as text (botocore's `_get_uri_and_query_string_value`:

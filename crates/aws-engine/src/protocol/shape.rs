@@ -84,46 +84,46 @@ pub(crate) fn too_deep(what: &'static str, limit: usize) -> ReadError {
 
 /// The serialization traits of a shape as seen through one reference to it.
 pub(crate) struct Resolved<'a> {
-    pub shape: &'a Shape,
-    pub r: &'a ShapeRef,
+    pub(crate) shape: &'a Shape,
+    pub(crate) r: &'a ShapeRef,
 }
 
 impl<'a> Resolved<'a> {
-    pub fn new(model: &'a ServiceModel, r: &'a ShapeRef) -> Result<Self, String> {
+    pub(crate) fn new(model: &'a ServiceModel, r: &'a ShapeRef) -> Result<Self, String> {
         Ok(Resolved {
             shape: model.shape(&r.shape).map_err(|e| e.to_string())?,
             r,
         })
     }
-    pub fn location_name(&self) -> Option<&'a str> {
+    pub(crate) fn location_name(&self) -> Option<&'a str> {
         self.r
             .location_name
             .as_deref()
             .or(self.shape.location_name.as_deref())
     }
-    pub fn flattened(&self) -> bool {
+    pub(crate) fn flattened(&self) -> bool {
         self.r.flattened || self.shape.flattened
     }
-    pub fn timestamp_format(&self) -> Option<&'a str> {
+    pub(crate) fn timestamp_format(&self) -> Option<&'a str> {
         self.r
             .timestamp_format
             .as_deref()
             .or(self.shape.timestamp_format.as_deref())
     }
     /// `header`, `headers`, `uri`, `querystring`, `statusCode`, or none (the body).
-    pub fn location(&self) -> Option<&'a str> {
+    pub(crate) fn location(&self) -> Option<&'a str> {
         self.r
             .location
             .as_deref()
             .or(self.shape.location.as_deref())
     }
-    pub fn jsonvalue(&self) -> bool {
+    pub(crate) fn jsonvalue(&self) -> bool {
         self.r.jsonvalue || self.shape.jsonvalue
     }
-    pub fn xml_attribute(&self) -> bool {
+    pub(crate) fn xml_attribute(&self) -> bool {
         self.r.xml_attribute || self.shape.xml_attribute
     }
-    pub fn xml_namespace(&self) -> Option<&'a XmlNamespace> {
+    pub(crate) fn xml_namespace(&self) -> Option<&'a XmlNamespace> {
         self.r
             .xml_namespace
             .as_ref()

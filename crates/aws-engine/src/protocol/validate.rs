@@ -9,7 +9,7 @@ use super::shape::{too_deep, MAX_DEPTH};
 use crate::model::{ServiceModel, ShapeRef, ShapeType};
 use crate::timestamp::Timestamp;
 
-pub fn validate(
+pub(crate) fn validate(
     model: &ServiceModel,
     input: Option<&ShapeRef>,
     params: &Value,

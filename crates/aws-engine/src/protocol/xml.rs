@@ -25,7 +25,7 @@ use crate::model::{ServiceModel, Shape, ShapeRef, ShapeType};
 /// A reference to a shape as the XML reader needs it: the target (by index into the
 /// model) and the traits botocore merges from the reference over the shape.
 #[derive(Debug, Clone)]
-pub struct XmlRef {
+pub(crate) struct XmlRef {
     target: usize,
     flattened: bool,
     timestamp_format: Option<String>,
@@ -78,7 +78,7 @@ struct MapInfo {
 
 /// How XML is read into one shape, worked out on first use and kept in the shape.
 #[derive(Debug)]
-pub struct XmlTable {
+pub(crate) struct XmlTable {
     /// Structure members in model order (members bound to headers or the status left out).
     members: Vec<XmlMember>,
     /// For each member, the index of the next member that reads the same element name
@@ -185,7 +185,7 @@ fn member_xml_name<'a>(model: &'a ServiceModel, name: &'a str, res: &Resolved<'a
 }
 
 /// What a body is read as.
-pub enum Root<'m, 'w> {
+pub(crate) enum Root<'m, 'w> {
     /// The root element is this structure; with `wrapper`, a child of the root of that name
     /// (query's `<OperationResult>`) is read instead when there is one.
     Structure {
@@ -209,7 +209,7 @@ type Walked<T> = Result<T, String>;
 
 /// Read a whole body as `root`. A malformed document is reported as such; otherwise the
 /// first problem a walk in model order meets.
-pub fn parse_body<'m>(
+pub(crate) fn parse_body<'m>(
     model: &'m ServiceModel,
     root: Root<'m, '_>,
     bytes: &[u8],
@@ -832,14 +832,14 @@ enum Slot {
 
 /// A whole document as botocore's error parsers see it (see [`read_tree`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct XmlTree {
+pub(crate) struct XmlTree {
     /// The root element's local name.
-    pub root: String,
+    pub(crate) root: String,
     /// The root element's own text.
-    pub text: String,
+    pub(crate) text: String,
     /// The root's child elements by local name: objects for elements with children,
     /// text for the others.
-    pub children: Map<String, Value>,
+    pub(crate) children: Map<String, Value>,
 }
 
 /// A document read without a shape, for error bodies: the root's name, text and children
@@ -887,7 +887,7 @@ pub(crate) fn read_tree(bytes: &[u8]) -> Result<XmlTree, ReadError> {
 
 /// The local name of a document's first element, read no further (`None` when the
 /// document has no element before something malformed).
-pub fn root_name(bytes: &[u8]) -> Option<String> {
+pub(crate) fn root_name(bytes: &[u8]) -> Option<String> {
     let mut reader = Reader::from_reader(bytes);
     loop {
         match reader.read_event().ok()? {

@@ -9,7 +9,7 @@ use crate::model::{ServiceModel, ShapeRef, ShapeType, XmlNamespace};
 
 /// boto3-style params → XML text.
 pub(crate) struct XmlWriter<'m> {
-    pub model: &'m ServiceModel,
+    pub(crate) model: &'m ServiceModel,
 }
 
 pub(crate) fn escape_text(s: &str) -> String {
@@ -43,7 +43,7 @@ fn ns_attr(ns: Option<&XmlNamespace>) -> String {
 
 impl XmlWriter<'_> {
     /// `v` as the element `name` (botocore's root: the reference's `locationName`).
-    pub fn write(
+    pub(crate) fn write(
         &self,
         r: &ShapeRef,
         v: &Value,

@@ -18,7 +18,11 @@ use crate::render::Format;
 /// Call the operation in every scope and print `{region: response}`. Anything but a read
 /// needs `--allow` and a confirmation (`--yes`).
 pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
-    let client = setup::client_with(&args.scope, &args.allow, &args.limits)?;
+    let client = setup::client_with(
+        &args.scope,
+        &args.allow,
+        setup::mib_bytes(args.max_response_mib),
+    )?;
     let query = setup::compile_query(&args.out)?;
     let format = args.out.output.clone().unwrap_or(Format::Json);
     if matches!(format, Format::Sqlite(_)) {
@@ -86,7 +90,7 @@ pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
         targets,
         args.scope.concurrency,
         !args.no_paginate,
-        setup::scope_limits(&args.limits),
+        setup::scope_limits(args.max_calls, args.timeout),
         counters.clone(),
     )
     .await;

@@ -72,7 +72,11 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
             missing.join(", ")
         );
     }
-    let client = setup::client_with(&args.scope, &args.sandbox.allow, &args.sandbox.limits)?;
+    let client = setup::client_with(
+        &args.scope,
+        &args.sandbox.allow,
+        setup::mib_bytes(args.sandbox.max_response_mib),
+    )?;
     setup::compile_query(&args.out)?;
     let op = client.operation(&ty.service, &ty.operation)?;
     op.validate(&params)?;
@@ -100,6 +104,13 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         ignore_error_codes: &args.scope.ignore_error_codes,
         out: &args.out,
         group_by_region: args.group_by_region,
+        options: crate::pipeline::Options {
+            raw: args.raw,
+            limits: Some(setup::scope_limits(
+                args.sandbox.max_calls,
+                args.sandbox.timeout,
+            )),
+        },
     };
     if let Some(path) = bundled_plugin_for(&args.plugins, &ty) {
         if args.plugin {
@@ -146,11 +157,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         Err(code) => return Ok(code),
     };
     execution
-        .run(Source::Model(
-                Arc::new(ty),
-                Arc::new(params),
-                setup::scope_limits(&args.sandbox.limits),
-            ), shape, plan)
+        .run(Source::Model(Arc::new(ty), Arc::new(params)), shape, plan)
         .await
 }
 

@@ -3,8 +3,10 @@
 pub mod cache;
 pub mod call;
 pub mod conformance;
+pub mod diff;
 pub mod list;
 pub mod plugins;
 pub mod policy;
 pub mod query;
 pub mod run;
+pub mod sync;

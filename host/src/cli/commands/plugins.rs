@@ -1,6 +1,7 @@
 //! `mrhost plugins list|inspect`: what plugins there are, and what one is.
 
 use anyhow::Result;
+use aws_engine::schema::Schema;
 use serde_json::Value;
 
 use crate::cli::args::PluginsCommand;
@@ -22,6 +23,7 @@ pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
                         "resource_type": p.manifest.resource_type,
                         "scope": p.manifest.scope_kind,
                         "version": p.manifest.version,
+                        "contract": p.contract().version(),
                         "operations": p.manifest.operations.len(),
                         "path": path.display().to_string(),
                     })),
@@ -57,7 +59,12 @@ pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
                 // Each declared operation's class (docs/operation-classes.md).
                 "classes": p.manifest.classes(),
                 "producers": producers,
-                "contract": format!("mrhost:plugin@{}", plugin_host::SERVED_VERSIONS.join(",")),
+                "contract": p.contract(),
+                "served": plugin_host::served(),
+                "schema": {
+                    "columns": p.manifest.columns(&models),
+                    "references": p.manifest.references(&models),
+                },
             });
             render::write_pretty(&mut std::io::stdout().lock(), &info)?;
             Ok(exit::OK)

@@ -35,9 +35,43 @@ pub fn plugin_files(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
     out
 }
 
+/// `--from DEST [--at SYNC|TIME]`: the SQL over a stored inventory, no AWS call.
+async fn query_stored(args: &QueryArgs, dest: &str) -> Result<i32> {
+    use crate::inventory::{store::resolve_sync, Destination, Store};
+    let jmes = setup::compile_query(&args.out)?;
+    let format = args
+        .out
+        .output
+        .clone()
+        .unwrap_or_else(render::default_format);
+    if matches!(format, Format::Sqlite(_)) {
+        bail!("--from reads an inventory; -o sqlite: is for fetched tables");
+    }
+    let dest = Destination::parse(dest)?;
+    let mut store = Store::open_read(&dest).await?;
+    let at = match &args.at {
+        Some(spec) => Some(resolve_sync(&store.syncs().await?, spec)?),
+        None => None,
+    };
+    let rows = store.query(&args.sql, at).await?;
+    let mut doc = Value::Array(rows);
+    if let Some(q) = &jmes {
+        doc = q.apply(&doc).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    print_document(&doc, &format, &args.out.columns)?;
+    Ok(crate::cli::exit::OK)
+}
+
 /// Fetch every table the SQL names, in one plan, then run the SQL.
 pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
-    let client = setup::client_with(&args.scope, &args.sandbox.allow, &args.sandbox.limits)?;
+    if let Some(dest) = args.from.clone() {
+        return query_stored(&args, &dest).await;
+    }
+    let client = setup::client_with(
+        &args.scope,
+        &args.sandbox.allow,
+        setup::mib_bytes(args.sandbox.max_response_mib),
+    )?;
     let jmes = setup::compile_query(&args.out)?;
     let format = args
         .out
@@ -109,11 +143,7 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
                     );
                 }
                 (
-                    Source::Model(
-                        Arc::new(t.clone()),
-                        Arc::new(serde_json::json!({})),
-                        setup::scope_limits(&args.sandbox.limits),
-                    ),
+                    Source::Model(Arc::new(t.clone()), Arc::new(serde_json::json!({}))),
                     t.global,
                 )
             }
@@ -135,6 +165,13 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
             args.scope.concurrency,
             sink,
             &counters,
+            crate::pipeline::Options {
+                limits: Some(setup::scope_limits(
+                    args.sandbox.max_calls,
+                    args.sandbox.timeout,
+                )),
+                ..Default::default()
+            },
         )
         .await?;
         progress.finish(&counters, &client, total, 0, false);
