@@ -23,5 +23,5 @@ mod sandbox;
 mod services;
 mod services_inventory;
 mod trust;
-mod ux_scopes;
 mod ux_outputs;
+mod ux_scopes;
