@@ -572,7 +572,7 @@ fn oversized_responses_fail_their_scope_before_parsing_in_bounded_memory() {
     let (run, baseline_kib) =
         mrhost_measured(&argv.iter().map(String::as_str).collect::<Vec<_>>(), |_| {});
     let run = run.ok();
-    assert_eq!(run.json()["eu-west-1"]["Vpcs"][0]["VpcId"], "vpc-good");
+    assert_eq!(run.by_region()["eu-west-1"]["Vpcs"][0]["VpcId"], "vpc-good");
     for (scenario, declared) in [
         (huge_declared_vpcs as Scenario, true),
         (huge_streamed_vpcs as Scenario, false),
@@ -582,7 +582,7 @@ fn oversized_responses_fail_their_scope_before_parsing_in_bounded_memory() {
         let (run, peak_kib) =
             mrhost_measured(&argv.iter().map(String::as_str).collect::<Vec<_>>(), |_| {});
         assert_eq!(run.code, 3, "partial: {}", run.stderr);
-        assert_eq!(run.json()["eu-west-2"]["Vpcs"][0]["VpcId"], "vpc-good");
+        assert_eq!(run.by_region()["eu-west-2"]["Vpcs"][0]["VpcId"], "vpc-good");
         let line = scope_line(&run, "eu-west-1");
         assert!(
             line.contains("larger than the limit of 16 MiB"),
@@ -750,7 +750,7 @@ fn endless_pagination_stops_at_the_call_limit() {
     let run = logs_call(&server, &["--max-calls", "50"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(
-        run.json()["eu-west-2"]["logGroups"][0]["logGroupName"],
+        run.by_region()["eu-west-2"]["logGroups"][0]["logGroupName"],
         "good"
     );
     let line = scope_line(&run, "eu-west-1");
@@ -791,7 +791,7 @@ fn endless_pagination_stops_at_the_time_limit() {
             assert!(listed_good_group(&run), "{}", run.stdout);
         } else {
             assert_eq!(
-                run.json()["eu-west-2"]["logGroups"][0]["logGroupName"],
+                run.by_region()["eu-west-2"]["logGroups"][0]["logGroupName"],
                 "good"
             );
         }
@@ -821,7 +821,7 @@ fn looping_tokens_end_the_pagination() {
             assert!(listed_good_group(&run), "{}", run.stdout);
         } else {
             assert_eq!(
-                run.json()["eu-west-2"]["logGroups"][0]["logGroupName"],
+                run.by_region()["eu-west-2"]["logGroups"][0]["logGroupName"],
                 "good"
             );
         }
