@@ -281,6 +281,9 @@ pub struct LoadArgs {
     /// Refuse the plugin unless its sha256 is this.
     #[arg(long)]
     pub plugin_sha256: Option<String>,
+    /// Seconds the plugin's manifest() may take (the only plugin code loading runs).
+    #[arg(long = "manifest-timeout", default_value_t = 300, value_parser = u64_in(1..=bounds::TIMEOUT_SECS))]
+    pub manifest_timeout: u64,
     #[command(flatten)]
     pub allow: AllowArgs,
     /// Compile the plugin afresh instead of using the compiled-artifact cache.

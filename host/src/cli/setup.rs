@@ -190,7 +190,10 @@ impl RuntimeArgs for SandboxArgs {
 
 impl RuntimeArgs for LoadArgs {
     fn runtime_limits(&self) -> Limits {
-        Limits::default()
+        Limits {
+            timeout: Duration::from_secs(self.manifest_timeout.max(1)),
+            ..Limits::default()
+        }
     }
     fn no_compile_cache(&self) -> bool {
         self.no_compile_cache

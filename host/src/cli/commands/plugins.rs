@@ -34,6 +34,7 @@ pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
         } => {
             let sandbox = LoadArgs {
                 plugin_sha256: None,
+                manifest_timeout: 300,
                 allow,
                 no_compile_cache,
             };
