@@ -43,6 +43,7 @@ impl RetryQuota {
         *t = (*t + cost.max(1)).min(QUOTA_MAX);
     }
 
+    #[cfg(test)]
     pub(crate) fn available(&self) -> u32 {
         *self.tokens.lock().unwrap()
     }
@@ -150,6 +151,7 @@ impl AdaptiveLimiter {
     }
 
     /// Current sending rate allowed (requests/s), `None` while the limiter is off.
+    #[cfg(test)]
     pub(crate) fn rate(&self) -> Option<f64> {
         let s = self.state.lock().unwrap();
         s.enabled.then_some(s.fill_rate)

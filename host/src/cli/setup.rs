@@ -105,18 +105,8 @@ pub fn open_cache(args: &CacheArgs) -> Option<Arc<ResponseCache>> {
 }
 
 /// The AWS client: endpoint override, retries and time-outs, response cache, identity
-/// store; nothing allowed beyond `read` (redactable reads come back redacted); the
-/// engine's default response size limit.
-pub fn client(scope: &ScopeArgs) -> Result<AwsClient> {
-    client_with(
-        scope,
-        &AllowArgs::default(),
-        aws_engine::DEFAULT_MAX_RESPONSE_BYTES,
-    )
-}
-
-/// [`client`] with what `--allow` lets run (and see unredacted), and the largest
-/// response body read (`--max-response-mib`, see [`mib_bytes`]).
+/// store; what `--allow` lets run (and see unredacted), and the largest response body
+/// read (`--max-response-mib`, see [`mib_bytes`]).
 pub fn client_with(
     scope: &ScopeArgs,
     allow: &AllowArgs,
