@@ -206,6 +206,26 @@ impl Run {
         })
     }
 
+    /// `mrhost call`'s list of scopes (`[{RequestAccount, RequestRegion, ...response}]`)
+    /// as `{region: response}`, for tests of one account that look a region up.
+    pub fn by_region(&self) -> Value {
+        let mut out = serde_json::Map::new();
+        let doc = self.json();
+        let items = doc.as_array().unwrap_or_else(|| {
+            panic!("call prints a list of scopes: {}", self.stdout);
+        });
+        for item in items {
+            let mut m = item.as_object().cloned().expect("a scope is an object");
+            m.shift_remove("RequestAccount");
+            let region = m
+                .shift_remove("RequestRegion")
+                .and_then(|r| r.as_str().map(str::to_string))
+                .expect("each scope has RequestRegion");
+            out.insert(region, Value::Object(m));
+        }
+        Value::Object(out)
+    }
+
     pub fn ok(self) -> Self {
         assert_eq!(
             self.code, 0,

@@ -105,7 +105,7 @@ const TYPES: &[(&str, &str, &str, &str, bool)] = &[
         false,
     ),
     ("lambda", "functions", "ListFunctions", "Functions", false),
-    ("s3", "buckets", "ListBuckets", "Buckets", false),
+    ("s3", "buckets", "ListBuckets", "Buckets", true),
     (
         "route53",
         "hosted-zones",
@@ -213,7 +213,7 @@ fn bundled_plugins_are_named_and_used_only_when_asked() {
     assert!(
         plain
             .stderr
-            .contains("the bundled plugin plugins/route-tables.wasm covers this type"),
+            .contains("plugins/route-tables.wasm covers this type"),
         "{}",
         plain.stderr
     );

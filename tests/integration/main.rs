@@ -3,9 +3,12 @@
 
 mod bundled;
 mod bundled_more;
+mod bundled_new;
+mod bundled_security;
 mod common;
 mod conformance;
 mod contract;
+mod deploy;
 mod ec2;
 mod errors;
 mod faults;
@@ -21,3 +24,5 @@ mod sandbox;
 mod services;
 mod services_inventory;
 mod trust;
+mod ux_outputs;
+mod ux_scopes;

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::args::OutputArgs;
 use super::report::report;
-use super::{print_document, setup, Ctx};
+use super::{print_view, setup, Ctx};
 use crate::pipeline::{self, fanout, Counters, ScopeFailure, ScopeOutcome, Source};
 use crate::plan::{PendingPlan, ScopePlan, Target};
 use crate::progress::Progress;
@@ -50,6 +50,15 @@ fn plugin_columns(plugin: &Plugin) -> Vec<String> {
     }
     cols.extend(["RequestRegion".to_string(), "RequestAccount".to_string()]);
     cols
+}
+
+/// `-o sqlite:FILE` checked before any AWS call: a regular file, SQLite if it exists, and
+/// `table` absent from it or written by mrhost.
+pub fn check_output(out: &OutputArgs, table: &str) -> Result<()> {
+    if let Some(Format::Sqlite(path)) = &out.output {
+        crate::sql::check_output(path, &[table.to_string()]).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    Ok(())
 }
 
 /// What a `run` or `list` invocation asked for, besides its source.
@@ -140,6 +149,10 @@ impl Execution<'_> {
             .output
             .clone()
             .unwrap_or_else(render::default_format);
+        if let Format::Sqlite(path) = &format {
+            crate::sql::check_output(path, std::slice::from_ref(&shape.table))
+                .map_err(|e| anyhow::anyhow!(e))?;
+        }
         let plan: Arc<ScopePlan> = plan.get().await?;
         let targets = plan.targets(shape.global).await?;
         let skipped = plan.skipped();
@@ -186,11 +199,12 @@ impl Execution<'_> {
                             kind_of(&other)
                         ),
                     };
-                    let mut db =
-                        crate::sql::Db::open(Some(path)).map_err(|e| anyhow::anyhow!(e))?;
+                    let mut db = crate::sql::Db::output(path, std::slice::from_ref(&shape.table))
+                        .map_err(|e| anyhow::anyhow!(e))?;
                     let n = db
                         .load(&shape.table, &items)
                         .map_err(|e| anyhow::anyhow!(e))?;
+                    db.finish().map_err(|e| anyhow::anyhow!(e))?;
                     if !self.ctx.quiet {
                         eprintln!(
                             "mrhost: wrote {n} rows to table {} in {}",
@@ -200,12 +214,15 @@ impl Execution<'_> {
                     }
                 }
                 f => {
-                    let cols = if self.out.columns.is_empty() {
-                        shape.columns.clone()
-                    } else {
-                        self.out.columns.clone()
-                    };
-                    print_document(&doc, f, &cols)?
+                    let query = setup::compile_query(self.out)?;
+                    let view = render::View::for_output(
+                        &self.out.columns,
+                        &shape.columns,
+                        query.as_ref(),
+                        self.out.no_truncate,
+                        self.ctx.quiet,
+                    );
+                    print_view(&doc, f, &view)?
                 }
             }
         }

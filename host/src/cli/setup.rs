@@ -10,7 +10,8 @@ use aws_engine::cache::{CacheMode, ResponseCache};
 use aws_engine::{AwsClient, Grants, Models, OpClass};
 use plugin_host::{GivenParam, Limits, Plugin, PluginRuntime};
 
-use super::args::{AllowArgs, CacheArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs};
+use super::args::{AllowArgs, CacheArgs, LoadArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs};
+use crate::pipeline::ScopeLimits;
 use crate::plan::{self, AccountOptions, ScopeRequest};
 use crate::render::Query;
 
@@ -104,14 +105,13 @@ pub fn open_cache(args: &CacheArgs) -> Option<Arc<ResponseCache>> {
 }
 
 /// The AWS client: endpoint override, retries and time-outs, response cache, identity
-/// store; nothing allowed beyond `read` (redactable reads come back redacted).
-#[allow(dead_code)] // for commands that take no --allow
-pub fn client(scope: &ScopeArgs) -> Result<AwsClient> {
-    client_with(scope, &AllowArgs::default())
-}
-
-/// [`client`] with what `--allow` lets run (and see unredacted).
-pub fn client_with(scope: &ScopeArgs, allow: &AllowArgs) -> Result<AwsClient> {
+/// store; what `--allow` lets run (and see unredacted), and the largest response body
+/// read (`--max-response-mib`, see [`mib_bytes`]).
+pub fn client_with(
+    scope: &ScopeArgs,
+    allow: &AllowArgs,
+    max_response_bytes: u64,
+) -> Result<AwsClient> {
     let models = Arc::new(Models::from_env()?);
     let grants = grants(&models, allow)?;
     let retry = aws_engine::RetryConfig {
@@ -128,7 +128,22 @@ pub fn client_with(scope: &ScopeArgs, allow: &AllowArgs) -> Result<AwsClient> {
         .cache(open_cache(&scope.cache))
         .identity_store(state_dir())
         .grants(grants)
+        .max_response_bytes(max_response_bytes)
         .build()?)
+}
+
+/// `--max-response-mib` in bytes (at least 1 MiB).
+pub fn mib_bytes(mib: usize) -> u64 {
+    (mib.max(1) as u64).saturating_mul(1 << 20)
+}
+
+/// `--max-calls` and `--timeout` of one scope, for the scopes mrhost runs itself (`call`,
+/// model-derived types); plugins get theirs from [`limits`].
+pub fn scope_limits(max_calls: u64, timeout_secs: u64) -> ScopeLimits {
+    ScopeLimits {
+        max_calls,
+        timeout: Duration::from_secs(timeout_secs.max(1)),
+    }
 }
 
 /// The sandbox limits of every scope.
@@ -147,10 +162,38 @@ pub fn limits(args: &SandboxArgs) -> Limits {
     }
 }
 
+/// What a plugin runtime is built from: the run-time limits (`SandboxArgs`), or none
+/// for commands that only load plugins (`LoadArgs`).
+pub trait RuntimeArgs {
+    fn runtime_limits(&self) -> Limits;
+    fn no_compile_cache(&self) -> bool;
+}
+
+impl RuntimeArgs for SandboxArgs {
+    fn runtime_limits(&self) -> Limits {
+        limits(self)
+    }
+    fn no_compile_cache(&self) -> bool {
+        self.no_compile_cache
+    }
+}
+
+impl RuntimeArgs for LoadArgs {
+    fn runtime_limits(&self) -> Limits {
+        Limits {
+            timeout: Duration::from_secs(self.manifest_timeout.max(1)),
+            ..Limits::default()
+        }
+    }
+    fn no_compile_cache(&self) -> bool {
+        self.no_compile_cache
+    }
+}
+
 /// The plugin runtime, with the compiled-artifact cache unless `--no-compile-cache`.
-pub fn runtime(args: &SandboxArgs) -> Result<PluginRuntime> {
-    let dir = (!args.no_compile_cache).then(cache_root);
-    Ok(PluginRuntime::new(limits(args), dir)?)
+pub fn runtime(args: &impl RuntimeArgs) -> Result<PluginRuntime> {
+    let dir = (!args.no_compile_cache()).then(cache_root);
+    Ok(PluginRuntime::new(args.runtime_limits(), dir)?)
 }
 
 /// Load, check and compile a plugin; logs how long it took and whether it was cached.
@@ -163,9 +206,10 @@ pub async fn load_plugin_with(
     sandbox: &SandboxArgs,
     params: &[String],
 ) -> Result<Arc<Plugin>> {
+    let path = super::plugin_path::resolve(path)?;
     let plugin = runtime
         .load(
-            path,
+            &path,
             client.models(),
             sandbox.plugin_sha256.as_deref(),
             &client.grants().items(),
@@ -262,13 +306,50 @@ fn config_plugin_params(plugin: &str) -> Vec<GivenParam> {
         .collect()
 }
 
-/// `regions = ...` at the top of the config file (before any `[table]`).
-fn config_regions() -> Option<String> {
+/// `KEY = ...` at the top of the config file (before any `[table]`).
+pub fn config_value(key: &str) -> Option<String> {
     let (_, text) = config_file()?;
     config_entries(&text)
         .into_iter()
-        .find(|(s, k, _)| s.is_empty() && k == "regions")
+        .find(|(s, k, _)| s.is_empty() && k == key)
         .map(|(_, _, v)| v)
+}
+
+/// `regions = ...` at the top of the config file.
+fn config_regions() -> Option<String> {
+    config_value("regions")
+}
+
+/// The keys the config file's top level may have.
+pub const CONFIG_KEYS: &[&str] = &["regions", "plugin_path"];
+
+/// What in the config file mrhost does not know, one message each: top-level keys other
+/// than [`CONFIG_KEYS`], and tables other than `[plugins.NAME]` (whose keys each plugin
+/// checks against the parameters it declares).
+pub fn config_problems() -> Vec<String> {
+    let Some((path, text)) = config_file() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut sections: Vec<String> = Vec::new();
+    for (section, key, _) in config_entries(&text) {
+        if section.is_empty() {
+            if !CONFIG_KEYS.contains(&key.as_str()) {
+                out.push(format!(
+                    "{}: unknown key '{key}' (known: {}; plugin parameters go in [plugins.NAME])",
+                    path.display(),
+                    CONFIG_KEYS.join(", ")
+                ));
+            }
+        } else if !section.starts_with("plugins.") && !sections.contains(&section) {
+            out.push(format!(
+                "{}: unknown table [{section}] (known: [plugins.NAME])",
+                path.display()
+            ));
+            sections.push(section);
+        }
+    }
+    out
 }
 
 /// What the scope flags ask for, with every region name and pattern checked.

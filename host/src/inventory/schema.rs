@@ -147,8 +147,17 @@ fn item_shape(model: &ServiceModel, operation: &str, result_key: &str) -> Option
     let op = model.operation(operation)?;
     let mut shape = op.output.as_ref()?.shape.clone();
     for seg in result_key.split('.') {
+        // `Reservations[].Instances`: through the container list to its items.
+        let (seg, through) = match seg.strip_suffix("[]") {
+            Some(s) => (s, true),
+            None => (seg, false),
+        };
         let s = model.shape(&shape).ok()?;
         shape = s.members.get(seg)?.shape.clone();
+        if through {
+            let list = model.shape(&shape).ok()?;
+            shape = list.member.as_ref()?.shape.clone();
+        }
     }
     let list = model.shape(&shape).ok()?;
     if list.kind != ShapeType::List {
@@ -459,6 +468,14 @@ impl TableColumns {
             columns: spec.declared.clone(),
             tags: spec.tags,
         }
+    }
+
+    /// The columns of a table created now: the type's own, then those its first rows have.
+    pub fn for_new_table(spec: &TypeSpec, found: &FoundColumns) -> TableColumns {
+        let mut cols = TableColumns::from_spec(spec);
+        cols.merge(found);
+        cols.tags |= found.tags;
+        cols
     }
 
     pub fn has(&self, name: &str) -> bool {

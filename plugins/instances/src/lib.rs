@@ -26,13 +26,17 @@ impl Plugin for Instances {
             .column("StateName", ValueKind::String, "pending, running, stopping, stopped, shutting-down or terminated")
             .column("Imdsv2Required", ValueKind::Bool, "whether the instance metadata service requires session tokens (IMDSv2: HttpTokens required); null when not reported")
             .column("InstanceProfileArn", ValueKind::String, "the ARN of the instance profile attached, null when none")
-            .reference("InstanceProfileArn", "iam:instance-profile", ReferenceBy::Arn)
             .build()
     }
 
     fn collect(_scope: Scope) -> Result<(), Error> {
         let params = json!({"MaxResults": 1000});
-        for instance in items("ec2", "DescribeInstances", params, "Reservations[].Instances") {
+        for instance in items(
+            "ec2",
+            "DescribeInstances",
+            params,
+            "Reservations[].Instances",
+        ) {
             let mut i = instance?;
             let state = i["State"]["Name"].clone();
             let imdsv2 = match i["MetadataOptions"]["HttpTokens"].as_str() {

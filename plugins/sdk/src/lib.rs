@@ -240,6 +240,29 @@ impl CallError {
         })
     }
 
+    /// Whether an enrichment call found nothing to report or may not look: the resource or
+    /// its configuration does not exist ([`CallError::is_not_found`], which covers
+    /// `NoSuchPublicAccessBlockConfiguration`, `ServerSideEncryptionConfigurationNotFoundError`
+    /// and the like), or access was refused by AWS (`AccessDenied`, `AccessDeniedException`,
+    /// `UnauthorizedOperation`, `AuthorizationError`, `Forbidden`), or the resource does not
+    /// support the call (`UnsupportedOperationException`, KMS's `KMSInvalidStateException`).
+    /// A security plugin reports such a column as null rather than failing the scope (see
+    /// [`optional`]). A call the host refused (undeclared) is not one of these.
+    pub fn is_unavailable(&self) -> bool {
+        self.is_not_found()
+            || self.code().is_some_and(|c| {
+                c.starts_with("AccessDenied")
+                    || matches!(
+                        c,
+                        "UnauthorizedOperation"
+                            | "AuthorizationError"
+                            | "Forbidden"
+                            | "UnsupportedOperationException"
+                            | "KMSInvalidStateException"
+                    )
+            })
+    }
+
     /// The AWS error code, if the service answered with an error.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -502,6 +525,17 @@ pub fn call_if_exists(
     match call(service, operation, params) {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// An enrichment call's result: `Ok(None)` when the call found nothing or may not look
+/// ([`CallError::is_unavailable`]: no such configuration, access denied), so the plugin emits
+/// a null or false column instead of failing the scope; other errors stay errors.
+pub fn optional(result: Result<Value, CallError>) -> Result<Option<Value>, CallError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_unavailable() => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -845,5 +879,29 @@ mod tests {
             assert!(!api(code).is_not_found(), "{code}");
         }
         assert!(!CallError::Denied("ResourceNotFound".into()).is_not_found());
+        for code in [
+            "NoSuchPublicAccessBlockConfiguration",
+            "ServerSideEncryptionConfigurationNotFoundError",
+            "OwnershipControlsNotFoundError",
+            "NoSuchBucketPolicy",
+            "AccessDenied",
+            "AccessDeniedException",
+            "UnauthorizedOperation",
+            "AuthorizationError",
+            "KMSInvalidStateException",
+        ] {
+            assert!(api(code).is_unavailable(), "{code}");
+            assert!(matches!(optional(Err(api(code))), Ok(None)), "{code}");
+        }
+        for code in [
+            "ThrottlingException",
+            "ValidationException",
+            "InternalError",
+        ] {
+            assert!(!api(code).is_unavailable(), "{code}");
+            assert!(optional(Err(api(code))).is_err(), "{code}");
+        }
+        assert!(!CallError::Denied("not declared".into()).is_unavailable());
+        assert!(matches!(optional(Ok(json!({"a": 1}))), Ok(Some(v)) if v == json!({"a": 1})));
     }
 }

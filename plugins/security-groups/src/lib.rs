@@ -24,8 +24,9 @@ impl Plugin for SecurityGroups {
             let mut g = group?;
             let open = open_to_world(&g["IpPermissions"]);
             if let Some(o) = g.as_object_mut() {
-                o.insert("OpenToWorldCount".into(), json!(open.len()));
+                let count = open.len();
                 o.insert("OpenToWorld".into(), json!(open));
+                o.insert("OpenToWorldCount".into(), json!(count));
             }
             emit(&g);
         }

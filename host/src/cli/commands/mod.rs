@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod call;
+pub mod completions;
 pub mod conformance;
 pub mod diff;
 pub mod list;

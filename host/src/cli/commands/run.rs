@@ -16,7 +16,11 @@ use crate::plan::PendingPlan;
 /// lookups included; roles are assumed afterwards with a session policy of the plugin's
 /// declared operations.
 pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
-    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
+    let client = setup::client_with(
+        &args.scope,
+        &args.sandbox.allow,
+        setup::mib_bytes(args.sandbox.max_response_mib),
+    )?;
     setup::compile_query(&args.out)?;
     let request = setup::scope_request(&client, &args.scope)?;
     let enabled = setup::lists_enabled_regions(&request);
@@ -24,6 +28,7 @@ pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
     let plugin =
         setup::load_plugin_with(&client, &runtime, &args.plugin, &args.sandbox, &args.params)
             .await?;
+    crate::cli::execute::check_output(&args.out, &Shape::of_plugin(&plugin).table)?;
     let mut plan = PendingPlan::start(&client, request);
     let (models, operations) = (client.models().clone(), plugin.manifest.operations.clone());
     plan.restrict(move || setup::session_policy(&models, &operations, enabled));
@@ -35,7 +40,10 @@ pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
         ignore_error_codes: &args.scope.ignore_error_codes,
         out: &args.out,
         group_by_region: args.group_by_region,
-        options: Options { raw: args.raw },
+        options: Options {
+            raw: args.raw,
+            ..Options::default()
+        },
     }
     .run(Source::Plugin(runtime, plugin), shape, plan)
     .await
