@@ -479,6 +479,32 @@ fn report_of_a_synced_estate_in_a_real_browser() {
         })
         .sum();
     assert_eq!(db_total, total, "the inventory holds what boto3 lists");
+    // The database's own count per account × region, what the heat map must show.
+    let mut db_heat: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for t in per_type.keys() {
+        let mut st = conn
+            .prepare(&format!(
+                "SELECT _account, _region, count(*) FROM \"{t}\" WHERE _valid_to IS NULL GROUP BY 1, 2"
+            ))
+            .unwrap();
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .unwrap();
+        for row in rows {
+            let (acc, reg, n) = row.unwrap();
+            *db_heat.entry((acc, reg)).or_default() += n as u64;
+        }
+    }
+    assert_eq!(
+        db_heat, heat,
+        "the inventory holds boto3's estate per account × region"
+    );
     let db_failed: u64 = conn
         .query_row(
             "SELECT count(*) FROM _errors WHERE sync_id = (SELECT max(id) FROM _syncs)",
@@ -515,7 +541,8 @@ fn report_of_a_synced_estate_in_a_real_browser() {
         // 10: each finding's count
         json!({"eval": "Object.fromEntries([...document.querySelectorAll('[data-testid=findings] [data-finding-id]')].map(e => [e.dataset.findingId, +e.dataset.count]))"}),
         // 11: the rows of the failing SSH check, as the page shows them
-        json!({"eval": "[...document.querySelectorAll('[data-finding-id=sg-open-admin-ports] td')].map(e => e.textContent)"}),
+        // (its rows are drawn when it is opened: open it, wait for them)
+        json!({"eval": "(async () => { const d = document.querySelector('[data-finding-id=sg-open-admin-ports]'); d.querySelector('summary').click(); for (let i = 0; i < 200 && !d.querySelector('td'); i++) await new Promise(r => setTimeout(r, 50)); return [...d.querySelectorAll('td')].map(e => e.textContent); })()"}),
         json!({"eval": ds("[data-testid=history]", "syncs")}), // 12
         json!({"eval": ds("[data-testid=diff-table]", "rows")}), // 13
         json!({"eval": "Object.fromEntries([...document.querySelectorAll('[data-testid=diff-table] [data-change][data-count]')].map(e => [e.dataset.change, +e.dataset.count]))"}), // 14
@@ -528,15 +555,22 @@ fn report_of_a_synced_estate_in_a_real_browser() {
         json!({"eval": ds("[data-testid=filter-status]", "account")}), // 20
         json!({"eval": ds("[data-testid=table-vpcs]", "visibleRows")}), // 21
         json!({"eval": ds("[data-testid=table-volumes]", "visibleRows")}), // 22
+        // 23: open the vpcs card (only the largest type's is open at first)
+        // (set, not clicked: a click toggles, and tables drawn above can move it meanwhile)
+        json!({"eval": "document.querySelector('[data-testid=table-vpcs]').open = true"}),
         json!({"wait_for": "document.querySelectorAll('[data-testid=table-vpcs] tbody tr').length > 0", "timeout": 10}),
-        // 24: the accounts in the vpcs table's rows now drawn
+        // 25: the accounts in the vpcs table's rows now drawn
         json!({"eval": "[...document.querySelectorAll('[data-testid=table-vpcs] tbody tr')].map(r => r.textContent).filter(t => !t.includes(".to_string() + &format!("'{acct}'") + ")).length"}),
         json!({"click": "[data-action=clear-filter]"}),
-        json!({"eval": ds("[data-testid=table-vpcs]", "visibleRows")}), // 26
+        json!({"eval": ds("[data-testid=table-vpcs]", "visibleRows")}), // 27
         json!({"viewport": [375, 800]}),
         json!({"wait": 300}),
-        json!({"eval": "document.documentElement.scrollWidth"}), // 29
+        json!({"eval": "document.documentElement.scrollWidth"}), // 30
         json!({"screenshot": "target/report-phone.png", "width": 375}),
+        // 32: every URL the rendered DOM points at that is not inside the page itself
+        json!({"eval": "[...document.querySelectorAll('[src],[href],[action],[srcset],[poster],[data]')].flatMap(e => ['src','href','action','srcset','poster','data'].map(a => e.getAttribute(a)).filter(u => u && !/^(#|data:|blob:|javascript:void)/.test(u)))"}),
+        // 33: the Content-Security-Policy the page is under
+        json!({"eval": "document.querySelector('meta[http-equiv=Content-Security-Policy]').content"}),
     ];
     // Paths in steps are relative to the browser's cwd: make them absolute.
     for s in &mut steps {
@@ -607,9 +641,10 @@ fn report_of_a_synced_estate_in_a_real_browser() {
     );
     assert_eq!(num(12), 2);
     let changes = &v[&14];
-    assert_eq!(changes["added"], json!(added), "{changes}");
-    assert_eq!(changes["removed"], json!(removed), "{changes}");
-    assert_eq!(changes["changed"], json!(1), "{changes}");
+    let diff = &data["diff"];
+    assert_eq!(changes["added"], json!(added), "{changes} {diff:#}");
+    assert_eq!(changes["removed"], json!(removed), "{changes} {diff:#}");
+    assert_eq!(changes["changed"], json!(1), "{changes} {diff:#}");
     assert_eq!(num(13), (added + removed + 1) as u64);
     let changed = data["diff"]
         .as_array()
@@ -645,9 +680,31 @@ fn report_of_a_synced_estate_in_a_real_browser() {
     );
     assert!(num(21) < all_vpcs);
     assert_eq!(num(22), in_acct("volumes"));
-    assert_eq!(num(24), 0, "every vpcs row drawn is the account's");
-    assert_eq!(num(26), all_vpcs, "clearing the filter shows them all");
-    assert!(num(29) <= 375, "no sideways scrolling at phone width");
+    assert_eq!(num(25), 0, "every vpcs row drawn is the account's");
+    assert_eq!(num(27), all_vpcs, "clearing the filter shows them all");
+    assert!(num(30) <= 375, "no sideways scrolling at phone width");
+    assert_eq!(
+        v[&32],
+        json!([]),
+        "the page points at nothing outside itself"
+    );
+    assert!(
+        v[&33].as_str().unwrap().starts_with("default-src 'none'"),
+        "{}",
+        v[&33]
+    );
+    // Nor does the file: no script, style, image or frame fetched by URL, no http(s) link.
+    let html = std::fs::read_to_string(&page).unwrap();
+    for bad in [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+        "@import",
+        "<link ",
+    ] {
+        assert!(!html.contains(bad), "the page holds {bad}");
+    }
     let png = std::fs::read(repo_root().join("target/report.png")).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
 

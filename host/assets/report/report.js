@@ -502,10 +502,11 @@
       diffCard.appendChild(diffBox);
       return;
     }
-    diffCard.appendChild(h("div", { class: "diff-summary" }, ["added", "changed", "removed"].map(function (k) {
+    diffCard.appendChild(diffBox);
+    // The badges inside the diff-table hook (its contract: [data-change][data-count] in it).
+    diffBox.appendChild(h("div", { class: "diff-summary" }, ["added", "changed", "removed"].map(function (k) {
       return h("span", { class: "badge " + k, "data-change": k, "data-count": byKind[k] }, CHANGE[k].sign + " " + fmtInt(byKind[k]) + " " + k);
     })));
-    diffCard.appendChild(diffBox);
     if (!D.diff.length) {
       diffBox.appendChild(h("p", { class: "muted", text: "Nothing changed between the two syncs." }));
     } else {
