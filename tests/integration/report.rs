@@ -571,6 +571,10 @@ fn report_of_a_synced_estate_in_a_real_browser() {
         json!({"eval": "[...document.querySelectorAll('[src],[href],[action],[srcset],[poster],[data]')].flatMap(e => ['src','href','action','srcset','poster','data'].map(a => e.getAttribute(a)).filter(u => u && !/^(#|data:|blob:|javascript:void)/.test(u)))"}),
         // 33: the Content-Security-Policy the page is under
         json!({"eval": "document.querySelector('meta[http-equiv=Content-Security-Policy]').content"}),
+        // 34: each chart's accessible name and the rows of its text alternative (a table)
+        json!({"eval": "[...document.querySelectorAll('.chart[role=group]')].map(c => { const l = document.getElementById(c.getAttribute('aria-labelledby') || ''); const t = c.closest('.card').querySelector('.sr-only table'); return [(l ? l.textContent : c.getAttribute('aria-label') || '').trim(), t ? t.querySelectorAll('tbody tr').length : 0]; })"}),
+        // 35: the heat map's text alternative, cell by cell: the sum of its numbers
+        json!({"eval": "[...document.querySelector('[data-testid=heatmap]').closest('.card').querySelectorAll('.sr-only td')].reduce((s, e) => s + Number(e.textContent.replace(/,/g, '')), 0)"}),
     ];
     // Paths in steps are relative to the browser's cwd: make them absolute.
     for s in &mut steps {
@@ -693,6 +697,15 @@ fn report_of_a_synced_estate_in_a_real_browser() {
         "{}",
         v[&33]
     );
+    let charts = v[&34].as_array().unwrap();
+    assert!(charts.len() >= 3, "{charts:?}");
+    for c in charts {
+        assert!(
+            !c[0].as_str().unwrap().is_empty() && c[1].as_u64().unwrap() > 0,
+            "every chart has a name and a table with its numbers: {charts:?}"
+        );
+    }
+    assert_eq!(v[&35], json!(total), "the heat map's text alternative");
     // Nor does the file: no script, style, image or frame fetched by URL, no http(s) link.
     let html = std::fs::read_to_string(&page).unwrap();
     for bad in [

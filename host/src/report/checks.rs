@@ -709,7 +709,7 @@ mod tests {
             ),
             (ok.replace("my-check", "My Check"), "lower-case"),
             (
-                format!("{ok}").replacen("-- title: T\n", "-- title: T\n-- title: U\n", 1),
+                ok.replacen("-- title: T\n", "-- title: T\n-- title: U\n", 1),
                 "twice",
             ),
         ] {
