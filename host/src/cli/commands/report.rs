@@ -41,10 +41,20 @@ pub async fn report(ctx: Ctx, args: ReportArgs) -> Result<i32> {
     if !ctx.quiet {
         let h = &report.headline;
         let findings: u64 = report.findings.iter().map(|f| f.count).sum();
+        let n = |count: u64, one: &str| match count {
+            1 => format!("1 {one}"),
+            _ => format!("{count} {one}s"),
+        };
         match &report.at {
             Some(at) => eprintln!(
-                "mrhost: report of sync {} ({} resources, {} types, {} accounts, {} regions, {} failed units, {} findings) written to {}",
-                at.id, h.resources, h.types, h.accounts, h.regions, h.failed_units, findings,
+                "mrhost: report of sync {} ({}, {}, {}, {}, {}, {}) written to {}",
+                at.id,
+                n(h.resources, "resource"),
+                n(h.types as u64, "type"),
+                n(h.accounts as u64, "account"),
+                n(h.regions as u64, "region"),
+                n(h.failed_units as u64, "failed unit"),
+                n(findings, "finding"),
                 out.display()
             ),
             None => eprintln!(
