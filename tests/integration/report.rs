@@ -736,6 +736,68 @@ fn report_of_a_synced_estate_in_a_real_browser() {
         eprintln!("SKIPPED: the PostgreSQL half (no PostgreSQL)");
     }
 
+    // --max-rows: the page keeps 2 rows per type, says how many it left out and how to
+    // query them, and that command lists them all. A type bar shows only its table.
+    let small = scratch.0.join("small.html");
+    report(&dest, path_str(&small), &["--max-rows", "2"]).ok();
+    let doc = embedded_data(&small);
+    let vpcs = doc["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == json!("vpcs"))
+        .unwrap();
+    assert_eq!(vpcs["rows"].as_array().unwrap().len(), 2);
+    assert_eq!(vpcs["total"], json!(all_vpcs));
+    assert_eq!(vpcs["omitted"], json!(all_vpcs - 2));
+    let hint = vpcs["query_hint"].as_str().unwrap().to_string();
+    let cmd = hint.strip_prefix("mrhost ").expect("a mrhost command");
+    let out = Command::new("sh")
+        .args(["-c", &format!("\"$MRHOST\" {cmd} -o json")])
+        .env("MRHOST", env!("CARGO_BIN_EXE_mrhost"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{hint}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(all_vpcs as usize),
+        "{hint}"
+    );
+    let answer = browse(
+        &small,
+        json!([
+            {"wait_for": "document.body.dataset.ready", "timeout": 30},
+            {"eval": "document.querySelector('[data-testid=table-vpcs]').dataset.rows"},
+            {"eval": "document.querySelector('[data-testid=table-vpcs]').open = true"},
+            {"eval": "document.querySelector('[data-testid=table-vpcs] .omitted').textContent"},
+            {"eval": "document.querySelector('[data-testid=table-vpcs] .omitted pre').textContent"},
+            {"click": "[data-testid=type-bars] [data-filter-type=\"volumes\"]"},
+            {"eval": "document.querySelector('[data-testid=filter-status]').dataset.type"},
+            {"eval": "[...document.querySelectorAll('[data-testid^=table-]')].map(e => [e.dataset.type, +e.dataset.visibleRows, e.open])"},
+        ]),
+    );
+    let v = values(&answer);
+    assert_eq!(v[&1], json!("2"));
+    let note = v[&3].as_str().unwrap();
+    assert!(
+        note.contains(&format!("{} were left out", all_vpcs - 2)),
+        "{note}"
+    );
+    assert_eq!(v[&4], json!(hint));
+    assert_eq!(v[&6], json!("volumes"));
+    for t in v[&7].as_array().unwrap() {
+        let shown = t[1].as_u64().unwrap();
+        match t[0].as_str().unwrap() {
+            "volumes" => assert!(shown == 2 && t[2] == json!(true), "{t}"),
+            _ => assert_eq!(shown, 0, "only the volumes table: {t}"),
+        }
+    }
+
     // --at 1 shows the first sync: before the changes, without them in the diff.
     let old = scratch.0.join("old.html");
     report(&dest, path_str(&old), &["--at", "1"]).ok();
