@@ -908,3 +908,373 @@ fn an_empty_inventory_says_so() {
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("no inventory"), "{}", r.stderr);
 }
+
+/// Each (rule, world-open source) of the groups whose ports include one of `ports`; `all`:
+/// rules for every protocol count too (as sg-open-admin-ports; the database check reads
+/// TCP rules only).
+fn open_rules(groups: &[Value], ports: &[i64], all: bool, protocols: &[&str]) -> u64 {
+    let mut n = 0;
+    for g in groups {
+        for p in g["IpPermissions"].as_array().unwrap() {
+            let proto = p["IpProtocol"].as_str().unwrap_or_default();
+            let (from, to) = (p["FromPort"].as_i64(), p["ToPort"].as_i64());
+            let hit = (all && proto == "-1")
+                || (protocols.contains(&proto)
+                    && ports
+                        .iter()
+                        .any(|x| from.is_some_and(|f| f <= *x) && to.is_some_and(|t| *x <= t)));
+            if !hit {
+                continue;
+            }
+            let v4 = p["IpRanges"].as_array().map_or(0, |r| {
+                r.iter()
+                    .filter(|r| r["CidrIp"] == json!("0.0.0.0/0"))
+                    .count()
+            });
+            let v6 = p["Ipv6Ranges"].as_array().map_or(0, |r| {
+                r.iter().filter(|r| r["CidrIpv6"] == json!("::/0")).count()
+            });
+            n += (v4 + v6) as u64;
+        }
+    }
+    n
+}
+
+/// Every bundled check runs on what the bundled plugins store (none is left "not
+/// evaluated" for want of a column), and each finds what boto3 says is there.
+#[test]
+fn bundled_checks_run_on_what_the_bundled_plugins_store() {
+    let Some(moto) = moto() else { return };
+    let (r, g) = ("eu-west-1", GLOBAL_REGION);
+    let ec2 = |op: &str, params: Value| b3(r, "ec2", op, params);
+    let ec2_save = |op: &str, params: Value, name: &str| b3_save(r, "ec2", op, params, name);
+    let db = |id: &str, encrypted: bool, public: bool| {
+        b3(
+            r,
+            "rds",
+            "CreateDBInstance",
+            json!({"DBInstanceIdentifier": id, "Engine": "postgres", "DBInstanceClass": "db.t3.micro",
+                   "MasterUsername": "admin1", "MasterUserPassword": "correct-horse", "AllocatedStorage": 20,
+                   "StorageEncrypted": encrypted, "PubliclyAccessible": public}),
+        )
+    };
+    let calls = vec![
+        b3(g, "iam", "CreateUser", json!({"UserName": "alice"})),
+        b3(g, "iam", "CreateUser", json!({"UserName": "bob"})),
+        b3_save(
+            g,
+            "iam",
+            "CreateVirtualMFADevice",
+            json!({"VirtualMFADeviceName": "bob-phone"}),
+            "mfa",
+        ),
+        b3(
+            g,
+            "iam",
+            "EnableMFADevice",
+            json!({"UserName": "bob", "SerialNumber": "$mfa.VirtualMFADevice.SerialNumber",
+            "AuthenticationCode1": "123456", "AuthenticationCode2": "654321"}),
+        ),
+        b3(g, "iam", "CreateAccessKey", json!({"UserName": "alice"})),
+        b3(
+            r,
+            "s3",
+            "CreateBucket",
+            json!({"Bucket": "report-plain",
+            "CreateBucketConfiguration": {"LocationConstraint": r}}),
+        ),
+        b3(
+            r,
+            "s3",
+            "CreateBucket",
+            json!({"Bucket": "report-kms",
+            "CreateBucketConfiguration": {"LocationConstraint": r}}),
+        ),
+        b3(
+            r,
+            "s3",
+            "PutBucketEncryption",
+            json!({"Bucket": "report-kms", "ServerSideEncryptionConfiguration":
+            {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]}}),
+        ),
+        ec2_save(
+            "CreateSecurityGroup",
+            json!({"GroupName": "exposed", "Description": "open"}),
+            "sg",
+        ),
+        ec2(
+            "AuthorizeSecurityGroupIngress",
+            json!({"GroupId": "$sg.GroupId", "IpPermissions": [
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+            {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}),
+        ),
+        ec2_save(
+            "CreateSecurityGroup",
+            json!({"GroupName": "internal", "Description": "private"}),
+            "sg2",
+        ),
+        ec2(
+            "AuthorizeSecurityGroupIngress",
+            json!({"GroupId": "$sg2.GroupId", "IpPermissions": [
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]}),
+        ),
+        ec2_save(
+            "RunInstances",
+            json!({"ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1,
+            "MetadataOptions": {"HttpTokens": "required"}}),
+            "hardened",
+        ),
+        ec2_save(
+            "RunInstances",
+            json!({"ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1,
+            "MetadataOptions": {"HttpTokens": "optional"}}),
+            "legacy",
+        ),
+        ec2_save(
+            "CreateImage",
+            json!({"InstanceId": "$legacy.Instances.0.InstanceId", "Name": "shared-ami"}),
+            "ami",
+        ),
+        ec2(
+            "CreateImage",
+            json!({"InstanceId": "$hardened.Instances.0.InstanceId", "Name": "own-ami"}),
+        ),
+        ec2(
+            "ModifyImageAttribute",
+            json!({"ImageId": "$ami.ImageId",
+            "LaunchPermission": {"Add": [{"Group": "all"}]}}),
+        ),
+        ec2_save(
+            "CreateVolume",
+            json!({"AvailabilityZone": format!("{r}a"), "Size": 8, "Encrypted": true}),
+            "enc",
+        ),
+        ec2_save(
+            "CreateVolume",
+            json!({"AvailabilityZone": format!("{r}a"), "Size": 4}),
+            "plain",
+        ),
+        ec2_save(
+            "CreateSnapshot",
+            json!({"VolumeId": "$plain.VolumeId"}),
+            "pub",
+        ),
+        ec2(
+            "ModifySnapshotAttribute",
+            json!({"SnapshotId": "$pub.SnapshotId",
+            "Attribute": "createVolumePermission", "OperationType": "add", "GroupNames": ["all"]}),
+        ),
+        ec2("CreateSnapshot", json!({"VolumeId": "$enc.VolumeId"})),
+        db("exposed", true, true),
+        db("plain", false, false),
+    ];
+    let out = moto.boto3(calls);
+    for (i, o) in out.iter().enumerate() {
+        assert!(o.get("Error").is_none(), "seed call {i}: {o}");
+    }
+
+    // What boto3 sees.
+    let listed = moto.boto3(vec![
+        b3(g, "iam", "ListUsers", json!({})),
+        b3(r, "s3", "ListBuckets", json!({})),
+        ec2("DescribeSecurityGroups", json!({})),
+        ec2("DescribeInstances", json!({})),
+        ec2("DescribeImages", json!({"Owners": ["self"]})),
+        ec2("DescribeSnapshots", json!({"OwnerIds": ["self"]})),
+        ec2("DescribeVolumes", json!({})),
+        ec2("DescribeVpcs", json!({})),
+        b3(r, "rds", "DescribeDBInstances", json!({})),
+    ]);
+    let list = |i: usize, key: &str| listed[i][key].as_array().unwrap().clone();
+    let users = list(0, "Users");
+    let buckets = list(1, "Buckets");
+    let groups = list(2, "SecurityGroups");
+    let instances: Vec<Value> = list(3, "Reservations")
+        .iter()
+        .flat_map(|res| res["Instances"].as_array().unwrap().clone())
+        .collect();
+    let (images, snapshots) = (list(4, "Images"), list(5, "Snapshots"));
+    let (volumes, vpcs, dbs) = (list(6, "Volumes"), list(7, "Vpcs"), list(8, "DBInstances"));
+    let mut per_item = Vec::new();
+    for u in &users {
+        per_item.push(b3(
+            g,
+            "iam",
+            "ListMFADevices",
+            json!({"UserName": u["UserName"]}),
+        ));
+        per_item.push(b3(
+            g,
+            "iam",
+            "ListAccessKeys",
+            json!({"UserName": u["UserName"]}),
+        ));
+    }
+    for b in &buckets {
+        per_item.push(b3(
+            r,
+            "s3",
+            "GetBucketEncryption",
+            json!({"Bucket": b["Name"]}),
+        ));
+    }
+    for s in &snapshots {
+        per_item.push(ec2(
+            "DescribeSnapshotAttribute",
+            json!({"SnapshotId": s["SnapshotId"], "Attribute": "createVolumePermission"}),
+        ));
+    }
+    let answers = moto.boto3(per_item);
+    let (user_answers, rest) = answers.split_at(users.len() * 2);
+    let (bucket_answers, snapshot_answers) = rest.split_at(buckets.len());
+    let no_mfa = user_answers
+        .chunks(2)
+        .filter(|a| a[0]["MFADevices"].as_array().is_some_and(Vec::is_empty))
+        .count();
+    let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(90);
+    let old_keys = user_answers
+        .chunks(2)
+        .flat_map(|a| a[1]["AccessKeyMetadata"].as_array().unwrap().clone())
+        .filter(|k| k["Status"] == json!("Active"))
+        .filter(|k| {
+            let created = time::OffsetDateTime::parse(
+                k["CreateDate"].as_str().unwrap(),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap();
+            created < cutoff
+        })
+        .count();
+    let unencrypted_buckets = bucket_answers
+        .iter()
+        .filter(|a| {
+            a["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+                ["SSEAlgorithm"]
+                .as_str()
+                .is_none_or(str::is_empty)
+        })
+        .count();
+    let public_snapshots = snapshot_answers
+        .iter()
+        .filter(|a| {
+            a["CreateVolumePermissions"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["Group"] == json!("all")))
+        })
+        .count();
+    let count = |items: &[Value], f: &dyn Fn(&Value) -> bool| items.iter().filter(|i| f(i)).count();
+    let expected: BTreeMap<&str, u64> = [
+        ("iam-users-without-mfa", no_mfa as u64),
+        ("iam-access-keys-old", old_keys as u64),
+        ("s3-buckets-unencrypted", unencrypted_buckets as u64),
+        ("snapshots-public", public_snapshots as u64),
+        (
+            "snapshots-unencrypted",
+            count(&snapshots, &|s| s["Encrypted"] == json!(false)) as u64,
+        ),
+        (
+            "images-public",
+            count(&images, &|i| i["Public"] == json!(true)) as u64,
+        ),
+        (
+            "instances-imdsv1",
+            count(&instances, &|i| {
+                i["MetadataOptions"]["HttpTokens"] == json!("optional")
+                    && i["MetadataOptions"]["HttpEndpoint"] != json!("disabled")
+            }) as u64,
+        ),
+        (
+            "rds-public",
+            count(&dbs, &|d| d["PubliclyAccessible"] == json!(true)) as u64,
+        ),
+        (
+            "rds-unencrypted",
+            count(&dbs, &|d| d["StorageEncrypted"] == json!(false)) as u64,
+        ),
+        (
+            "volumes-unencrypted",
+            count(&volumes, &|v| v["Encrypted"] == json!(false)) as u64,
+        ),
+        (
+            "vpcs-default",
+            count(&vpcs, &|v| v["IsDefault"] == json!(true)) as u64,
+        ),
+        (
+            "sg-open-admin-ports",
+            open_rules(&groups, &[22, 3389], true, &["tcp", "6", "udp", "17"]),
+        ),
+        (
+            "sg-open-database-ports",
+            open_rules(
+                &groups,
+                &[3306, 5432, 1433, 1521, 27017, 6379, 9200],
+                false,
+                &["tcp", "6"],
+            ),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    // The seed makes most of them find something (the rest: moto's defaults decide).
+    for id in [
+        "iam-users-without-mfa",
+        "snapshots-public",
+        "images-public",
+        "instances-imdsv1",
+        "rds-public",
+        "rds-unencrypted",
+        "sg-open-admin-ports",
+        "sg-open-database-ports",
+    ] {
+        assert!(
+            expected[id] > 0,
+            "{id}: the seed should make it find something"
+        );
+    }
+
+    let scratch = Scratch::new("report-checks");
+    let dest = format!("sqlite:{}", scratch.path("inv.sqlite"));
+    let plugins: Vec<PathBuf> = [
+        "iam-users",
+        "s3-buckets",
+        "security-groups",
+        "instances",
+        "images",
+        "snapshots",
+        "volumes",
+        "vpcs",
+        "rds-db-instances",
+    ]
+    .iter()
+    .map(|p| plugin(p))
+    .collect();
+    let mut args: Vec<&str> = vec!["sync"];
+    args.extend(plugins.iter().map(|p| path_str(p)));
+    args.extend(["--regions", r, "--to", &dest]);
+    moto.mrhost(&args).ok();
+    let page = scratch.0.join("checks.html");
+    report(&dest, path_str(&page), &[]).ok();
+    let doc = embedded_data(&page);
+    let got: BTreeMap<String, (String, u64, Vec<Value>)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                (
+                    f["status"].as_str().unwrap().to_string(),
+                    f["count"].as_u64().unwrap(),
+                    f["missing"].as_array().unwrap().clone(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), expected.len(), "{got:?}");
+    for (id, want) in &expected {
+        let (status, n, missing) = &got[*id];
+        assert_eq!(status, "evaluated", "{id} lacks {missing:?}");
+        assert_eq!(n, want, "{id}: the report's count, boto3's");
+    }
+}

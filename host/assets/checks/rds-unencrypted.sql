@@ -1,7 +1,8 @@
 -- id: rds-unencrypted
 -- title: Unencrypted RDS databases
 -- severity: medium
--- needs: rds_db_instances.StorageEncrypted
+-- needs: rds_db_instances.DBInstanceIdentifier, rds_db_instances.Engine,
+--   rds_db_instances.DBInstanceClass, rds_db_instances.StorageEncrypted
 -- description: DB instances whose storage is not encrypted at rest. Encryption is chosen at
 --   creation: restore an encrypted copy of a snapshot and switch over.
 SELECT _account, _region, DBInstanceIdentifier, Engine, DBInstanceClass

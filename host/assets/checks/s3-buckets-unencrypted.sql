@@ -1,12 +1,12 @@
 -- id: s3-buckets-unencrypted
 -- title: S3 buckets without default encryption
 -- severity: medium
--- needs: s3_buckets.ServerSideEncryptionConfiguration
--- description: Buckets with no default encryption configuration. Needs each bucket's
---   encryption (s3 GetBucketEncryption) as a ServerSideEncryptionConfiguration column, which
---   the bundled s3-buckets plugin does not fetch.
-SELECT _account, _region, Name, BucketRegion, CreationDate
+-- needs: s3_buckets.Name, s3_buckets.BucketRegion, s3_buckets.CreationDate,
+--   s3_buckets.Encryption
+-- description: Buckets with no default encryption algorithm (the s3-buckets plugin's
+--   Encryption, from GetBucketEncryption). A bucket whose encryption could not be read
+--   is listed too: check it.
+SELECT _account, Name, BucketRegion, CreationDate
 FROM s3_buckets
-WHERE ServerSideEncryptionConfiguration IS NULL
-   OR json_array_length(ServerSideEncryptionConfiguration, '$.Rules') = 0
+WHERE Encryption IS NULL OR Encryption = ''
 ORDER BY _account, Name

@@ -1,7 +1,8 @@
 -- id: sg-open-admin-ports
 -- title: Security groups open to the internet on SSH or RDP
 -- severity: high
--- needs: security_groups.IpPermissions
+-- needs: security_groups.GroupId, security_groups.GroupName, security_groups.VpcId,
+--   security_groups.IpPermissions
 -- description: Ingress rules that let any address (0.0.0.0/0 or ::/0) reach port 22 (SSH)
 --   or 3389 (RDP), or every port. Restrict the source to known ranges, or reach the
 --   instances through Session Manager or a bastion. One row per open rule and source.

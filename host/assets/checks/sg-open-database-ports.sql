@@ -1,7 +1,8 @@
 -- id: sg-open-database-ports
 -- title: Security groups open to the internet on database ports
 -- severity: medium
--- needs: security_groups.IpPermissions
+-- needs: security_groups.GroupId, security_groups.GroupName, security_groups.VpcId,
+--   security_groups.IpPermissions
 -- description: Ingress from any address (0.0.0.0/0 or ::/0) to a database port: MySQL
 --   3306, PostgreSQL 5432, SQL Server 1433, Oracle 1521, MongoDB 27017, Redis 6379,
 --   Elasticsearch 9200. Databases belong behind private subnets.

@@ -1,12 +1,12 @@
 -- id: snapshots-public
 -- title: Public EBS snapshots
 -- severity: high
--- needs: snapshots.CreateVolumePermissions
--- description: Snapshots any AWS account can create a volume from (a createVolumePermission
---   for the group "all"). Needs the snapshots' permissions (ec2 DescribeSnapshotAttribute)
---   as a CreateVolumePermissions column, which the bundled snapshots plugin does not fetch.
+-- needs: snapshots.SnapshotId, snapshots.VolumeId, snapshots.VolumeSize,
+--   snapshots.StartTime, snapshots.Public
+-- description: Snapshots any AWS account can create a volume from (the snapshots plugin's
+--   Public: a createVolumePermission for the group "all", from DescribeSnapshotAttribute).
+--   Remove the permission unless publishing the data is intended.
 SELECT _account, _region, SnapshotId, VolumeId, VolumeSize, StartTime
 FROM snapshots
-WHERE EXISTS (SELECT 1 FROM json_each(snapshots.CreateVolumePermissions) AS p
-              WHERE p.value ->> '$.Group' = 'all')
+WHERE Public = 1
 ORDER BY _account, _region, SnapshotId

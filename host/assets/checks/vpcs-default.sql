@@ -1,7 +1,7 @@
 -- id: vpcs-default
 -- title: Default VPCs still present
 -- severity: low
--- needs: vpcs.IsDefault
+-- needs: vpcs.VpcId, vpcs.CidrBlock, vpcs.State, vpcs.IsDefault
 -- description: Every region starts with a default VPC whose subnets give instances public
 --   addresses. Delete the ones nothing uses.
 SELECT _account, _region, VpcId, CidrBlock, State

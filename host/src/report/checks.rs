@@ -139,6 +139,27 @@ fn is_ident(s: &str) -> bool {
         && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// `TABLE` and `TABLE.COLUMN` names, comma-separated (one `needs:` line or its continuation).
+fn parse_needs(file: &str, value: &str, needs: &mut Vec<Need>) -> Result<(), ReportError> {
+    for n in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let (table, column) = match n.split_once('.') {
+            Some((t, c)) => (t.trim(), Some(c.trim())),
+            None => (n, None),
+        };
+        if !is_ident(table) || column.is_some_and(|c| !is_ident(c)) {
+            return Err(bad(
+                file,
+                format!("needs: '{n}' is not TABLE or TABLE.COLUMN"),
+            ));
+        }
+        needs.push(Need {
+            table: table.to_string(),
+            column: column.map(str::to_string),
+        });
+    }
+    Ok(())
+}
+
 /// Parse one check file.
 pub fn parse(file: &str, text: &str) -> Result<Check, ReportError> {
     let mut fields: BTreeMap<&'static str, String> = BTreeMap::new();
@@ -161,6 +182,10 @@ pub fn parse(file: &str, text: &str) -> Result<Check, ReportError> {
         // `--   more text`: continues the field above.
         let raw = line.trim_start().trim_start_matches('-');
         if let (Some(key), true) = (last, raw.starts_with("  ") && !comment.trim().is_empty()) {
+            if key == "needs" {
+                parse_needs(file, comment, &mut needs)?;
+                continue;
+            }
             let v = fields.entry(key).or_default();
             v.push(' ');
             v.push_str(comment.trim());
@@ -177,23 +202,8 @@ pub fn parse(file: &str, text: &str) -> Result<Check, ReportError> {
             "severity" => "severity",
             "description" => "description",
             "needs" => {
-                for n in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                    let (table, column) = match n.split_once('.') {
-                        Some((t, c)) => (t.trim(), Some(c.trim())),
-                        None => (n, None),
-                    };
-                    if !is_ident(table) || column.is_some_and(|c| !is_ident(c)) {
-                        return Err(bad(
-                            file,
-                            format!("needs: '{n}' is not TABLE or TABLE.COLUMN"),
-                        ));
-                    }
-                    needs.push(Need {
-                        table: table.to_string(),
-                        column: column.map(str::to_string),
-                    });
-                }
-                last = None;
+                parse_needs(file, value, &mut needs)?;
+                last = Some("needs");
                 continue;
             }
             other => {
@@ -619,54 +629,39 @@ mod tests {
     }
 
     #[test]
-    fn bundled_checks_are_valid_sqlite_over_their_tables() {
-        // Every check prepares against tables with the columns it declares: the SQL parses
-        // and names nothing it did not declare (beyond mrhost's columns).
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let known_fields = [
-            ("security_groups", "GroupId GroupName VpcId"),
-            ("volumes", "VolumeId Size VolumeType State AvailabilityZone"),
-            (
-                "snapshots",
-                "SnapshotId VolumeId VolumeSize StartTime Encrypted",
-            ),
-            ("images", "ImageId Name CreationDate"),
-            (
-                "rds_db_instances",
-                "DBInstanceIdentifier Engine DBInstanceClass",
-            ),
-            ("s3_buckets", "Name BucketRegion CreationDate"),
-            ("iam_users", "UserName Arn CreateDate PasswordLastUsed"),
-            ("vpcs", "VpcId CidrBlock State"),
-            ("instances", "InstanceId InstanceType State"),
-        ];
-        for (t, cols) in known_fields {
-            tables
-                .entry(t.to_string())
-                .or_default()
-                .extend(cols.split(' ').map(str::to_string));
-        }
-        let checks = bundled().unwrap();
-        for c in &checks {
+    fn bundled_checks_read_only_what_they_declare() {
+        // Each check prepares against tables that have only the columns its `needs` names
+        // (and mrhost's own): the SQL parses, and a column the inventory lacks makes the
+        // check "not evaluated", never a failed report.
+        for c in &bundled().unwrap() {
+            let conn = rusqlite::Connection::open_in_memory().unwrap();
+            let mut tables: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
             for n in &c.needs {
-                let e = tables.entry(n.table.clone()).or_default();
-                e.extend(n.column.clone());
+                let cols = tables.entry(&n.table).or_default();
+                cols.extend(n.column.as_deref());
             }
-        }
-        for (t, cols) in &tables {
-            let mut defs = vec!["_id", "_account", "_region", "_json"]
-                .into_iter()
-                .map(String::from)
-                .collect::<Vec<_>>();
-            defs.extend(cols.iter().cloned());
-            conn.execute_batch(&format!("CREATE TABLE {t} ({})", defs.join(", ")))
-                .unwrap();
-        }
-        for c in &checks {
+            for (t, cols) in &tables {
+                let mut defs = vec!["_id", "_account", "_region", "_json"];
+                defs.extend(cols);
+                conn.execute_batch(&format!("CREATE TABLE {t} ({})", defs.join(", ")))
+                    .unwrap();
+            }
             conn.prepare(&format!("SELECT count(*) FROM ({})", c.sql))
                 .unwrap_or_else(|e| panic!("{}: {e}", c.id));
         }
+    }
+
+    #[test]
+    fn needs_continue_on_indented_lines() {
+        let c = parse(
+            "x.sql",
+            "-- id: x\n-- title: T\n-- severity: low\n-- needs: a.B,\n--   a.C, d\n\
+             -- description: a check of a and d.\nSELECT 1 FROM a, d\n",
+        )
+        .unwrap();
+        let got: Vec<String> = c.needs.iter().map(Need::label).collect();
+        assert_eq!(got, ["a.B", "a.C", "d"]);
+        assert_eq!(c.description, "a check of a and d.");
     }
 
     #[test]
