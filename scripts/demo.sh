@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: build mrhost and its plugins, start moto on 127.0.0.1, create VPCs in three
-# regions, and run `mrhost run plugins/vpcs.wasm` over them.
+# regions, and run `mrhost run plugins/vpcs.wasm` over them; then sync the estate twice (with
+# changes between) into an inventory and end by writing report.html and printing its path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -39,3 +40,23 @@ show call ec2 DescribeVpcs --regions "$regions" --params '{"Filters": [{"Name": 
 show list ec2 route-tables --regions "$regions" --output table --columns RouteTableId,VpcId,RequestRegion
 show query "SELECT region, count(*) AS vpcs, sum(IsDefault) AS defaults FROM vpcs GROUP BY region" --regions "$regions" --output table
 echo; echo "\$ mrhost policy plugins/vpcs.wasm" >&2; "$mrhost" policy plugins/vpcs.wasm
+
+# The estate as an inventory, twice with changes between, and the inventory as one
+# self-contained page (mrhost report): counts, heat map, changes, findings, tables.
+inventory="sqlite:$MRHOST_CACHE_DIR/inventory.sqlite"
+types="plugins/vpcs.wasm plugins/subnets.wasm plugins/security-groups.wasm plugins/volumes.wasm"
+show sync $types --regions "$regions" --to "$inventory"
+.venv/bin/python tests/py/aws.py >/dev/null <<JSON
+{"endpoint": "$endpoint", "calls": [
+  {"region": "eu-west-1", "service": "ec2", "operation": "CreateVolume", "params": {"AvailabilityZone": "eu-west-1a", "Size": 100}},
+  {"region": "eu-west-1", "service": "ec2", "operation": "CreateVolume", "params": {"AvailabilityZone": "eu-west-1b", "Size": 20, "Encrypted": true}},
+  {"region": "us-east-1", "service": "ec2", "operation": "CreateVolume", "params": {"AvailabilityZone": "us-east-1a", "Size": 8}},
+  {"region": "eu-west-2", "service": "ec2", "operation": "CreateSecurityGroup", "params": {"GroupName": "bastion", "Description": "ssh from anywhere"}, "save": "sg"},
+  {"region": "eu-west-2", "service": "ec2", "operation": "AuthorizeSecurityGroupIngress", "params": {"GroupId": "\$sg.GroupId", "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}},
+  {"region": "eu-west-2", "service": "ec2", "operation": "CreateVpc", "params": {"CidrBlock": "10.5.0.0/16", "TagSpecifications": [{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "london-batch"}]}]}}
+]}
+JSON
+show sync $types --regions "$regions" --to "$inventory" --refresh  # not the cached answers of sync 1
+report=$target_dir/report.html
+echo; echo "\$ mrhost report --from $inventory --since 1 -o $report" >&2
+"$mrhost" report --from "$inventory" --since 1 -o "$report"  # prints the page's path

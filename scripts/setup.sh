@@ -16,3 +16,6 @@ fi
 
 # PostgreSQL server binaries for the inventory tests (mrhost sync --to postgres://...).
 scripts/setup-postgres.sh
+
+# Debian's chromium for the report page tests (tests/integration/report.rs drives it headless).
+scripts/setup-browser.sh

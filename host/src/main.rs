@@ -12,6 +12,7 @@ mod pipeline;
 mod plan;
 mod progress;
 mod render;
+mod report;
 mod sql;
 
 use clap::Parser;

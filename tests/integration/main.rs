@@ -18,6 +18,7 @@ mod languages;
 mod list;
 mod org;
 mod plugins;
+mod report;
 mod results;
 mod sandbox;
 mod services;

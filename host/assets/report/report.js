@@ -475,6 +475,8 @@
       totalCard.appendChild(totalBox);
       var first = num(hist[0].resources), last = num(hist[hist.length - 1].resources);
       totalCard.appendChild(h("p", { class: "chart-hint", text: "From " + fmtInt(first) + " at sync #" + hist[0].sync + " to " + fmtInt(last) + " at sync #" + hist[hist.length - 1].sync + "." }));
+      totalCard.appendChild(srTable("Resources per sync", ["Sync", "Finished", "Resources"],
+        hist.map(function (x) { return ["#" + x.sync, fmtTime(x.finished), fmtInt(num(x.resources))]; })));
       charts.push({ box: totalBox, render: function (width) {
         return Plot.plot({
           width: Math.max(240, width), height: 200, marginLeft: 48, marginBottom: 30, style: plotStyle,
@@ -502,10 +504,11 @@
       diffCard.appendChild(diffBox);
       return;
     }
-    diffCard.appendChild(h("div", { class: "diff-summary" }, ["added", "changed", "removed"].map(function (k) {
+    diffCard.appendChild(diffBox);
+    // The badges inside the diff-table hook (its contract: [data-change][data-count] in it).
+    diffBox.appendChild(h("div", { class: "diff-summary" }, ["added", "changed", "removed"].map(function (k) {
       return h("span", { class: "badge " + k, "data-change": k, "data-count": byKind[k] }, CHANGE[k].sign + " " + fmtInt(byKind[k]) + " " + k);
     })));
-    diffCard.appendChild(diffBox);
     if (!D.diff.length) {
       diffBox.appendChild(h("p", { class: "muted", text: "Nothing changed between the two syncs." }));
     } else {

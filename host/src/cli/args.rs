@@ -41,6 +41,9 @@ pub enum Command {
     Sync(SyncArgs),
     /// What changed in a stored inventory between two syncs.
     Diff(DiffArgs),
+    /// A stored inventory as one self-contained HTML page: counts, where the resources
+    /// are, changes, failures, findings (SQL checks) and searchable tables.
+    Report(ReportArgs),
     /// Inspect plugins.
     #[command(subcommand)]
     Plugins(PluginsCommand),
@@ -421,6 +424,30 @@ pub struct DiffArgs {
     /// json, ndjson or table (default: table on a terminal, json otherwise).
     #[arg(long, short = 'o')]
     pub output: Option<Format>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The inventory: sqlite:FILE, postgres://... or parquet:DIR (default:
+    /// sqlite:~/.local/share/mrhost/inventory.sqlite).
+    #[arg(long, value_name = "DEST", env = "MRHOST_INVENTORY")]
+    pub from: Option<String>,
+    /// The sync shown (id) or time (2026-11-30T12:00:00Z); default: the latest.
+    #[arg(long, value_name = "SYNC|TIME")]
+    pub at: Option<String>,
+    /// Also list what changed, field by field, since this sync (id) or time.
+    #[arg(long, value_name = "SYNC|TIME")]
+    pub since: Option<String>,
+    /// A directory of your own checks (*.sql, see host/assets/checks); a check with a
+    /// bundled check's id replaces it.
+    #[arg(long, value_name = "DIR")]
+    pub checks: Option<PathBuf>,
+    /// Rows per type kept in the page (the rest are counted, with the query to get them).
+    #[arg(long, value_name = "N", default_value_t = 3000)]
+    pub max_rows: usize,
+    /// The HTML file to write.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "report.html")]
+    pub output: PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -112,6 +112,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::List(a) => commands::list::list(ctx, a).await,
         Command::Sync(a) => commands::sync::sync(ctx, a).await,
         Command::Diff(a) => commands::diff::diff(ctx, a).await,
+        Command::Report(a) => commands::report::report(ctx, a).await,
         Command::Cache(c) => commands::cache::cache(c).await,
         Command::Plugins(c) => commands::plugins::plugins(c).await,
         Command::Policy(a) => commands::policy::policy(ctx, a).await,

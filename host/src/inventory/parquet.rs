@@ -885,6 +885,20 @@ impl ParquetStore {
         Ok(out)
     }
 
+    /// Every row a sync wrote to one of the meta tables (`_units`, `_errors`), each as an
+    /// object of its columns.
+    pub fn meta_rows(&self, table: &str, sync: i64) -> Result<Vec<Value>, InventoryError> {
+        let mut out = Vec::new();
+        let dir = self.root.join(table).join(format!("sync={sync}"));
+        for p in parquet_files(&dir) {
+            read_rows(&p, |names, vals| {
+                out.push(Value::Object(names.iter().cloned().zip(vals).collect()));
+                Ok(())
+            })?;
+        }
+        Ok(out)
+    }
+
     pub fn prune(&mut self, doomed: &[i64]) -> Result<(), InventoryError> {
         let mut dirs: Vec<PathBuf> = vec![
             self.root.join("_syncs"),

@@ -819,7 +819,8 @@ impl PgStore {
             .collect();
         names.sort();
         for t in names {
-            let q = quote(&t);
+            // Schema-qualified: after a query(), a temp view of one sync shadows the name.
+            let q = format!("{}.{}", quote(&self.schema), quote(&t));
             for (sql, out) in [
                 (
                     format!("SELECT _account, _region, _id, _hash, _json::text FROM {q} WHERE _valid_from <= $1 AND _valid_to IS NOT NULL AND _valid_to > $1 AND _valid_to <= $2"),

@@ -744,7 +744,8 @@ impl SqliteStore {
             .collect();
         names.sort();
         for t in names {
-            let q = quote(t);
+            // `main.`: after a query(), a temp view of one sync shadows the table's name.
+            let q = format!("main.{}", quote(t));
             for (sql, out) in [
                 (
                     format!("SELECT _account, _region, _id, _hash, _json FROM {q} WHERE _valid_from <= ?1 AND _valid_to IS NOT NULL AND _valid_to > ?1 AND _valid_to <= ?2"),

@@ -487,6 +487,101 @@ impl Store {
     }
 }
 
+/// A row of `_units`: one unit of a sync, `ok` or `failed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitRow {
+    pub table: String,
+    pub account: String,
+    pub region: String,
+    pub status: String,
+    pub resources: i64,
+}
+
+/// A row of `_errors`: a failed unit, or (no table) an account that could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorRow {
+    pub table: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub code: Option<String>,
+    pub message: String,
+    pub class: String,
+}
+
+fn text_of(row: &Value, key: &str) -> Option<String> {
+    match row.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(other) => Some(other.to_string()),
+    }
+}
+
+impl UnitRow {
+    fn of(row: &Value) -> UnitRow {
+        UnitRow {
+            table: text_of(row, "type").unwrap_or_default(),
+            account: text_of(row, "account").unwrap_or_default(),
+            region: text_of(row, "region").unwrap_or_default(),
+            status: text_of(row, "status").unwrap_or_default(),
+            resources: row.get("resources").and_then(Value::as_i64).unwrap_or(0),
+        }
+    }
+}
+
+impl ErrorRow {
+    fn of(row: &Value) -> ErrorRow {
+        ErrorRow {
+            table: text_of(row, "type"),
+            account: text_of(row, "account"),
+            region: text_of(row, "region"),
+            code: text_of(row, "code"),
+            message: text_of(row, "message").unwrap_or_default(),
+            class: text_of(row, "class").unwrap_or_else(|| ErrorClass::Failed.name().into()),
+        }
+    }
+}
+
+impl Store {
+    /// The units of one sync (`_units`), in (type, account, region) order.
+    pub async fn units(&mut self, sync: i64) -> Result<Vec<UnitRow>, InventoryError> {
+        let rows = match self {
+            Store::Parquet(s) => s.meta_rows("_units", sync)?,
+            _ => {
+                self.query(
+                    &format!("SELECT type, account, region, status, resources FROM _units WHERE sync_id = {sync}"),
+                    Some(sync),
+                )
+                .await?
+            }
+        };
+        let mut out: Vec<UnitRow> = rows.iter().map(UnitRow::of).collect();
+        out.sort_by(|a, b| {
+            (&a.table, &a.account, &a.region).cmp(&(&b.table, &b.account, &b.region))
+        });
+        Ok(out)
+    }
+
+    /// The failures of one sync (`_errors`), in (type, account, region) order.
+    pub async fn errors(&mut self, sync: i64) -> Result<Vec<ErrorRow>, InventoryError> {
+        let rows = match self {
+            Store::Parquet(s) => s.meta_rows("_errors", sync)?,
+            _ => {
+                self.query(
+                    &format!("SELECT type, account, region, code, message, class FROM _errors WHERE sync_id = {sync}"),
+                    Some(sync),
+                )
+                .await?
+            }
+        };
+        let mut out: Vec<ErrorRow> = rows.iter().map(ErrorRow::of).collect();
+        out.sort_by(|a, b| {
+            (&a.table, &a.account, &a.region, &a.code)
+                .cmp(&(&b.table, &b.account, &b.region, &b.code))
+        });
+        Ok(out)
+    }
+}
+
 /// The syncs `--keep N` / `--keep-days D` drop: all but the newest N, and those started
 /// more than D days ago; the newest sync always stays.
 pub fn doomed_syncs(

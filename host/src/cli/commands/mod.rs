@@ -9,5 +9,6 @@ pub mod list;
 pub mod plugins;
 pub mod policy;
 pub mod query;
+pub mod report;
 pub mod run;
 pub mod sync;
