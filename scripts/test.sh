@@ -8,6 +8,10 @@ source scripts/env.sh
 # Formatting first: it costs a second and fails before any build.
 cargo fmt --all --check
 scripts/setup.sh
+# Lints and docs as gates: every crate of the workspace (plugins included) without a
+# clippy warning, and the library docs without a broken link or a missing doc.
+cargo clippy --locked --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS=-Dwarnings cargo doc --locked --no-deps
 scripts/build-plugins.sh
 cargo test --locked
 # The plugin SDK's unit tests and its rustdoc examples (compiled: they must be plugins that build).

@@ -207,8 +207,11 @@ fn check_files() -> Wiring {
     }
 }
 
-/// (type, account, region, resources) of every committed unit, and the syncs, in a store.
-fn units(db: &Path) -> (BTreeSet<(String, String, String, i64)>, Vec<(i64, String)>) {
+/// A committed unit: (type, account, region, resources).
+type Unit = (String, String, String, i64);
+
+/// Every committed unit, and the syncs (id, status), in a store.
+fn units(db: &Path) -> (BTreeSet<Unit>, Vec<(i64, String)>) {
     let conn = rusqlite::Connection::open(db).unwrap();
     let mut st = conn
         .prepare("SELECT type, account, region, resources FROM _units WHERE status = 'ok'")

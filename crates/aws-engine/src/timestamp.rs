@@ -30,13 +30,17 @@ impl Timestamp {
         if !secs.is_finite() {
             return None;
         }
-        let whole = secs.floor();
-        // Python's fromtimestamp rounds the fraction to the nearest microsecond.
-        let mut micros = ((secs - whole) * 1e6).round() as i64;
+        // As CPython's fromtimestamp (`_PyTime_DoubleToDenominator`): split with modf, scale
+        // the fraction to microseconds in f64 and round half to even, then carry.
+        let whole = secs.trunc();
+        let mut micros = ((secs - whole) * 1e6).round_ties_even() as i64;
         let mut whole = whole as i64;
         if micros >= 1_000_000 {
             whole += 1;
             micros -= 1_000_000;
+        } else if micros < 0 {
+            whole -= 1;
+            micros += 1_000_000;
         }
         let dt = OffsetDateTime::from_unix_timestamp(whole).ok()?;
         Some(Timestamp(dt + time::Duration::microseconds(micros)))
@@ -272,6 +276,23 @@ mod tests {
         assert!(Timestamp::parse("2024-01-0\u{e9}T00:00:00Z").is_none());
         assert!(Timestamp::parse("\u{e9}\u{e9}\u{e9}\u{e9}-01-01").is_none());
         assert!(Timestamp::parse("Tue, 29 Apr 2014 18:30:38 +\u{e9}0").is_none());
+    }
+
+    /// Expected values from CPython: `datetime.fromtimestamp(v, timezone.utc).isoformat()`.
+    #[test]
+    fn epoch_fractions_round_as_python_does() {
+        let epoch = |v: f64| Timestamp::from_epoch(v).unwrap().to_isoformat();
+        // 0.5 µs exactly: half to even, not away from zero.
+        assert_eq!(epoch(0.0000005), "1970-01-01T00:00:00+00:00");
+        assert_eq!(epoch(-0.0000005), "1970-01-01T00:00:00+00:00");
+        assert_eq!(epoch(1.5000005), "1970-01-01T00:00:01.500001+00:00");
+        assert_eq!(epoch(1.0000025), "1970-01-01T00:00:01.000002+00:00");
+        assert_eq!(epoch(-1.5000005), "1969-12-31T23:59:58.499999+00:00");
+        assert_eq!(epoch(-1.25), "1969-12-31T23:59:58.750000+00:00");
+        assert_eq!(
+            epoch(1700000000.5000005),
+            "2023-11-14T22:13:20.500000+00:00"
+        );
     }
 
     #[test]

@@ -213,7 +213,7 @@ pub struct RunArgs {
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub out: OutputArgs,
-    /// Print {region: [resources]} instead of a flat list.
+    /// Print an object of region → list of resources instead of a flat list.
     #[arg(long, help_heading = heading::OUTPUT)]
     pub group_by_region: bool,
     /// A parameter the plugin declares, KEY=VALUE (repeatable); overrides the config
@@ -473,7 +473,7 @@ pub struct ListArgs {
     /// Where plugins are looked for (default: the plugin search path).
     #[arg(long, value_delimiter = ',')]
     pub plugins: Vec<PathBuf>,
-    /// Print {region: [resources]} instead of a flat list.
+    /// Print an object of region → list of resources instead of a flat list.
     #[arg(long, help_heading = heading::OUTPUT)]
     pub group_by_region: bool,
     /// Run an allowed write without asking for confirmation (needed in a pipe).

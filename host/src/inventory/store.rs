@@ -385,12 +385,24 @@ impl Store {
         }
     }
 
-    /// Write one finished unit and its record, atomically.
-    pub async fn commit_unit(&mut self, c: UnitCommit<'_>) -> Result<UnitCounts, InventoryError> {
+    /// Write finished units and their records, each unit atomically (SQLite: the whole
+    /// batch in one transaction). The counts are in the order of `units`.
+    pub async fn commit_units(
+        &mut self,
+        units: Vec<UnitCommit<'_>>,
+    ) -> Result<Vec<UnitCounts>, InventoryError> {
         match self {
-            Store::Sqlite(s) => tokio::task::block_in_place(|| s.commit_unit(c)),
-            Store::Postgres(s) => s.commit_unit(c).await,
-            Store::Parquet(s) => tokio::task::block_in_place(|| s.commit_unit(c)),
+            Store::Sqlite(s) => tokio::task::block_in_place(|| s.commit_units(units)),
+            Store::Postgres(s) => {
+                let mut counts = Vec::with_capacity(units.len());
+                for c in units {
+                    counts.push(s.commit_unit(c).await?);
+                }
+                Ok(counts)
+            }
+            Store::Parquet(s) => tokio::task::block_in_place(|| {
+                units.into_iter().map(|c| s.commit_unit(c)).collect()
+            }),
         }
     }
 

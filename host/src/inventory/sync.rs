@@ -201,7 +201,22 @@ fn pause_after() -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// The writer: commits units in the order they finish, records failures.
+/// The most finished units one write takes together (one SQLite transaction).
+const WRITE_BATCH: usize = 64;
+
+/// A fetched unit waiting in a write batch.
+struct FetchedUnit {
+    key: UnitKey,
+    spec: Arc<TypeSpec>,
+    rows: Option<UnitRows>,
+    found: FoundColumns,
+    calls: u64,
+    started: OffsetDateTime,
+    finished: OffsetDateTime,
+}
+
+/// The writer: commits units in the order they finish — whatever has finished since the
+/// last write, up to [`WRITE_BATCH`], in one write — and records failures.
 async fn write_units(
     mut store: Store,
     sync: i64,
@@ -218,88 +233,125 @@ async fn write_units(
     let mut failures = Vec::new();
     let mut committed = 0u64;
     let pause = pause_after();
-    while let Some(f) = rx.recv().await {
-        let (key, result) = match f {
-            Finished::Fetched {
-                key,
-                source,
-                rows,
-                found,
-                calls,
-                started,
-                finished,
-            } => {
-                let Some(spec) = specs.get(source) else {
-                    continue;
-                };
-                let r = store
-                    .commit_unit(UnitCommit {
-                        sync,
-                        key: &key,
-                        spec,
-                        found: &found,
-                        rows,
-                        started,
-                        finished,
-                        calls,
-                        refs: &refs,
-                    })
-                    .await;
-                match r {
-                    Ok(n) => (key, Ok(n)),
-                    Err(e) => return (store, Err(e)),
-                }
+    while let Some(first) = rx.recv().await {
+        // With the test pause set, never write past it: the test kills the process
+        // there and counts exactly that many units.
+        let limit = match pause {
+            Some(p) if p > committed => ((p - committed) as usize).min(WRITE_BATCH),
+            _ => WRITE_BATCH,
+        };
+        let mut batch = vec![first];
+        while batch.len() < limit {
+            match rx.try_recv() {
+                Ok(f) => batch.push(f),
+                Err(_) => break,
             }
-            Finished::Failed {
-                key,
-                failure,
-                started,
-                finished,
-            } => {
-                let class = ErrorClass::of_code(failure.code.as_deref());
-                let rec = Failure {
-                    table: Some(key.table.clone()),
-                    account: key.account.clone(),
-                    region: Some(key.region.clone()),
-                    code: failure.code.clone(),
-                    message: failure.message.clone(),
-                    class,
+        }
+        let mut fetched = Vec::new();
+        let mut results: Vec<(UnitKey, Result<UnitCounts, ScopeFailure>)> = Vec::new();
+        for f in batch {
+            match f {
+                Finished::Fetched {
+                    key,
+                    source,
+                    rows,
+                    found,
+                    calls,
                     started,
                     finished,
-                };
-                if let Err(e) = store.record_failure(sync, &rec).await {
-                    return (store, Err(e));
+                } => {
+                    let Some(spec) = specs.get(source) else {
+                        continue;
+                    };
+                    fetched.push(FetchedUnit {
+                        key,
+                        spec: spec.clone(),
+                        rows: Some(rows),
+                        found,
+                        calls,
+                        started,
+                        finished,
+                    });
                 }
-                (key, Err(failure))
+                Finished::Failed {
+                    key,
+                    failure,
+                    started,
+                    finished,
+                } => {
+                    let class = ErrorClass::of_code(failure.code.as_deref());
+                    let rec = Failure {
+                        table: Some(key.table.clone()),
+                        account: key.account.clone(),
+                        region: Some(key.region.clone()),
+                        code: failure.code.clone(),
+                        message: failure.message.clone(),
+                        class,
+                        started,
+                        finished,
+                    };
+                    if let Err(e) = store.record_failure(sync, &rec).await {
+                        return (store, Err(e));
+                    }
+                    results.push((key, Err(failure)));
+                }
             }
-        };
-        counters.done.fetch_add(1, Relaxed);
-        let tc = counters.of(&key.table);
-        if let Some(t) = tc {
-            t.done.fetch_add(1, Relaxed);
         }
-        match result {
-            Ok(n) => {
-                total.resources += n.resources;
-                total.added += n.added;
-                total.changed += n.changed;
-                total.removed += n.removed;
-                total.written += n.written;
-                counters.written.fetch_add(n.written, Relaxed);
-                tracing::debug!(unit = %key.label(), resources = n.resources, added = n.added, changed = n.changed, removed = n.removed, "unit committed");
-            }
-            Err(f) => {
-                if !crate::plan::code_ignored(f.code.as_deref(), &ignore) {
-                    counters.failed.fetch_add(1, Relaxed);
-                    if let Some(t) = tc {
-                        t.failed.fetch_add(1, Relaxed);
+        if !fetched.is_empty() {
+            let commits: Vec<UnitCommit<'_>> = fetched
+                .iter_mut()
+                .filter_map(|u| {
+                    Some(UnitCommit {
+                        sync,
+                        key: &u.key,
+                        spec: &u.spec,
+                        found: &u.found,
+                        rows: u.rows.take()?,
+                        started: u.started,
+                        finished: u.finished,
+                        calls: u.calls,
+                        refs: &refs,
+                    })
+                })
+                .collect();
+            match store.commit_units(commits).await {
+                Ok(counts) => {
+                    for (u, n) in fetched.into_iter().zip(counts) {
+                        results.push((u.key, Ok(n)));
                     }
                 }
-                failures.push((format!("{} {}/{}", key.table, key.account, key.region), f));
+                Err(e) => return (store, Err(e)),
             }
         }
-        committed += 1;
-        if pause == Some(committed) {
+        for (key, result) in results {
+            counters.done.fetch_add(1, Relaxed);
+            let tc = counters.of(&key.table);
+            if let Some(t) = tc {
+                t.done.fetch_add(1, Relaxed);
+            }
+            match result {
+                Ok(n) => {
+                    total.resources += n.resources;
+                    total.added += n.added;
+                    total.changed += n.changed;
+                    total.removed += n.removed;
+                    total.written += n.written;
+                    counters.written.fetch_add(n.written, Relaxed);
+                    tracing::debug!(unit = %key.label(), resources = n.resources, added = n.added, changed = n.changed, removed = n.removed, "unit committed");
+                }
+                Err(f) => {
+                    if !crate::plan::code_ignored(f.code.as_deref(), &ignore) {
+                        counters.failed.fetch_add(1, Relaxed);
+                        if let Some(t) = tc {
+                            t.failed.fetch_add(1, Relaxed);
+                        }
+                    }
+                    failures.push((format!("{} {}/{}", key.table, key.account, key.region), f));
+                }
+            }
+            committed += 1;
+        }
+        if pause.is_some_and(|p| committed >= p) {
             eprintln!("mrhost: test: paused after {committed} units");
             // Hold the store (and the process) until killed.
             loop {
@@ -341,8 +393,9 @@ pub async fn run(
     let refs = Arc::new(RefIndex::new(&spec_list));
     let progress =
         super::progress::SyncProgress::start(counters.clone(), job.client.clone(), job.quiet);
-    // A few finished units may wait for the writer; past that, fetching waits.
-    let (tx, rx) = tokio::sync::mpsc::channel::<Finished>(4);
+    // Finished units wait for the writer, which takes what has gathered in one write;
+    // past that, fetching waits (each waiting unit holds at most its 1 MiB buffer).
+    let (tx, rx) = tokio::sync::mpsc::channel::<Finished>(WRITE_BATCH);
     let writer = tokio::spawn(write_units(
         store,
         session.id,

@@ -3,12 +3,12 @@
 //! drive them directly.
 //!
 //! Layers, each importing only from the ones below it:
-//! - [`shape`]: a shape seen through a reference, scalars to and from text, the depth limit;
-//! - codecs, one per format: [`json`], [`xml`] (one streaming reader for bodies and error
-//!   bodies), [`xml_write`], [`form`] (query/ec2 params), [`cbor`];
-//! - [`errors`]: error responses as botocore reads them, for every protocol;
-//! - protocols: [`awsjson`], [`rest`] (rest-json and rest-xml), [`query`] (query and ec2),
-//!   [`rpcv2cbor`] — no protocol imports another;
+//! - `shape`: a shape seen through a reference, scalars to and from text, the depth limit;
+//! - codecs, one per format: `json`, `xml` (one streaming reader for bodies and error
+//!   bodies), `xml_write`, `form` (query/ec2 params), `cbor`;
+//! - `errors`: error responses as botocore reads them, for every protocol;
+//! - protocols: `awsjson`, `rest` (rest-json and rest-xml), `query` (query and ec2),
+//!   `rpcv2cbor` — no protocol imports another;
 //! - this module: choosing the protocol, validation, idempotency tokens, host prefixes.
 
 pub(crate) mod awsjson;
@@ -42,15 +42,20 @@ use super::model::{Operation, ServiceModel, ShapeRef};
 /// headers, body, and the host prefix some operations put before the endpoint host.
 #[derive(Debug, Clone, Default)]
 pub struct WireRequest {
+    /// The HTTP method: `GET`, `POST`, ...
     pub method: String,
     /// Path and query string, already percent-encoded: `/`, `/2015-03-31/functions?Marker=x`.
     pub path: String,
+    /// Headers the protocol sets; signing and transport headers are added later.
     pub headers: Vec<(String, String)>,
+    /// The serialized body (empty for most REST reads).
     pub body: Bytes,
+    /// The model's `hostPrefix`, already expanded (`data.` for some endpoints).
     pub host_prefix: Option<String>,
 }
 
 impl WireRequest {
+    /// A request with this method and path and nothing else.
     pub fn new(method: &str, path: &str) -> Self {
         WireRequest {
             method: method.to_string(),
@@ -59,6 +64,7 @@ impl WireRequest {
         }
     }
 
+    /// The first header of this name, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -67,14 +73,19 @@ impl WireRequest {
     }
 }
 
+/// A response as the transport received it, before the protocol parses it.
 #[derive(Debug, Clone, Default)]
 pub struct WireResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// The response headers, in the order received.
     pub headers: Vec<(String, String)>,
+    /// The whole body (bounded by the transport's response limit).
     pub body: Bytes,
 }
 
 impl WireResponse {
+    /// The first header of this name, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -83,7 +94,10 @@ impl WireResponse {
     }
 }
 
+/// One AWS wire protocol: turns an operation's parameters into a request and a response
+/// into a value shaped like the operation's output.
 pub trait Protocol: Send + Sync {
+    /// The request for `op` with these parameters (validated against the model first).
     fn serialize(
         &self,
         model: &ServiceModel,
@@ -234,6 +248,7 @@ fn fill_idempotency_tokens(model: &ServiceModel, input: &ShapeRef, params: &mut 
     }
 }
 
+/// A random version-4 UUID, as botocore generates for idempotency tokens.
 pub fn uuid_v4() -> String {
     let b: [u8; 16] = rand::random();
     let mut b = b;

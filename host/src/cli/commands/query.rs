@@ -231,7 +231,6 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
     };
     let outcomes: Vec<(usize, Target, Result<_, ScopeFailure>)> = stream::iter(units)
         .map(|(i, t)| {
-            let options = options;
             let source = sources[i].source.clone();
             let tx = senders[i].clone();
             let client = client.clone();
