@@ -1,7 +1,7 @@
 //! `mrhost report`: a stored inventory as one self-contained HTML page.
 //!
 //! - [`data`]: the data document the page renders (`host/assets/report/README.md` is its
-//!   contract), read from any destination through [`Store`]'s read API.
+//!   contract), read from any destination through [`Store`](crate::inventory::store::Store)'s read API.
 //! - [`checks`]: the findings, SQL checks shipped as data (`host/assets/checks/*.sql`) or
 //!   given with `--checks DIR`.
 //! - [`page`]: the template with the data, its own script and style and the vendored
