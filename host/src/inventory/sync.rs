@@ -418,7 +418,23 @@ pub async fn run(
                 let (Some(source), Some(spec)) = (source, spec) else {
                     return;
                 };
-                let f = fetch(client, source, spec, u, counters).await;
+                // Each unit in its own task: its resources are prepared and buffered on
+                // whichever worker is free, not all in this one stream's task (at 1,000
+                // accounts that one task was the process's ceiling: one core).
+                let key = u.key.clone();
+                let started = OffsetDateTime::now_utc();
+                let f = match tokio::spawn(fetch(client, source, spec, u, counters)).await {
+                    Ok(f) => f,
+                    Err(join) => Finished::Failed {
+                        key,
+                        failure: ScopeFailure {
+                            code: None,
+                            message: format!("unit task failed: {join}"),
+                        },
+                        started,
+                        finished: OffsetDateTime::now_utc(),
+                    },
+                };
                 // A closed writer (it failed) ends the sync; its error is reported.
                 let _ = tx.send(f).await;
             }
