@@ -11,6 +11,7 @@ mod pipeline;
 mod plan;
 mod progress;
 mod render;
+mod serve;
 mod sql;
 
 use clap::Parser;

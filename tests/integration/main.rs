@@ -15,6 +15,7 @@ mod org;
 mod plugins;
 mod results;
 mod sandbox;
+mod serve;
 mod services;
 mod services_inventory;
 mod trust;

@@ -8,3 +8,4 @@ pub mod plugins;
 pub mod policy;
 pub mod query;
 pub mod run;
+pub mod serve;
