@@ -228,7 +228,11 @@ class Bench:
             outs[name] = path
         lines = [json.loads(l) for l in open(outs["mrhost run"])]
         assert len(lines) == vpcs * len(regions), (len(lines), vpcs * len(regions))
-        call = json.load(open(outs["mrhost call"]))
+        # mrhost call prints one object per scope: {RequestAccount, RequestRegion, ...response}.
+        call = {}
+        for c in json.load(open(outs["mrhost call"])):
+            c.pop("RequestAccount")
+            call[c.pop("RequestRegion")] = c
         pool = json.load(open(outs["boto3 pool"]))
         assert call == pool, "mrhost call and boto3 disagree"
         by_region = {}

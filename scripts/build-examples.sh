@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Build the example plugins in other languages as components, next to their sources:
+# Build the example plugins in other languages as components (contract 0.2, wit/v0.2), next
+# to their sources, each with its language's SDK helper module (plugins/sdk-python,
+# plugins/sdk-js):
 #   examples/python/vpcs/ -> examples/python/vpcs.wasm   (componentize-py)
 #   examples/js/vpcs/     -> examples/js/vpcs.wasm       (componentize-js)
 #
@@ -48,15 +50,15 @@ stale() {
 
 built=0
 
-# Python: run from the plugin's directory, which becomes the module search path (`app`).
-# --stub-wasi: the component imports only the mrhost interfaces (print/stderr go nowhere;
-# the plugin logs through the host's `log` instead).
+# Python: the app module from the plugin's directory, the SDK helper (mrhost.py) from
+# plugins/sdk-python. --stub-wasi: the component imports only the mrhost interfaces
+# (print/stderr go nowhere; the plugin logs through the host's `log` instead).
 out=examples/python/vpcs.wasm
-if stale "$out" examples/python/vpcs wit .venv/.requirements-examples; then
+if stale "$out" examples/python/vpcs plugins/sdk-python wit/v0.2 .venv/.requirements-examples; then
   echo "building $out (componentize-py)..." >&2
-  (cd examples/python/vpcs &&
-    "$root/.venv/bin/componentize-py" -d "$root/wit" -w plugin componentize app \
-      --stub-wasi -o "$root/${out%.wasm}.tmp.wasm" >/dev/null)
+  "$root/.venv/bin/componentize-py" -d "$root/wit/v0.2" -w plugin componentize app \
+    -p "$root/examples/python/vpcs" -p "$root/plugins/sdk-python" \
+    --stub-wasi -o "$root/${out%.wasm}.tmp.wasm" >/dev/null
   mv "${out%.wasm}.tmp.wasm" "$out"
   built=$((built + 1))
 fi
@@ -64,16 +66,17 @@ fi
 # JavaScript: every optional engine feature off, so the component imports only the mrhost
 # interfaces (`http`/`fetch-event` would import wasi:http, which the host does not provide;
 # without stdio, console.* goes nowhere; without clocks, timers and Date.now() trap; without
-# random, Math.random() is deterministic). componentize-js is called directly: `jco
-# componentize` does not work here.
+# random, Math.random() is deterministic). Run from the repository root: the app imports the
+# SDK helper (plugins/sdk-js/mrhost.js) by a relative path, which must lie inside the
+# directory componentize-js maps. componentize-js is called directly: `jco componentize`
+# does not work here.
 out=examples/js/vpcs.wasm
-if stale "$out" examples/js/vpcs wit examples/js/node_modules/.mrhost-lock; then
+if stale "$out" examples/js/vpcs plugins/sdk-js wit/v0.2 examples/js/node_modules/.mrhost-lock; then
   echo "building $out (componentize-js)..." >&2
-  (cd examples/js &&
-    node node_modules/@bytecodealliance/componentize-js/src/cli.js vpcs/app.js \
-      --wit "$root/wit" -n plugin \
-      --disable http fetch-event stdio random clocks \
-      -o "$root/${out%.wasm}.tmp.wasm" >/dev/null)
+  node examples/js/node_modules/@bytecodealliance/componentize-js/src/cli.js examples/js/vpcs/app.js \
+    --wit "$root/wit/v0.2" -n plugin \
+    --disable http fetch-event stdio random clocks \
+    -o "$root/${out%.wasm}.tmp.wasm" >/dev/null
   # The CLI can report a failure without failing; a missing output says so.
   [ -s "${out%.wasm}.tmp.wasm" ] || { echo "componentize-js produced no $out" >&2; exit 1; }
   mv "${out%.wasm}.tmp.wasm" "$out"

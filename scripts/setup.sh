@@ -13,3 +13,6 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.requirements 2>/dev/null)" != "$
   .venv/bin/pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
   echo "$want" > .venv/.requirements
 fi
+
+# PostgreSQL server binaries for the inventory tests (mrhost sync --to postgres://...).
+scripts/setup-postgres.sh

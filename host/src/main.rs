@@ -7,6 +7,7 @@
 //! runtime the `plugin-host` crate.
 
 mod cli;
+mod inventory;
 mod pipeline;
 mod plan;
 mod progress;
@@ -22,13 +23,13 @@ fn main() {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
-            let _ = e.print();
-            std::process::exit(code);
+            if !e.use_stderr() {
+                // --help, --version.
+                let _ = e.print();
+                std::process::exit(exit::OK);
+            }
+            eprintln!("mrhost: error: {}", cli::usage_line(&e));
+            std::process::exit(exit::USAGE);
         }
     };
     let level = match (cli.quiet, cli.verbose) {
@@ -78,8 +79,19 @@ fn main() {
                 msg.push_str(&c);
             }
         }
-        eprintln!("mrhost: error: {}", msg.replace('\n', " "));
-        exit::ERROR
+        // Error text can carry a server's or a plugin's words: every control character
+        // escaped, so it stays one line and cannot drive the terminal.
+        eprintln!(
+            "mrhost: error: {}",
+            plugin_host::escape::escape_controls(&msg.replace('\n', " "))
+        );
+        // A wrong command line (a flag, a profile, an account the Organization does not
+        // have, ...) found before any call: exit 2, as clap's own errors.
+        if cli::is_usage(&e) {
+            exit::USAGE
+        } else {
+            exit::ERROR
+        }
     });
     // Don't wait for idle pooled connections or the epoch thread.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));

@@ -1,15 +1,17 @@
 //! Sinks and renderers: where resources go once a plugin emits them, and how a result is
-//! shown (JSON as the AWS CLI prints it, NDJSON, a table, CSV, or an SQLite file), with an
-//! optional JMESPath `--query` as the AWS CLI applies it.
+//! shown (JSON as the AWS CLI prints it, NDJSON, text as the AWS CLI prints it, a table,
+//! CSV, YAML, or an SQLite file), with an optional JMESPath `--query` as the AWS CLI
+//! applies it (its legacy literals, its projections' key order).
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
+use plugin_host::escape::escape_controls;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::pipeline::{Emitted, Tagged};
 
@@ -19,10 +21,13 @@ pub enum Format {
     Json,
     /// One JSON object per line, written as resources arrive.
     Ndjson,
-    /// An aligned table (columns from the plugin's manifest, or --columns).
+    /// An aligned table (columns from the plugin's manifest, --query's projection, or
+    /// --columns), fitted to the terminal's width.
     Table,
     /// CSV with a header row, same columns as the table.
     Csv,
+    /// Tab-separated lines exactly as the AWS CLI's `--output text` prints the document.
+    Text,
     /// One YAML document, the JSON document's content in the same order (as the AWS CLI's
     /// `--output yaml`).
     Yaml,
@@ -38,14 +43,13 @@ impl FromStr for Format {
             "ndjson" => Format::Ndjson,
             "table" => Format::Table,
             "csv" => Format::Csv,
+            "text" => Format::Text,
             "yaml" => Format::Yaml,
             _ => match s.strip_prefix("sqlite:") {
                 Some(path) if !path.is_empty() => Format::Sqlite(PathBuf::from(path)),
-                _ => {
-                    return Err(format!(
-                        "unknown output '{s}': use json, ndjson, table, csv, yaml or sqlite:FILE"
-                    ))
-                }
+                _ => return Err(format!(
+                    "unknown output '{s}': use json, ndjson, table, csv, text, yaml or sqlite:FILE"
+                )),
             },
         })
     }
@@ -53,11 +57,33 @@ impl FromStr for Format {
 
 /// The format when none is given: a table for a person at a terminal, JSON for a pipe.
 pub fn default_format() -> Format {
-    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+    if stdout_is_terminal() {
         Format::Table
     } else {
         Format::Json
     }
+}
+
+pub fn stdout_is_terminal() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stdout())
+}
+
+/// The width a table must fit: `COLUMNS` when set, else the terminal's (none in a pipe).
+pub fn terminal_width() -> Option<usize> {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+    {
+        return Some(n);
+    }
+    if !stdout_is_terminal() {
+        return None;
+    }
+    rustix::termios::tcgetwinsize(std::io::stdout())
+        .ok()
+        .map(|w| usize::from(w.ws_col))
+        .filter(|n| *n > 0)
 }
 
 /// Pretty JSON as the AWS CLI prints it (4-space indent, UTF-8 kept).
@@ -68,23 +94,275 @@ pub fn write_pretty<W: Write, T: Serialize + ?Sized>(w: &mut W, v: &T) -> std::i
     w.write_all(b"\n")
 }
 
-/// A compiled `--query`.
-pub struct Query(jmespath::Expression<'static>);
+/// A compiled `--query`: the expression (its literals read as the AWS CLI reads them), the
+/// key order of each multi-select hash as written, and the names of a final multi-select
+/// list's elements (`[].[VpcId,CidrBlock]` → VpcId, CidrBlock) for table and CSV headers.
+pub struct Query {
+    expr: jmespath::Expression<'static>,
+    hashes: Vec<Vec<String>>,
+    list_names: Option<Vec<String>>,
+}
+
+/// The AWS CLI's legacy rule for JMESPath literals (jmespath.py's JEP-12 deprecation
+/// path): a backtick literal that is not valid JSON is a string, its leading blanks
+/// dropped — so ``[?Key==`Name`]`` compares with the string "Name". Raw strings ('...')
+/// and quoted identifiers ("...") are copied as they are.
+pub fn legacy_literals(expr: &str) -> String {
+    let mut out = String::with_capacity(expr.len() + 8);
+    let mut chars = expr.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                out.push(c);
+                while let Some(d) = chars.next() {
+                    out.push(d);
+                    if d == '\\' {
+                        if let Some(e) = chars.next() {
+                            out.push(e);
+                        }
+                        continue;
+                    }
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '`' => {
+                let mut lexeme = String::new();
+                let mut closed = false;
+                while let Some(d) = chars.next() {
+                    if d == '\\' && chars.peek() == Some(&'`') {
+                        chars.next();
+                        lexeme.push('`');
+                        continue;
+                    }
+                    if d == '`' {
+                        closed = true;
+                        break;
+                    }
+                    lexeme.push(d);
+                }
+                if !closed {
+                    // Left for the parser to report.
+                    out.push('`');
+                    out.push_str(&lexeme);
+                    continue;
+                }
+                let json = if serde_json::from_str::<Value>(&lexeme).is_ok() {
+                    lexeme
+                } else {
+                    match serde_json::from_str::<Value>(&format!("\"{}\"", lexeme.trim_start())) {
+                        Ok(v) => v.to_string(),
+                        Err(_) => lexeme,
+                    }
+                };
+                out.push('`');
+                out.push_str(&json.replace('`', "\\`"));
+                out.push('`');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every multi-select hash's keys, in the order written.
+fn hash_orders(ast: &jmespath::ast::Ast, out: &mut Vec<Vec<String>>) {
+    use jmespath::ast::Ast;
+    match ast {
+        Ast::MultiHash { elements, .. } => {
+            out.push(elements.iter().map(|kv| kv.key.clone()).collect());
+            for kv in elements {
+                hash_orders(&kv.value, out);
+            }
+        }
+        Ast::Comparison { lhs, rhs, .. }
+        | Ast::Projection { lhs, rhs, .. }
+        | Ast::And { lhs, rhs, .. }
+        | Ast::Or { lhs, rhs, .. }
+        | Ast::Subexpr { lhs, rhs, .. } => {
+            hash_orders(lhs, out);
+            hash_orders(rhs, out);
+        }
+        Ast::Condition {
+            predicate, then, ..
+        } => {
+            hash_orders(predicate, out);
+            hash_orders(then, out);
+        }
+        Ast::Expref { ast, .. } => hash_orders(ast, out),
+        Ast::Flatten { node, .. } | Ast::Not { node, .. } | Ast::ObjectValues { node, .. } => {
+            hash_orders(node, out)
+        }
+        Ast::Function { args, .. } => args.iter().for_each(|a| hash_orders(a, out)),
+        Ast::MultiList { elements, .. } => elements.iter().for_each(|a| hash_orders(a, out)),
+        Ast::Identity { .. }
+        | Ast::Field { .. }
+        | Ast::Index { .. }
+        | Ast::Literal { .. }
+        | Ast::Slice { .. } => {}
+    }
+}
+
+/// A dotted name for a field path (`State.Name`), when the node is one.
+fn path_name(ast: &jmespath::ast::Ast) -> Option<String> {
+    use jmespath::ast::Ast;
+    match ast {
+        Ast::Field { name, .. } => Some(name.clone()),
+        Ast::Subexpr { lhs, rhs, .. } => Some(format!("{}.{}", path_name(lhs)?, path_name(rhs)?)),
+        _ => None,
+    }
+}
+
+/// The names of the elements of the multi-select list the expression ends in, if it does.
+fn final_list_names(ast: &jmespath::ast::Ast) -> Option<Vec<String>> {
+    use jmespath::ast::Ast;
+    match ast {
+        Ast::Projection { rhs, .. } | Ast::Subexpr { rhs, .. } => final_list_names(rhs),
+        Ast::MultiList { elements, .. } => Some(
+            elements
+                .iter()
+                .enumerate()
+                .map(|(i, e)| path_name(e).unwrap_or_else(|| format!("Column{}", i + 1)))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Every key of every object in `v`, in order of first appearance (depth first).
+fn key_ranks(v: &Value, seen: &mut IndexSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                if !seen.contains(k.as_str()) {
+                    seen.insert(k.clone());
+                }
+                key_ranks(x, seen);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| key_ranks(x, seen)),
+        _ => {}
+    }
+}
 
 impl Query {
     pub fn compile(expr: &str) -> Result<Query, String> {
-        jmespath::compile(expr).map(Query).map_err(|e| {
+        let compiled = jmespath::compile(&legacy_literals(expr)).map_err(|e| {
             format!(
                 "invalid --query: {}",
-                e.to_string().lines().next().unwrap_or_default()
+                escape_controls(e.to_string().lines().next().unwrap_or_default())
             )
+        })?;
+        let mut hashes = Vec::new();
+        hash_orders(compiled.as_ast(), &mut hashes);
+        let list_names = final_list_names(compiled.as_ast());
+        Ok(Query {
+            expr: compiled,
+            hashes,
+            list_names,
         })
     }
 
+    /// Header names for a result that is a list of lists, from the expression.
+    pub fn list_names(&self) -> Option<&[String]> {
+        self.list_names.as_deref()
+    }
+
+    /// The result, its objects' keys in the order written (multi-select hashes) or the
+    /// order they had in the input (everything else): the JMESPath runtime sorts them.
     pub fn apply(&self, v: &Value) -> Result<Value, String> {
         let data = jmespath::Variable::from_serializable(v).map_err(|e| format!("--query: {e}"))?;
-        let out = self.0.search(data).map_err(|e| format!("--query: {e}"))?;
-        serde_json::to_value(&*out).map_err(|e| format!("--query: {e}"))
+        let out = self
+            .expr
+            .search(data)
+            .map_err(|e| format!("--query: {e}"))?;
+        let out = serde_json::to_value(&*out).map_err(|e| format!("--query: {e}"))?;
+        let mut ranks = IndexSet::new();
+        key_ranks(v, &mut ranks);
+        Ok(self.reorder(out, &ranks))
+    }
+
+    fn reorder(&self, v: Value, ranks: &IndexSet<String>) -> Value {
+        match v {
+            Value::Array(a) => {
+                Value::Array(a.into_iter().map(|x| self.reorder(x, ranks)).collect())
+            }
+            Value::Object(m) => {
+                let mut entries: Vec<(String, Value)> = m
+                    .into_iter()
+                    .map(|(k, x)| (k, self.reorder(x, ranks)))
+                    .collect();
+                let written = self.hashes.iter().find(|keys| {
+                    keys.len() == entries.len()
+                        && entries.iter().all(|(k, _)| keys.iter().any(|w| w == k))
+                });
+                match written {
+                    Some(keys) => entries.sort_by_key(|(k, _)| keys.iter().position(|w| w == k)),
+                    None => entries
+                        .sort_by_key(|(k, _)| ranks.get_index_of(k.as_str()).unwrap_or(usize::MAX)),
+                }
+                Value::Object(entries.into_iter().collect::<Map<String, Value>>())
+            }
+            other => other,
+        }
+    }
+}
+
+/// How a document is shown, beyond its format.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    /// Columns for table, CSV: dotted paths (`State.Name`); empty: every top-level key.
+    pub columns: Vec<String>,
+    /// The columns came from `--columns`: a name no item has is an error.
+    pub explicit: bool,
+    /// Headers for a list of lists (`--query "[].[VpcId,CidrBlock]"`).
+    pub list_names: Option<Vec<String>>,
+    /// Keep every cell whole instead of fitting the table to `width`.
+    pub no_truncate: bool,
+    /// The width a table must fit (a terminal's); none: as wide as it needs.
+    pub width: Option<usize>,
+    /// Escape control characters in CSV and text (stdout is a terminal). Tables always
+    /// escape them.
+    pub escape: bool,
+    /// No note on stderr for an empty result.
+    pub quiet: bool,
+}
+
+impl View {
+    /// Columns given by the caller (a plugin's defaults: unknown ones stay blank).
+    pub fn with_columns(columns: &[String]) -> View {
+        View {
+            columns: columns.to_vec(),
+            ..View::default()
+        }
+    }
+
+    /// What a command line asked for: `--columns` (explicit) or the source's defaults,
+    /// none when `--query` reshapes the result; the terminal's width and escaping.
+    pub fn for_output(
+        columns: &[String],
+        defaults: &[String],
+        query: Option<&Query>,
+        no_truncate: bool,
+        quiet: bool,
+    ) -> View {
+        let explicit = !columns.is_empty();
+        View {
+            columns: if explicit {
+                columns.to_vec()
+            } else if query.is_some() {
+                Vec::new()
+            } else {
+                defaults.to_vec()
+            },
+            explicit,
+            list_names: query.and_then(|q| q.list_names().map(<[String]>::to_vec)),
+            no_truncate,
+            width: terminal_width(),
+            escape: stdout_is_terminal(),
+            quiet,
+        }
     }
 }
 
@@ -103,33 +381,88 @@ fn cell(v: Option<&Value>) -> String {
     }
 }
 
-/// Columns for a list of objects: the given ones, else every top-level key in order of
-/// first appearance.
-fn columns_for(items: &[Value], wanted: &[String]) -> Vec<String> {
-    if !wanted.is_empty() {
-        return wanted.to_vec();
-    }
-    let mut cols: Vec<String> = Vec::new();
+/// Every top-level key of a list of objects, in order of first appearance.
+fn all_keys(items: &[Value]) -> Vec<String> {
+    let mut cols: IndexSet<String> = IndexSet::new();
     for item in items {
         for k in item.as_object().into_iter().flatten().map(|(k, _)| k) {
-            if !cols.contains(k) {
-                cols.push(k.clone());
+            if !cols.contains(k.as_str()) {
+                cols.insert(k.clone());
             }
         }
     }
-    cols
+    cols.into_iter().collect()
 }
 
-/// Rows of a document: a list of objects gives one row per object; a list of scalars one
-/// `Value` column; an object becomes key/value rows (each nested list flattened under its key
-/// when every value is a list of objects, as `{region: [...]}` is).
-fn tabulate(doc: &Value, wanted: &[String]) -> (Vec<String>, Vec<Vec<String>>) {
-    match doc {
+/// `--columns` names no item has: an error naming the available ones.
+fn check_columns(items: &[Value], wanted: &[String]) -> std::io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let available = all_keys(items);
+    for c in wanted {
+        if items.iter().any(|it| lookup(it, c).is_some()) {
+            continue;
+        }
+        let hint = aws_engine::suggest::nearest(c, available.iter().map(String::as_str), 3)
+            .map(|s| format!(" (did you mean {s}?)"))
+            .unwrap_or_default();
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "--columns: no column '{}'{hint}; available: {}",
+                escape_controls(c),
+                escape_controls(&available.join(", "))
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Rows of a document: a list of objects gives one row per object; a list of lists one
+/// row per inner list (the AWS CLI's `[].[A,B]`); a list of scalars one `Value` column; an
+/// object becomes key/value rows (each nested list flattened under its key when every
+/// value is a list of objects, as `{region: [...]}` is).
+fn tabulate(doc: &Value, view: &View) -> std::io::Result<(Vec<String>, Vec<Vec<String>>)> {
+    Ok(match doc {
+        Value::Array(items) if items.is_empty() => {
+            let cols = if !view.columns.is_empty() {
+                view.columns.clone()
+            } else {
+                view.list_names.clone().unwrap_or_default()
+            };
+            (cols, Vec::new())
+        }
         Value::Array(items) if items.iter().all(Value::is_object) => {
-            let cols = columns_for(items, wanted);
+            if view.explicit {
+                check_columns(items, &view.columns)?;
+            }
+            let cols = if view.columns.is_empty() {
+                all_keys(items)
+            } else {
+                view.columns.clone()
+            };
             let rows = items
                 .iter()
                 .map(|it| cols.iter().map(|c| cell(lookup(it, c))).collect())
+                .collect();
+            (cols, rows)
+        }
+        Value::Array(items) if items.iter().all(Value::is_array) => {
+            let width = items
+                .iter()
+                .filter_map(Value::as_array)
+                .map(Vec::len)
+                .max()
+                .unwrap_or(0);
+            let cols = match &view.list_names {
+                Some(names) if names.len() == width => names.clone(),
+                _ => (1..=width).map(|i| format!("Column{i}")).collect(),
+            };
+            let rows = items
+                .iter()
+                .filter_map(Value::as_array)
+                .map(|row| (0..width).map(|i| cell(row.get(i))).collect())
                 .collect();
             (cols, rows)
         }
@@ -144,9 +477,10 @@ fn tabulate(doc: &Value, wanted: &[String]) -> (Vec<String>, Vec<Vec<String>>) {
         {
             let all: Vec<Value> = m
                 .values()
-                .flat_map(|v| v.as_array().unwrap().iter().cloned())
+                .filter_map(Value::as_array)
+                .flat_map(|a| a.iter().cloned())
                 .collect();
-            tabulate(&Value::Array(all), wanted)
+            return tabulate(&Value::Array(all), view);
         }
         Value::Object(m) => (
             vec!["Key".into(), "Value".into()],
@@ -154,16 +488,150 @@ fn tabulate(doc: &Value, wanted: &[String]) -> (Vec<String>, Vec<Vec<String>>) {
                 .map(|(k, v)| vec![k.clone(), cell(Some(v))])
                 .collect(),
         ),
+        Value::Null => (Vec::new(), Vec::new()),
         scalar => (vec!["Value".into()], vec![vec![cell(Some(scalar))]]),
+    })
+}
+
+fn empty_note(view: &View) {
+    if !view.quiet {
+        eprintln!("mrhost: no results");
     }
 }
 
-/// Render a whole document in `format` (ndjson: one line per list item).
+/// The AWS CLI's `str()` of a scalar: `True`, `False`, `None`, numbers and strings bare.
+fn text_scalar(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn is_scalar(v: &Value) -> bool {
+    !matches!(v, Value::Object(_) | Value::Array(_))
+}
+
+/// awscli/text.py, rule for rule: a dict prints its scalars (sorted by key, or the keys
+/// scalar in any sibling) tab-separated after its upper-cased identifier, then each
+/// nested value under its key; a list of scalars prints on one line (or one
+/// `IDENTIFIER\tvalue` line each).
+fn text_value(
+    out: &mut Vec<String>,
+    v: &Value,
+    ident: Option<&str>,
+    scalar_keys: Option<&[String]>,
+) {
+    match v {
+        Value::Object(m) => {
+            let mut scalars: Vec<String> = Vec::new();
+            let mut nested: Vec<(&str, &Value)> = Vec::new();
+            match scalar_keys {
+                None => {
+                    let mut keys: Vec<&String> = m.keys().collect();
+                    keys.sort();
+                    for k in keys {
+                        let x = &m[k.as_str()];
+                        if is_scalar(x) {
+                            scalars.push(text_scalar(x));
+                        } else {
+                            nested.push((k, x));
+                        }
+                    }
+                }
+                Some(sk) => {
+                    for k in sk {
+                        scalars.push(m.get(k).map_or_else(|| "None".into(), text_scalar));
+                    }
+                    let mut rest: Vec<&String> = m.keys().filter(|k| !sk.contains(*k)).collect();
+                    rest.sort();
+                    for k in rest {
+                        nested.push((k, &m[k.as_str()]));
+                    }
+                }
+            }
+            if !scalars.is_empty() {
+                if let Some(i) = ident {
+                    scalars.insert(0, i.to_uppercase());
+                }
+                out.push(scalars.join("\t"));
+            }
+            for (k, x) in nested {
+                text_value(out, x, Some(k), None);
+            }
+        }
+        Value::Array(items) => {
+            if items.is_empty() {
+                return;
+            }
+            if items.iter().any(Value::is_object) {
+                let mut keys: Vec<String> = items
+                    .iter()
+                    .filter_map(Value::as_object)
+                    .flat_map(|m| {
+                        m.iter()
+                            .filter(|(_, x)| is_scalar(x))
+                            .map(|(k, _)| k.clone())
+                    })
+                    .collect::<std::collections::BTreeSet<String>>()
+                    .into_iter()
+                    .collect();
+                keys.dedup();
+                for it in items {
+                    text_value(out, it, ident, Some(&keys));
+                }
+            } else if items.iter().any(Value::is_array) {
+                let scalars: Vec<&Value> = items.iter().filter(|x| is_scalar(x)).collect();
+                if !scalars.is_empty() {
+                    text_scalars(out, &scalars, ident);
+                }
+                for it in items.iter().filter(|x| !is_scalar(x)) {
+                    text_value(out, it, ident, None);
+                }
+            } else {
+                text_scalars(out, &items.iter().collect::<Vec<_>>(), ident);
+            }
+        }
+        scalar => out.push(text_scalar(scalar)),
+    }
+}
+
+fn text_scalars(out: &mut Vec<String>, items: &[&Value], ident: Option<&str>) {
+    match ident {
+        Some(i) => {
+            for x in items {
+                out.push(format!("{}\t{}", i.to_uppercase(), text_scalar(x)));
+            }
+        }
+        None => out.push(
+            items
+                .iter()
+                .map(|x| text_scalar(x))
+                .collect::<Vec<_>>()
+                .join("\t"),
+        ),
+    }
+}
+
+/// Render a whole document in `format` with the given columns (ndjson: one line per list
+/// item).
 pub fn render<W: Write>(
     out: &mut W,
     doc: &Value,
     format: &Format,
     columns: &[String],
+) -> std::io::Result<()> {
+    render_view(out, doc, format, &View::with_columns(columns))
+}
+
+/// Render a whole document in `format`, shown as `view` says.
+pub fn render_view<W: Write>(
+    out: &mut W,
+    doc: &Value,
+    format: &Format,
+    view: &View,
 ) -> std::io::Result<()> {
     match format {
         Format::Json | Format::Sqlite(_) => write_pretty(out, doc),
@@ -183,29 +651,92 @@ pub fn render<W: Write>(
             }
             Ok(())
         }
+        Format::Text => {
+            let mut lines = Vec::new();
+            text_value(&mut lines, doc, None, None);
+            if lines.is_empty() {
+                empty_note(view);
+            }
+            for l in lines {
+                if view.escape {
+                    // One line stays one line on a terminal; tabs separate fields.
+                    let safe: Vec<String> = l
+                        .split('\t')
+                        .map(|f| escape_controls(f).into_owned())
+                        .collect();
+                    writeln!(out, "{}", safe.join("\t"))?;
+                } else {
+                    writeln!(out, "{l}")?;
+                }
+            }
+            Ok(())
+        }
         Format::Table => {
-            let (cols, rows) = tabulate(doc, columns);
+            let (cols, rows) = tabulate(doc, view)?;
+            if rows.is_empty() {
+                empty_note(view);
+                return Ok(());
+            }
             let mut t = comfy_table::Table::new();
             t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-            t.set_header(cols);
-            for r in rows {
-                // Nested values stay on one line, cut short in a table.
-                t.add_row(r.into_iter().map(|c| {
-                    if c.chars().count() > 60 {
-                        format!("{}…", c.chars().take(59).collect::<String>())
-                    } else {
-                        c
+            t.set_header(cols.iter().map(|c| escape_controls(c).into_owned()));
+            let fit = match view.width {
+                Some(w) if !view.no_truncate => {
+                    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+                    t.set_width(u16::try_from(w).unwrap_or(u16::MAX));
+                    t.set_truncation_indicator("…");
+                    true
+                }
+                _ => false,
+            };
+            if let (true, Some(w)) = (fit, view.width) {
+                // The first column (the id) is never elided while it takes at most half the
+                // width.
+                let first = rows
+                    .iter()
+                    .map(|r| r.first().map_or(0, |c| escape_controls(c).chars().count()))
+                    .chain(cols.first().map(|c| c.chars().count()))
+                    .max()
+                    .unwrap_or(0);
+                if first + 3 <= w / 2 {
+                    if let Some(c) = t.column_mut(0) {
+                        c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
                     }
-                }));
+                }
+            }
+            for r in rows {
+                let mut row =
+                    comfy_table::Row::from(r.iter().map(|c| escape_controls(c).into_owned()));
+                if fit {
+                    // Elided to one line, not wrapped: one resource, one line.
+                    row.max_height(1);
+                }
+                t.add_row(row);
             }
             writeln!(out, "{t}")
         }
         Format::Csv => {
-            let (cols, rows) = tabulate(doc, columns);
+            let (cols, rows) = tabulate(doc, view)?;
+            if cols.is_empty() {
+                empty_note(view);
+                return Ok(());
+            }
+            let fix = |s: &str| -> String {
+                if view.escape {
+                    escape_controls(s).into_owned()
+                } else {
+                    s.to_string()
+                }
+            };
             let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record(&cols).map_err(std::io::Error::other)?;
+            w.write_record(cols.iter().map(|c| fix(c)))
+                .map_err(std::io::Error::other)?;
+            if rows.is_empty() {
+                empty_note(view);
+            }
             for r in rows {
-                w.write_record(&r).map_err(std::io::Error::other)?;
+                w.write_record(r.iter().map(|c| fix(c)))
+                    .map_err(std::io::Error::other)?;
             }
             w.flush()
         }

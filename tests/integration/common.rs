@@ -206,6 +206,26 @@ impl Run {
         })
     }
 
+    /// `mrhost call`'s list of scopes (`[{RequestAccount, RequestRegion, ...response}]`)
+    /// as `{region: response}`, for tests of one account that look a region up.
+    pub fn by_region(&self) -> Value {
+        let mut out = serde_json::Map::new();
+        let doc = self.json();
+        let items = doc.as_array().unwrap_or_else(|| {
+            panic!("call prints a list of scopes: {}", self.stdout);
+        });
+        for item in items {
+            let mut m = item.as_object().cloned().expect("a scope is an object");
+            m.shift_remove("RequestAccount");
+            let region = m
+                .shift_remove("RequestRegion")
+                .and_then(|r| r.as_str().map(str::to_string))
+                .expect("each scope has RequestRegion");
+            out.insert(region, Value::Object(m));
+        }
+        Value::Object(out)
+    }
+
     pub fn ok(self) -> Self {
         assert_eq!(
             self.code, 0,
@@ -384,6 +404,43 @@ fn check_order(a: &Value, b: &Value, context: &str, path: &str) {
 
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// An item as mrhost emits it, from boto3's: `TagsMap` and `Name` from its AWS tag list
+/// (`Tags`, `TagList` or `TagSet` of `{Key, Value}`: the first present; `Name` from the
+/// `Name` tag when the item has no `Name` and the tag's value is a string), then the
+/// scope's `RequestRegion` and `RequestAccount`, in that order, as the last keys.
+pub fn as_emitted(mut item: Value, region: &str, account: &str) -> Value {
+    if let Some(o) = item.as_object_mut() {
+        o.shift_remove("RequestRegion");
+        o.shift_remove("RequestAccount");
+        let list = ["Tags", "TagList", "TagSet"]
+            .iter()
+            .find_map(|k| o.get(*k))
+            .and_then(Value::as_array)
+            .cloned();
+        let map = list.and_then(|l| {
+            l.iter()
+                .map(|t| {
+                    let k = t.get("Key")?.as_str()?.to_string();
+                    Some((k, t.get("Value").cloned().unwrap_or(Value::Null)))
+                })
+                .collect::<Option<serde_json::Map<String, Value>>>()
+        });
+        if let Some(map) = map {
+            let name = map.get("Name").filter(|v| v.is_string()).cloned();
+            o.shift_remove("TagsMap");
+            o.insert("TagsMap".into(), Value::Object(map));
+            if let Some(name) = name {
+                if !o.contains_key("Name") {
+                    o.insert("Name".into(), name);
+                }
+            }
+        }
+        o.insert("RequestRegion".into(), json!(region));
+        o.insert("RequestAccount".into(), json!(account));
+    }
+    item
 }
 
 /// Remove every member named in `keys`, at any depth.

@@ -63,7 +63,7 @@ fn parity(moto: &Moto, operation: &str, params: Value, paginate: bool) {
     if !paginate {
         args.push("--no-paginate");
     }
-    let ours = moto.mrhost(&args).ok().json();
+    let ours = moto.mrhost(&args).ok().by_region();
     let calls = REGIONS
         .iter()
         .map(|r| {
@@ -114,7 +114,7 @@ fn describe_calls_match_boto3_region_by_region() {
     let ours = moto
         .mrhost(&["call", "ec2", "DescribeInstances", "--regions", "eu-west-2"])
         .ok()
-        .json();
+        .by_region();
     let inst = &ours["eu-west-2"]["Reservations"][0]["Instances"][0];
     assert_eq!(inst["State"]["Name"], "running");
     let launch = inst["LaunchTime"].as_str().unwrap();
@@ -152,7 +152,7 @@ fn pagination_is_followed_and_merged_like_the_cli() {
             "eu-west-1",
         ])
         .ok()
-        .json();
+        .by_region();
     assert_eq!(
         all["eu-west-1"]["Reservations"].as_array().unwrap().len(),
         7
@@ -181,7 +181,7 @@ fn pagination_is_followed_and_merged_like_the_cli() {
             "--no-paginate",
         ])
         .ok()
-        .json();
+        .by_region();
     assert_eq!(
         one["eu-west-1"]["Reservations"].as_array().unwrap().len(),
         5

@@ -110,7 +110,7 @@ fn a_region_that_errors_does_not_hide_the_others() {
         "eu-west-1,eu-west-2",
     ]);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    let out = run.json();
+    let out = run.by_region();
     assert_eq!(out["eu-west-1"]["Vpcs"][0]["VpcId"], json!(vpc_id));
     assert!(out.get("eu-west-2").is_none());
     assert!(

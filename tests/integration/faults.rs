@@ -193,7 +193,7 @@ fn the_result_arrives_complete_through_throttles_errors_resets_and_stalls() {
         "-v",
     ])
     .ok();
-    let out = run.json();
+    let out = run.by_region();
     assert_eq!(
         vpc_ids(&out["eu-west-1"]),
         ["vpc-0000", "vpc-0001", "vpc-0002", "vpc-0003", "vpc-0004"]
@@ -224,7 +224,7 @@ fn a_region_throttled_to_exhaustion_fails_alone() {
         "3",
     ]);
     assert_eq!(run.code, 3, "partial failure: {}", run.stderr);
-    let out = run.json();
+    let out = run.by_region();
     assert_eq!(vpc_ids(&out["eu-west-1"]).len(), 5);
     assert!(out.get("eu-west-2").is_none());
     let errors: Vec<&str> = run
@@ -290,7 +290,7 @@ fn ignored_error_codes_are_warnings_not_failures() {
         "{}",
         run.stderr
     );
-    assert_eq!(vpc_ids(&run.json()["eu-west-1"]).len(), 5);
+    assert_eq!(vpc_ids(&run.by_region()["eu-west-1"]).len(), 5);
     // With the default set replaced, the same failure counts.
     let mut strict = args.to_vec();
     strict.extend(["--ignore-error-codes", "Throttl*"]);

@@ -211,7 +211,7 @@ fn deep_json(req: &Request) -> Response {
 
 /// S3 ListBuckets 20,000 deep in eu-west-1.
 fn deep_list_buckets(req: &Request) -> Response {
-    if req.region() == "eu-west-1" {
+    if req.region() == "us-east-1" {
         Response::new(
             200,
             "application/xml",
@@ -257,7 +257,7 @@ fn bad_scopes_fail_alone(run: &Run, bad: &[&str], good: &[&str]) {
         "no stack overflow: {}",
         run.stderr
     );
-    let out = run.json();
+    let out = run.by_region();
     for g in good {
         assert!(out.get(*g).is_some(), "{g} printed: {}", run.stdout);
     }
@@ -276,7 +276,7 @@ fn deep_xml_responses_fail_their_scope_only() {
     let server = HostileServer::start(deep_vpcs);
     let run = regions_call(&server, "ec2", "DescribeVpcs", "eu-west-1,eu-west-2");
     bad_scopes_fail_alone(&run, &["eu-west-1"], &["eu-west-2"]);
-    assert_eq!(run.json()["eu-west-2"]["Vpcs"][0]["VpcId"], "vpc-good");
+    assert_eq!(run.by_region()["eu-west-2"]["Vpcs"][0]["VpcId"], "vpc-good");
 }
 
 #[test]
@@ -297,7 +297,7 @@ fn deep_json_bodies_and_error_bodies_fail_their_scope_only() {
     );
     bad_scopes_fail_alone(&run, &["eu-west-1", "eu-west-2"], &["eu-west-3"]);
     assert_eq!(
-        run.json()["eu-west-3"]["logGroups"][0]["logGroupName"],
+        run.by_region()["eu-west-3"]["logGroups"][0]["logGroupName"],
         "good"
     );
 }
@@ -305,9 +305,10 @@ fn deep_json_bodies_and_error_bodies_fail_their_scope_only() {
 #[test]
 fn deep_s3_list_buckets_fails_its_scope_only() {
     let server = HostileServer::start(deep_list_buckets);
+    // ListBuckets is account-wide: it runs once per account, in us-east-1 (the deep one).
     let run = regions_call(&server, "s3", "ListBuckets", "eu-west-1,eu-west-2");
-    bad_scopes_fail_alone(&run, &["eu-west-1"], &["eu-west-2"]);
-    assert_eq!(run.json()["eu-west-2"]["Buckets"][0]["Name"], "good-bucket");
+    bad_scopes_fail_alone(&run, &["us-east-1"], &[]);
+    assert_eq!(run.by_region(), serde_json::json!({}));
 }
 
 /// Item 10: `..` in a label never goes out as a path step — greedy (an S3 key) or not (a
@@ -446,7 +447,7 @@ fn a_cbor_only_service_works_end_to_end() {
         "--no-paginate",
     ])
     .ok();
-    let out = run.json();
+    let out = run.by_region();
     assert_eq!(
         out["eu-west-1"],
         serde_json::json!({"EventBuses": [{"Name": "bus-1", "CreationTime": "2023-11-14T22:13:20+00:00"}]})

@@ -1,6 +1,8 @@
-//! The vpcs plugin written in Python (componentize-py) and JavaScript (componentize-js),
-//! built from source by scripts/build-examples.sh, against the Rust one: the same VPCs,
-//! the same JSON, whatever the language.
+//! The vpcs plugin written in Python (componentize-py) and JavaScript (componentize-js)
+//! with the SDK helper modules (plugins/sdk-python, plugins/sdk-js), built from source by
+//! scripts/build-examples.sh, against the Rust one and boto3: the same VPCs, the same JSON,
+//! whatever the language; and with `--param dns=true`, two DNS attributes each, fetched
+//! with concurrent calls (contract 0.2).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -54,18 +56,18 @@ fn load_info(stderr: &str) -> (bool, u64) {
 
 /// Equal as JSON and in every object's key order (compared through the serialized form:
 /// the host's serde_json keeps insertion order).
-fn assert_same_items(ours: &Value, rust: &Value, who: &str) {
+fn assert_same_items(ours: &Value, want: &Value, who: &str) {
     assert!(
-        ours == rust
-            && serde_json::to_string(ours).unwrap() == serde_json::to_string(rust).unwrap(),
-        "{who} and the Rust plugin emitted different items\n{who}: {}\nrust: {}",
+        ours == want
+            && serde_json::to_string(ours).unwrap() == serde_json::to_string(want).unwrap(),
+        "{who} did not emit the expected items\n{who}: {}\nexpected: {}",
         serde_json::to_string_pretty(ours).unwrap(),
-        serde_json::to_string_pretty(rust).unwrap()
+        serde_json::to_string_pretty(want).unwrap()
     );
 }
 
 #[test]
-fn vpcs_in_python_and_javascript_emit_what_the_rust_plugin_does() {
+fn vpcs_in_python_and_javascript_emit_what_the_rust_plugin_does_and_enrich_on_request() {
     let Some(moto) = moto() else { return };
     // Two VPCs per region besides the default one; a tag with non-ASCII text, since each
     // language serializes JSON itself.
@@ -108,14 +110,35 @@ fn vpcs_in_python_and_javascript_emit_what_the_rust_plugin_does() {
             .collect(),
     );
     let mut expected = Vec::new();
+    let mut enriched = Vec::new();
     for (r, resp) in REGIONS.iter().zip(per_region) {
-        for mut vpc in resp["Vpcs"].as_array().unwrap().clone() {
-            vpc["RequestRegion"] = json!(r);
-            vpc["RequestAccount"] = json!("123456789012");
-            expected.push(vpc);
+        let vpcs = resp["Vpcs"].as_array().unwrap().clone();
+        // What the Python and JavaScript plugins add: DescribeVpcAttribute, twice per VPC.
+        let attrs = moto.boto3(
+            vpcs.iter()
+                .flat_map(|v| {
+                    ["enableDnsSupport", "enableDnsHostnames"].map(|a| {
+                        b3(
+                            r,
+                            "ec2",
+                            "DescribeVpcAttribute",
+                            json!({"VpcId": v["VpcId"], "Attribute": a}),
+                        )
+                    })
+                })
+                .collect(),
+        );
+        for (i, vpc) in vpcs.into_iter().enumerate() {
+            expected.push(as_emitted(vpc.clone(), r, "123456789012"));
+            let mut with = vpc;
+            with["EnableDnsSupport"] = attrs[2 * i]["EnableDnsSupport"]["Value"].clone();
+            with["EnableDnsHostnames"] = attrs[2 * i + 1]["EnableDnsHostnames"]["Value"].clone();
+            assert!(with["EnableDnsSupport"].is_boolean(), "{with}");
+            enriched.push(as_emitted(with, r, "123456789012"));
         }
     }
     assert_same_json(&rust_items, &Value::Array(expected), "rust vpcs plugin");
+    let enriched = Value::Array(enriched);
 
     // A failing call ends the scope with the same one-line error in every language:
     // ec2 goes to a closed port, everything else (the account lookup) to moto.
@@ -150,6 +173,18 @@ fn vpcs_in_python_and_javascript_emit_what_the_rust_plugin_does() {
             "{who}: the first load should compile (fresh cache)"
         );
         assert_same_items(&first.json(), &rust_items, who);
+        // With the parameter: the DNS attributes, from concurrent calls.
+        let dns = moto
+            .mrhost(&[
+                "run",
+                path_str(path),
+                "--regions",
+                &regions,
+                "--param",
+                "dns=true",
+            ])
+            .ok();
+        assert_same_items(&dns.json(), &enriched, who);
         assert!(
             first.stderr.contains(&format!("plugin={name}")),
             "{who}: {}",
@@ -176,7 +211,11 @@ fn vpcs_in_python_and_javascript_emit_what_the_rust_plugin_does() {
         let m = &info["manifest"];
         assert_eq!(m["name"], name, "{who}: {info}");
         assert_eq!(m["resource_type"], "ec2:vpc", "{who}");
-        assert_eq!(m["operations"], json!(["ec2:DescribeVpcs"]), "{who}");
+        assert_eq!(
+            m["operations"],
+            json!(["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"]),
+            "{who}"
+        );
         assert_eq!(m["scope_kind"], "regional", "{who}");
         assert_eq!(m["id_field"], "VpcId", "{who}");
         assert_eq!(
@@ -184,7 +223,20 @@ fn vpcs_in_python_and_javascript_emit_what_the_rust_plugin_does() {
             json!(["VpcId", "CidrBlock", "IsDefault", "State"]),
             "{who}"
         );
-        assert_eq!(info["contract"], "mrhost:plugin@0.1.0", "{who}");
+        assert_eq!(m["model_shape"], "ec2:Vpc", "{who}");
+        assert_eq!(info["contract"], "mrhost:plugin@0.2.0", "{who}");
+        let cols = info["schema"]["columns"].as_array().unwrap();
+        for (name, kind) in [
+            ("EnableDnsSupport", "bool"),
+            ("IsDefault", "bool"),
+            ("VpcId", "string"),
+            ("TagsMap", "json"),
+        ] {
+            assert!(
+                cols.iter().any(|c| c["name"] == name && c["kind"] == kind),
+                "{who}: {name} {kind} in {cols:?}"
+            );
+        }
 
         assert_eq!(
             failing(path).replace(name, "vpcs"),

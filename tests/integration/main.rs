@@ -3,12 +3,17 @@
 
 mod bundled;
 mod bundled_more;
+mod bundled_security;
+mod bundled_new;
 mod common;
 mod conformance;
+mod contract;
+mod deploy;
 mod ec2;
 mod errors;
 mod faults;
 mod hostile_server;
+mod inventory;
 mod languages;
 mod list;
 mod org;
@@ -19,3 +24,4 @@ mod serve;
 mod services;
 mod services_inventory;
 mod trust;
+mod ux_scopes;

@@ -270,35 +270,40 @@ fn profiles_from_a_config_file_are_accounts_too() {
             c["SessionToken"].as_str().unwrap()
         ));
     }
-    // A profile that does not exist is skipped with a message; the others still run.
+    // A profile that does not exist is the command line's mistake (issue 20): one line,
+    // exit 2, before any account is reached; the same profiles without it all run.
     std::fs::write(dir.join("config"), &config).unwrap();
     std::fs::write(dir.join("credentials"), &credentials).unwrap();
     let vpcs = plugin("vpcs");
-    let run = mrhost_with(
-        &[
-            "run",
-            path_str(&vpcs),
-            "--profile",
-            "member0,member1,nosuchprofile",
-            "--regions",
-            "eu-west-1,eu-west-2",
-            "--endpoint-url",
-            &moto.url,
-        ],
-        |c| {
-            c.env("AWS_CONFIG_FILE", dir.join("config"))
-                .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
-                .env_remove("AWS_ACCESS_KEY_ID")
-                .env_remove("AWS_SECRET_ACCESS_KEY");
-        },
+    let with = |profiles: &str| {
+        mrhost_with(
+            &[
+                "run",
+                path_str(&vpcs),
+                "--profile",
+                profiles,
+                "--regions",
+                "eu-west-1,eu-west-2",
+                "--endpoint-url",
+                &moto.url,
+            ],
+            |c| {
+                c.env("AWS_CONFIG_FILE", dir.join("config"))
+                    .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+                    .env_remove("AWS_ACCESS_KEY_ID")
+                    .env_remove("AWS_SECRET_ACCESS_KEY");
+            },
+        )
+    };
+    let run = with("member0,member1,nosuchprofile");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr.trim(),
+        "mrhost: error: credentials: profile nosuchprofile: not found in the AWS config files"
     );
+    let run = with("member0,member1").ok();
     assert_eq!(found(&run.json()), org.expected, "stderr: {}", run.stderr);
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("account nosuchprofile skipped"),
-        "{}",
-        run.stderr
-    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -309,7 +314,12 @@ fn regions_all_enabled_and_globs_resolve_before_any_call() {
         let run = moto
             .mrhost(&["call", "sts", "GetCallerIdentity", "--regions", spec])
             .ok();
-        run.json().as_object().unwrap().keys().cloned().collect()
+        run.by_region()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
     };
     let all = count("all");
     assert!(
@@ -348,7 +358,7 @@ fn regions_all_enabled_and_globs_resolve_before_any_call() {
         "--regions",
         "eu-west-1,xx-*",
     ]);
-    assert_eq!(bad.code, 1);
+    assert_eq!(bad.code, 2, "a region pattern is the command line");
     assert_eq!(
         bad.stderr.trim(),
         "mrhost: error: region pattern 'xx-*' matches no region"

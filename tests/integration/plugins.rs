@@ -31,10 +31,8 @@ fn expected_vpcs(moto: &Moto) -> Vec<Value> {
     );
     let mut out = Vec::new();
     for (r, resp) in REGIONS.iter().zip(per_region) {
-        for mut vpc in resp["Vpcs"].as_array().unwrap().clone() {
-            vpc["RequestRegion"] = json!(r);
-            vpc["RequestAccount"] = json!("123456789012");
-            out.push(vpc);
+        for vpc in resp["Vpcs"].as_array().unwrap().clone() {
+            out.push(as_emitted(vpc, r, "123456789012"));
         }
     }
     out

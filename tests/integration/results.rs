@@ -151,7 +151,7 @@ fn every_output_format_and_query() {
             "--regions",
             "eu-west-2",
             "--query",
-            "\"eu-west-2\".Vpcs[].VpcId",
+            "[].Vpcs[].VpcId",
         ])
         .ok()
         .json();
@@ -164,7 +164,7 @@ fn every_output_format_and_query() {
             "--regions",
             "eu-west-2",
             "--query",
-            "\"eu-west-2\".Vpcs",
+            "[].Vpcs[]",
             "-o",
             "table",
             "--columns",

@@ -307,7 +307,7 @@ fn incompatible_or_non_component_plugins_get_one_line() {
     assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("built for mrhost:plugin@0.2.0; this host serves mrhost:plugin@0.1.0"),
+            .contains("built for mrhost:plugin@0.9.0; this host serves mrhost:plugin@0.1.0, mrhost:plugin@0.2.0"),
         "{}",
         run.stderr
     );
@@ -374,5 +374,364 @@ fn every_bundled_plugin_can_be_inspected_and_gets_a_least_privilege_policy() {
         info["producers"]["language"].to_string().contains("Rust"),
         "producer section: {}",
         info["producers"]
+    );
+}
+
+#[test]
+fn open_pages_cannot_make_the_host_hold_more_than_the_memory_limit() {
+    let Some(moto) = moto() else { return };
+    // 1,500 open pages with 1 MiB of params each: 1.5 GiB if the host kept them all.
+    let o = hostile(
+        &moto,
+        "hostile-v2",
+        &["--param", "attack=pages", "--memory-limit", "64"],
+    );
+    contained(
+        &o,
+        "limit exceeded: host memory limit of 64 MiB per scope for the parameters of open pages and queued calls",
+    );
+    assert!(
+        o.peak_mib < 400,
+        "process memory bounded: peak {} MiB",
+        o.peak_mib
+    );
+}
+
+#[test]
+fn open_pages_and_batches_are_capped_in_number() {
+    let Some(moto) = moto() else { return };
+    let o = hostile(&moto, "hostile-v2", &["--param", "attack=handles"]);
+    contained(
+        &o,
+        "limit exceeded: limit of 1024 open pages and batches per scope",
+    );
+}
+
+#[test]
+fn an_object_with_200000_keys_is_emitted_in_linear_time_within_the_deadline() {
+    let Some(moto) = moto() else { return };
+    let o = hostile(
+        &moto,
+        "hostile-v2",
+        &["--param", "attack=keys", "--timeout", "5"],
+    );
+    assert_eq!(o.run.code, 0, "{}", tail(&o.run.stderr));
+    let big = o
+        .items
+        .iter()
+        .find(|v| v["RequestRegion"] == "eu-west-2")
+        .expect("the big object was emitted");
+    assert_eq!(big.as_object().unwrap().len(), 200_002);
+    assert_eq!(big["k199999"], 199_999);
+    assert!(
+        o.run.elapsed < std::time::Duration::from_secs(10),
+        "{:?}",
+        o.run.elapsed
+    );
+}
+
+#[test]
+fn plugin_text_is_escaped_before_it_reaches_stderr() {
+    let Some(moto) = moto() else { return };
+    let o = hostile(&moto, "hostile-v2", &["--param", "attack=escape", "-v"]);
+    contained(
+        &o,
+        "plugin error: \\x1b]0;pwned\\x07\\x1b[2K\\r\\nmrhost: summary: 0 failures",
+    );
+    let err = &o.run.stderr;
+    assert!(!err.contains('\x1b'), "an ESC reached stderr:\n{err}");
+    assert!(!err.contains('\r'), "a CR reached stderr:\n{err}");
+    assert!(!err.contains('\x07'), "a BEL reached stderr:\n{err}");
+    // -v prints the real summary; the forged one never starts a line.
+    for line in err.lines() {
+        assert!(
+            !line.starts_with("mrhost: summary: 0 failures"),
+            "a forged line: {line}"
+        );
+    }
+    assert!(
+        err.lines()
+            .filter(|l| l.starts_with("mrhost: summary"))
+            .count()
+            <= 1
+    );
+    // What the plugin logged and wrote to stderr is there, escaped, on its own line.
+    let logged = err
+        .lines()
+        .filter(|l| {
+            l.contains("[hostile-v2 123456789012/eu-west-2]") && l.contains("\\x1b]0;pwned")
+        })
+        .count();
+    assert!(logged >= 2, "log and stderr lines, escaped:\n{err}");
+}
+
+/// A fresh compile-cache root for one test (not created: mrhost makes it).
+fn fresh_cache(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("mrhost-cc-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// The cached artifact of a plugin (by its sha256) under a cache root.
+fn artifact(root: &std::path::Path, sha: &str) -> std::path::PathBuf {
+    std::fs::read_dir(root.join("compiled"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(sha) && n.ends_with(".cwasm"))
+        })
+        .unwrap_or_else(|| panic!("no artifact for {sha} in {}", root.display()))
+}
+
+fn sha_of(p: &std::path::Path) -> String {
+    mrhost(&["plugins", "inspect", path_str(p)]).ok().json()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `cached=` of the "plugin loaded" line that `-v` prints.
+fn loaded_from_cache(stderr: &str) -> bool {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("plugin loaded"))
+        .unwrap_or_else(|| panic!("no 'plugin loaded' line in:\n{stderr}"));
+    line.contains("cached=true")
+}
+
+/// The file range of the `.text` section of the ELF image inside an artifact.
+fn text_section(bytes: &[u8]) -> std::ops::Range<usize> {
+    let elf = bytes
+        .windows(4)
+        .position(|w| w == b"\x7fELF")
+        .expect("an ELF image in the artifact");
+    let b = &bytes[elf..];
+    let u16_at = |o: usize| u16::from_le_bytes(b[o..o + 2].try_into().unwrap()) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap()) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum, shstrndx) =
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let section = |i: usize| shoff + i * shentsize;
+    let strtab = u64_at(section(shstrndx) + 0x18);
+    for i in 0..shnum {
+        let s = section(i);
+        let name_at = strtab + u32_at(s);
+        if b[name_at..].starts_with(b".text\0") {
+            let (off, size) = (u64_at(s + 0x18), u64_at(s + 0x20));
+            return elf + off..elf + off + size;
+        }
+    }
+    panic!("no .text section");
+}
+
+#[test]
+fn another_plugins_artifact_copied_over_a_cached_one_is_recompiled_not_run() {
+    let Some(moto) = moto() else { return };
+    let root = fresh_cache("foreign");
+    let vpcs = plugin("vpcs");
+    let other = plugin("hostile-snoop");
+    let with_cache = |args: &[&str]| {
+        mrhost_with(args, |c| {
+            c.env("MRHOST_CACHE_DIR", &root);
+        })
+    };
+    for p in [&vpcs, &other] {
+        with_cache(&["plugins", "inspect", path_str(p)]).ok();
+    }
+    let (vpcs_sha, other_sha) = (sha_of(&vpcs), sha_of(&other));
+    std::fs::copy(artifact(&root, &other_sha), artifact(&root, &vpcs_sha)).unwrap();
+    // The pin is checked against the .wasm, and the cached code is the pinned plugin's.
+    let run = with_cache(&[
+        "plugins",
+        "inspect",
+        path_str(&vpcs),
+        "--plugin-sha256",
+        &vpcs_sha,
+    ]);
+    let info = run.ok().json();
+    assert_eq!(info["manifest"]["name"], "vpcs");
+    let run = with_cache(&[
+        "plugins",
+        "inspect",
+        path_str(&vpcs),
+        "--plugin-sha256",
+        &other_sha,
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("but --plugin-sha256 expects"),
+        "{}",
+        run.stderr
+    );
+    // Again, with a run: the foreign code is refused, the real plugin compiled and run.
+    std::fs::copy(artifact(&root, &other_sha), artifact(&root, &vpcs_sha)).unwrap();
+    let run = with_cache(&[
+        "run",
+        path_str(&vpcs),
+        "--regions",
+        "eu-west-1",
+        "--endpoint-url",
+        &moto.url,
+        "-v",
+    ])
+    .ok();
+    assert!(
+        run.stderr
+            .contains("failed authentication; compiling afresh"),
+        "{}",
+        run.stderr
+    );
+    assert!(!loaded_from_cache(&run.stderr));
+    let items = run.json();
+    assert!(
+        items[0]["VpcId"].as_str().unwrap().starts_with("vpc-"),
+        "{items}"
+    );
+    assert!(
+        items[0].get("env").is_none(),
+        "hostile-snoop's code ran: {items}"
+    );
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn flipped_bytes_in_a_cached_artifacts_text_are_recompiled_not_run() {
+    let Some(moto) = moto() else { return };
+    let root = fresh_cache("flipped");
+    let vpcs = plugin("vpcs");
+    let run = |v: &str| {
+        mrhost_with(
+            &[
+                "run",
+                path_str(&vpcs),
+                "--regions",
+                "eu-west-1",
+                "--endpoint-url",
+                &moto.url,
+                v,
+            ],
+            |c| {
+                c.env("MRHOST_CACHE_DIR", &root);
+            },
+        )
+    };
+    assert!(!loaded_from_cache(&run("-v").ok().stderr));
+    assert!(loaded_from_cache(&run("-v").ok().stderr));
+    let path = artifact(&root, &sha_of(&vpcs));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let text = text_section(&bytes);
+    assert!(text.len() > 256, "{text:?}");
+    for b in &mut bytes[text.start..text.start + 256] {
+        *b = 0xCC; // int3: SIGTRAP if it ever ran
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let after = run("-v");
+    assert_eq!(after.code, 0, "{}", after.stderr);
+    assert!(
+        after.stderr.contains("failed authentication"),
+        "{}",
+        after.stderr
+    );
+    assert!(!loaded_from_cache(&after.stderr));
+    assert!(after.json()[0]["VpcId"].is_string());
+    assert!(loaded_from_cache(&run("-v").ok().stderr), "cached again");
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn a_cache_directory_other_users_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(moto) = moto() else { return };
+    let vpcs = plugin("vpcs");
+    let run = |envs: &dyn Fn(&mut std::process::Command)| {
+        mrhost_with(
+            &[
+                "run",
+                path_str(&vpcs),
+                "--regions",
+                "eu-west-1",
+                "--endpoint-url",
+                &moto.url,
+                "-v",
+            ],
+            |c| envs(c),
+        )
+        .ok()
+    };
+    // World-writable, given as MRHOST_CACHE_DIR.
+    let open = fresh_cache("open");
+    std::fs::create_dir_all(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    for _ in 0..2 {
+        let r = run(&|c| {
+            c.env("MRHOST_CACHE_DIR", &open);
+        });
+        assert!(
+            r.stderr.contains("compile cache disabled")
+                && r.stderr.contains("writable by other users"),
+            "{}",
+            r.stderr
+        );
+        assert!(!loaded_from_cache(&r.stderr));
+    }
+    assert!(!open.join("compiled").exists(), "nothing written there");
+
+    // The $TMPDIR/mrhost-cache fallback (no HOME), made first by someone else.
+    let tmp = fresh_cache("tmpdir");
+    let planted = tmp.join("mrhost-cache");
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let r = run(&|c| {
+        c.env_remove("MRHOST_CACHE_DIR")
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("HOME")
+            .env("TMPDIR", &tmp);
+    });
+    assert!(
+        r.stderr.contains("compile cache disabled") && r.stderr.contains(path_str(&planted)),
+        "{}",
+        r.stderr
+    );
+    assert!(!planted.join("compiled").exists());
+
+    // Owned by another user (the tests run as root, which can make one).
+    let theirs = fresh_cache("theirs");
+    std::fs::create_dir_all(&theirs).unwrap();
+    if std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).is_ok() {
+        let r = run(&|c| {
+            c.env("MRHOST_CACHE_DIR", &theirs);
+        });
+        assert!(
+            r.stderr.contains("belongs to another user (uid 65534)"),
+            "{}",
+            r.stderr
+        );
+        assert!(!theirs.join("compiled").exists());
+    }
+    for d in [open, tmp, theirs] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
+fn a_manifest_that_never_returns_is_stopped_at_the_timeout_given() {
+    let p = plugin("hostile-manifest");
+    let run = mrhost(&["plugins", "inspect", path_str(&p), "--timeout", "2"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "invalid manifest: manifest() failed: limit exceeded: deadline of 2s exceeded (plugin timeout)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.elapsed < std::time::Duration::from_secs(20),
+        "{:?}",
+        run.elapsed
     );
 }

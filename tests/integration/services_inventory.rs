@@ -345,7 +345,7 @@ fn an_inventory_matches_boto3_region_by_region() {
                                 "data,secret,billed",
                             ]);
                             assert_eq!(run.code, 0, "mrhost call {s} {o}: {}", run.stderr);
-                            (i, run.json())
+                            (i, run.by_region())
                         })
                         .collect::<Vec<_>>()
                 })
@@ -363,7 +363,12 @@ fn an_inventory_matches_boto3_region_by_region() {
         for (j, r) in REGIONS.iter().enumerate() {
             let want = &reference[i * REGIONS.len() + j];
             assert!(want.get("Error").is_none(), "boto3 {s} {o} in {r}: {want}");
-            let (mut got, mut want) = (ours[i][*r].clone(), want.clone());
+            // Global services and s3 ListBuckets run once per account, in us-east-1.
+            let scope = match ours[i].get(*r) {
+                Some(_) => *r,
+                None => "us-east-1",
+            };
+            let (mut got, mut want) = (ours[i][scope].clone(), want.clone());
             for (vs, vo, key) in VOLATILE {
                 if vs == s && vo == o {
                     strip_keys(&mut got, &[key]);

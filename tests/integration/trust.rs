@@ -320,7 +320,7 @@ fn a_warm_cache_answers_each_identity_with_its_own_resources() {
             &px.url,
         ],
     );
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.code, 2, "a usage error: {}", run.stderr);
     assert_eq!(
         run.stderr.trim(),
         "mrhost: error: credentials: profile nosuch: not found in the AWS config files"
@@ -437,6 +437,7 @@ fn explicit_profiles_beat_environment_keys_and_one_identity_runs_once() {
             "--no-cache",
             "--endpoint-url",
             &px.url,
+            "--by-account",
         ],
     )
     .ok();
@@ -637,7 +638,7 @@ fn call_and_list_of_a_non_read_need_allow_and_yes() {
     // --allow-write --yes: it runs.
     args.push("--yes");
     let run = moto.mrhost(&args).ok();
-    assert!(run.json()[REGION]["QueueUrl"]
+    assert!(run.by_region()[REGION]["QueueUrl"]
         .as_str()
         .unwrap()
         .ends_with("made-by-call"));
@@ -696,7 +697,7 @@ fn a_redacted_read_keeps_names_and_hides_values() {
     let run = moto
         .mrhost(&["call", "lambda", "ListFunctions", "--regions", REGION])
         .ok();
-    let vars = &run.json()[REGION]["Functions"][0]["Environment"]["Variables"];
+    let vars = &run.by_region()[REGION]["Functions"][0]["Environment"]["Variables"];
     assert_eq!(
         vars,
         &json!({"DB_PASSWORD": "<redacted>", "MODE": "<redacted>"})
@@ -735,12 +736,12 @@ fn a_redacted_read_keeps_names_and_hides_values() {
         "params": {}, "paginate": "auto"}),
     ]);
     assert_same_json(
-        &run.json()[REGION],
+        &run.by_region()[REGION],
         &want[0],
         "lambda ListFunctions with --allow secret",
     );
     assert_eq!(
-        run.json()[REGION]["Functions"][0]["Environment"]["Variables"]["DB_PASSWORD"],
+        run.by_region()[REGION]["Functions"][0]["Environment"]["Variables"]["DB_PASSWORD"],
         "hunter2"
     );
 }

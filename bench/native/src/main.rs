@@ -1,8 +1,8 @@
 //! The native baseline: read DescribeVpcs XML pages (the same bytes the bench server sends),
 //! deserialize each with serde (quick-xml), and write every VPC as one ndjson line with
-//! `RequestRegion` and `RequestAccount` appended — what `mrhost run plugins/vpcs.wasm -o ndjson`
-//! prints, byte for byte, minus everything in between (HTTP, signing, the model-driven
-//! parser, the WASM boundary).
+//! `TagsMap` and `Name` (from its tag list) and `RequestRegion` and `RequestAccount` appended —
+//! what `mrhost run plugins/vpcs.wasm -o ndjson` prints, byte for byte, minus everything in
+//! between (HTTP, signing, the model-driven parser, the WASM boundary).
 //!
 //!     native-vpcs --region eu-west-1 --account 123456789012 PAGE.xml... > out.ndjson
 
@@ -70,6 +70,10 @@ struct Vpc {
     cidr_block: Option<String>,
     #[serde(rename(deserialize = "dhcpOptionsId", serialize = "DhcpOptionsId"), skip_serializing_if = "Option::is_none")]
     dhcp_options_id: Option<String>,
+    #[serde(rename = "TagsMap", skip_deserializing, skip_serializing_if = "Option::is_none")]
+    tags_map: Option<TagsMap>,
+    #[serde(rename = "Name", skip_deserializing, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
     #[serde(rename = "RequestRegion", skip_deserializing)]
     request_region: String,
     #[serde(rename = "RequestAccount", skip_deserializing)]
@@ -114,6 +118,36 @@ struct Tag {
     value: Option<String>,
 }
 
+/// The tag list as an object, in the list's order (a repeated key keeps its first place
+/// and its last value, as mrhost's map does).
+#[derive(Default)]
+struct TagsMap(Vec<(String, Option<String>)>);
+
+impl TagsMap {
+    fn of(tags: &[Tag]) -> Option<TagsMap> {
+        let mut map = TagsMap::default();
+        for t in tags {
+            let key = t.key.clone()?;
+            match map.0.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1.clone_from(&t.value),
+                None => map.0.push((key, t.value.clone())),
+            }
+        }
+        Some(map)
+    }
+}
+
+impl Serialize for TagsMap {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
 #[derive(Deserialize, Serialize)]
 struct BlockPublicAccessStates {
     #[serde(rename(deserialize = "internetGatewayBlockMode", serialize = "InternetGatewayBlockMode"), skip_serializing_if = "Option::is_none")]
@@ -144,6 +178,14 @@ fn main() {
         bytes += text.len() as u64;
         let page: Response = quick_xml::de::from_str(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
         for mut vpc in page.vpcs.unwrap_or_default() {
+            if let Some(tags) = &vpc.tags {
+                vpc.tags_map = TagsMap::of(tags);
+                vpc.name = vpc
+                    .tags_map
+                    .as_ref()
+                    .and_then(|m| m.0.iter().find(|(k, _)| k == "Name"))
+                    .and_then(|(_, v)| v.clone());
+            }
             vpc.request_region.clone_from(&region);
             vpc.request_account.clone_from(&account);
             serde_json::to_writer(&mut out, &vpc).expect("write");

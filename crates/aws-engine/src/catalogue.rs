@@ -7,10 +7,17 @@
 //! when two operations of a service would get the same name, the Describe one keeps it (then
 //! List, Get, Search) and the others keep their verb (`stacks` is DescribeStacks,
 //! `list-stacks` ListStacks). The operation's own name is accepted too.
+//!
+//! A type whose pages hold containers of the items its name promises — `DescribeInstances`
+//! gives `Reservations`, each with its `Instances` — is flattened to those items, as the
+//! AWS CLI idiom `Reservations[].Instances[]` is: its result key is written
+//! `Reservations[].Instances` and [`take_items`] follows it.
 
 use serde_json::{json, Value};
 
 use crate::endpoint::partition_of;
+use crate::model::ShapeType;
+use crate::schema::{ColumnKind, Schema};
 use crate::{EngineError, Models, ServiceModel};
 
 const VERBS: &[&str] = &["List", "Describe", "Get", "Search"];
@@ -21,7 +28,8 @@ pub struct ModelType {
     pub service: String,
     pub resource: String,
     pub operation: String,
-    /// Where the items are in a page (`Vpcs`, `DistributionList.Items`).
+    /// Where the items are in a page (`Vpcs`, `DistributionList.Items`, or for containers
+    /// flattened `Reservations[].Instances`).
     pub result_key: String,
     /// Required input members: the type cannot run without `--params` for them.
     pub required: Vec<String>,
@@ -84,8 +92,18 @@ fn verb_of(op: &str) -> Option<&'static str> {
     })
 }
 
+/// Operations of regional services whose answer is the same in every region of an
+/// account: they run once per account, as global services do.
+const ACCOUNT_WIDE: &[(&str, &str)] = &[("s3", "ListBuckets")];
+
+/// Whether an operation runs once per account (in its partition's global region): its
+/// service is global ([`is_global`]), or the operation is account-wide (s3 ListBuckets).
+pub fn once_per_account(models: &Models, model: &ServiceModel, operation: &str) -> bool {
+    ACCOUNT_WIDE.contains(&(model.name.as_str(), operation)) || is_global(models, model)
+}
+
 /// Whether a service is global (one endpoint per partition) in the aws partition data.
-fn is_global(models: &Models, model: &ServiceModel) -> bool {
+pub fn is_global(models: &Models, model: &ServiceModel) -> bool {
     let Ok(endpoints) = models.endpoints() else {
         return false;
     };
@@ -118,13 +136,18 @@ pub fn service_types(models: &Models, model: &ServiceModel) -> Vec<ModelType> {
             .and_then(|i| model.shape(&i.shape).ok())
             .map(|s| s.required.clone())
             .unwrap_or_default();
+        let resource = kebab(&op_name[verb.len()..]);
+        let result_key = match inner_items(model, op, key, &resource) {
+            Some(member) => format!("{key}[].{member}"),
+            None => key.clone(),
+        };
         types.push(ModelType {
             service: model.name.clone(),
-            resource: kebab(&op_name[verb.len()..]),
+            resource,
             operation: op_name.clone(),
-            result_key: key.clone(),
+            result_key,
             required,
-            global,
+            global: global || ACCOUNT_WIDE.contains(&(model.name.as_str(), op_name.as_str())),
         });
     }
     // A name two operations would share goes to the Describe one (then List, Get, Search);
@@ -153,6 +176,167 @@ pub fn service_types(models: &Models, model: &ServiceModel) -> Vec<ModelType> {
     }
     types.sort_by(|a, b| a.resource.cmp(&b.resource));
     types
+}
+
+/// The member of a container that holds the items a type is named after: the result key's
+/// items are structures (`Reservation`) that are not themselves what the name says, and
+/// one of their members is a list of structures named after the type (`Instances`).
+fn inner_items(
+    model: &ServiceModel,
+    op: &crate::model::Operation,
+    key: &str,
+    resource: &str,
+) -> Option<String> {
+    if kebab(last_segment(key)) == resource {
+        return None;
+    }
+    let mut shape = model.shape(&op.output.as_ref()?.shape).ok()?;
+    for part in key.split('.') {
+        shape = model.shape(&shape.members.get(part)?.shape).ok()?;
+    }
+    if shape.kind != ShapeType::List {
+        return None;
+    }
+    let item = model.shape(&shape.member.as_ref()?.shape).ok()?;
+    if item.kind != ShapeType::Structure {
+        return None;
+    }
+    item.members.iter().find_map(|(name, r)| {
+        let list = model.shape(&r.shape).ok()?;
+        let inner = model.shape(&list.member.as_ref()?.shape).ok()?;
+        (list.kind == ShapeType::List
+            && inner.kind == ShapeType::Structure
+            && kebab(name) == resource)
+            .then(|| name.clone())
+    })
+}
+
+/// The items of one page at a result key: lists flattened where the key says `[]`
+/// (`Reservations[].Instances`), a missing key none, a single value one item.
+pub fn take_items(page: &mut Value, result_key: &str) -> Vec<Value> {
+    fn walk(v: Value, parts: &[&str], out: &mut Vec<Value>) {
+        let Some((first, rest)) = parts.split_first() else {
+            match v {
+                Value::Array(a) => out.extend(a),
+                Value::Null => {}
+                other => out.push(other),
+            }
+            return;
+        };
+        let (name, flatten) = match first.strip_suffix("[]") {
+            Some(n) => (n, true),
+            None => (*first, false),
+        };
+        let child = match v {
+            Value::Object(mut m) => m.shift_remove(name).unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        if flatten {
+            if let Value::Array(items) = child {
+                for x in items {
+                    walk(x, rest, out);
+                }
+            }
+        } else {
+            walk(child, rest, out);
+        }
+    }
+    let parts: Vec<&str> = result_key.split('.').collect();
+    let mut out = Vec::new();
+    walk(page.take(), &parts, &mut out);
+    out
+}
+
+/// The columns a table of the type shows by default: its id (`InstanceId`, `TopicArn`),
+/// `Name` from the tags when the items have tags, its state (`State.Name` when the state
+/// is a structure), three more scalar fields, then where each item was fetched.
+/// Empty (every field) when the items are not structures.
+pub fn default_columns(models: &Models, t: &ModelType) -> Vec<String> {
+    let Some(shape_name) = crate::schema::item_shape(models, t) else {
+        return Vec::new();
+    };
+    let Ok(model) = models.service(&shape_name.service) else {
+        return Vec::new();
+    };
+    let Ok(shape) = model.shape(&shape_name.shape) else {
+        return Vec::new();
+    };
+    let columns = t.columns(models);
+    let scalar = |name: &str| {
+        columns
+            .iter()
+            .any(|c| c.name == name && c.kind != ColumnKind::Json)
+    };
+    let verb_len = verb_of(&t.operation).map_or(0, str::len);
+    let noun = crate::schema::singular(t.operation.get(verb_len..).unwrap_or_default());
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['-', '_'], "");
+    // The id: `{Type}Id` over `{Type}Identifier`, `{Type}Name`, `{Type}Arn`; else any
+    // member ending so, in that order.
+    let scalars: Vec<&String> = shape.members.keys().filter(|m| scalar(m)).collect();
+    let own = [norm(&noun), norm(&shape_name.shape)];
+    let id = ["id", "identifier", "name", "arn"]
+        .iter()
+        .find_map(|suffix| {
+            scalars.iter().find(|m| {
+                let m = norm(m);
+                own.iter().any(|o| m == format!("{o}{suffix}"))
+            })
+        })
+        .or_else(|| {
+            ["Id", "Identifier", "Name", "Arn", "Url"]
+                .iter()
+                .find_map(|suffix| scalars.iter().find(|m| m.ends_with(suffix)))
+        })
+        .map(|m| (*m).clone());
+    let mut out: Vec<String> = id.into_iter().collect();
+    let tagged = columns
+        .iter()
+        .any(|c| c.name == "Name" && c.description.starts_with("added by"));
+    if tagged && !out.iter().any(|c| c == "Name") {
+        out.push("Name".into());
+    }
+    let state = shape.members.iter().find_map(|(name, r)| {
+        if !(name == "State"
+            || name == "Status"
+            || name.ends_with("State")
+            || name.ends_with("Status"))
+        {
+            return None;
+        }
+        let s = model.shape(&r.shape).ok()?;
+        match s.kind {
+            ShapeType::Structure if s.members.contains_key("Name") => Some(format!("{name}.Name")),
+            ShapeType::Structure | ShapeType::List | ShapeType::Map => None,
+            _ => Some(name.clone()),
+        }
+    });
+    out.extend(state);
+    // The type's own fields (InstanceType), then kinds, places and addresses, before the
+    // rest (an instance's type and IP address over its architecture).
+    const TELLING: &[&str] = &["Type", "CidrBlock", "Address", "Zone", "Time", "Date"];
+    let mut more: Vec<&String> = shape
+        .members
+        .keys()
+        .filter(|m| {
+            scalar(m)
+                && !out
+                    .iter()
+                    .any(|c| c == *m || c.starts_with(&format!("{m}.")))
+        })
+        .collect();
+    more.sort_by_key(|m| {
+        if m.starts_with(noun.as_str()) {
+            0
+        } else if TELLING.iter().any(|s| m.ends_with(s)) {
+            1
+        } else {
+            2
+        }
+    });
+    let more: Vec<String> = more.into_iter().take(3).cloned().collect();
+    out.extend(more);
+    out.extend(["RequestRegion".to_string(), "RequestAccount".to_string()]);
+    out
 }
 
 /// The whole catalogue (every service), or one service's.

@@ -30,6 +30,7 @@ pub mod model;
 pub mod paginate;
 pub mod protocol;
 pub mod quirks;
+pub mod schema;
 pub mod sigv4_verify;
 pub mod suggest;
 pub mod throttle;
@@ -664,6 +665,11 @@ impl Pages {
             }
         }
         Some(Ok(page))
+    }
+
+    /// Whether the last page has been handed out (the next `next_page` makes no call).
+    pub fn is_done(&self) -> bool {
+        self.done
     }
 
     /// The paginator's result keys (where the items are), if the operation has one.

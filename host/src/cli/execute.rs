@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::args::OutputArgs;
 use super::report::report;
-use super::{print_document, setup, Ctx};
-use crate::pipeline::{fanout, Counters, ScopeFailure, ScopeOutcome, Source};
+use super::{print_view, setup, Ctx};
+use crate::pipeline::{self, fanout, Counters, ScopeFailure, ScopeOutcome, Source};
 use crate::plan::{PendingPlan, ScopePlan, Target};
 use crate::progress::Progress;
 use crate::render::{self, Format, OutputWriter};
@@ -52,6 +52,15 @@ fn plugin_columns(plugin: &Plugin) -> Vec<String> {
     cols
 }
 
+/// `-o sqlite:FILE` checked before any AWS call: a regular file, SQLite if it exists, and
+/// `table` absent from it or written by mrhost.
+pub fn check_output(out: &OutputArgs, table: &str) -> Result<()> {
+    if let Some(Format::Sqlite(path)) = &out.output {
+        crate::sql::check_output(path, &[table.to_string()]).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    Ok(())
+}
+
 /// What a `run` or `list` invocation asked for, besides its source.
 pub struct Execution<'a> {
     pub ctx: Ctx,
@@ -60,6 +69,8 @@ pub struct Execution<'a> {
     pub ignore_error_codes: &'a [String],
     pub out: &'a OutputArgs,
     pub group_by_region: bool,
+    /// How resources are shaped (`--raw`).
+    pub options: pipeline::Options,
 }
 
 /// Everything one source emitted over the targets: the output (streamed already, or
@@ -77,6 +88,7 @@ pub async fn fan_out<W: Write>(
     concurrency: usize,
     writer: OutputWriter<W>,
     counters: &Arc<Counters>,
+    options: pipeline::Options,
 ) -> Result<SourceRun<W>> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     let fanout = tokio::spawn(fanout::run_source(
@@ -86,6 +98,7 @@ pub async fn fan_out<W: Write>(
         concurrency,
         tx,
         counters.clone(),
+        options,
     ));
     let mut writer = writer;
     let mut write_error = None;
@@ -136,6 +149,10 @@ impl Execution<'_> {
             .output
             .clone()
             .unwrap_or_else(render::default_format);
+        if let Format::Sqlite(path) = &format {
+            crate::sql::check_output(path, std::slice::from_ref(&shape.table))
+                .map_err(|e| anyhow::anyhow!(e))?;
+        }
         let plan: Arc<ScopePlan> = plan.get().await?;
         let targets = plan.targets(shape.global).await?;
         let skipped = plan.skipped();
@@ -162,6 +179,7 @@ impl Execution<'_> {
             self.concurrency,
             writer,
             &counters,
+            self.options,
         )
         .await?;
         progress.finish(
@@ -181,11 +199,12 @@ impl Execution<'_> {
                             kind_of(&other)
                         ),
                     };
-                    let mut db =
-                        crate::sql::Db::open(Some(path)).map_err(|e| anyhow::anyhow!(e))?;
+                    let mut db = crate::sql::Db::output(path, std::slice::from_ref(&shape.table))
+                        .map_err(|e| anyhow::anyhow!(e))?;
                     let n = db
                         .load(&shape.table, &items)
                         .map_err(|e| anyhow::anyhow!(e))?;
+                    db.finish().map_err(|e| anyhow::anyhow!(e))?;
                     if !self.ctx.quiet {
                         eprintln!(
                             "mrhost: wrote {n} rows to table {} in {}",
@@ -195,12 +214,15 @@ impl Execution<'_> {
                     }
                 }
                 f => {
-                    let cols = if self.out.columns.is_empty() {
-                        shape.columns.clone()
-                    } else {
-                        self.out.columns.clone()
-                    };
-                    print_document(&doc, f, &cols)?
+                    let query = setup::compile_query(self.out)?;
+                    let view = render::View::for_output(
+                        &self.out.columns,
+                        &shape.columns,
+                        query.as_ref(),
+                        self.out.no_truncate,
+                        self.ctx.quiet,
+                    );
+                    print_view(&doc, f, &view)?
                 }
             }
         }

@@ -5,6 +5,7 @@
 pub mod args;
 mod commands;
 mod execute;
+mod plugin_path;
 mod report;
 mod setup;
 
@@ -30,6 +31,47 @@ pub mod exit {
     pub const PARTIAL: i32 = 3;
 }
 
+/// A wrong command line found after clap parsed it (a flag's value, a profile, an
+/// account): one line, exit 2 ([`exit::USAGE`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// `Err(Usage)` from a message.
+pub fn usage<T>(msg: impl Into<String>) -> Result<T> {
+    Err(Usage(msg.into()).into())
+}
+
+/// Whether an error is the user's command line: [`Usage`], or a scope the flags named
+/// that cannot be (an unknown region, profile or account).
+pub fn is_usage(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.is::<Usage>()
+            || c.downcast_ref::<crate::plan::PlanError>()
+                .is_some_and(crate::plan::PlanError::is_usage)
+    })
+}
+
+/// A clap error as one line: its message and its tip, without the usage block.
+pub fn usage_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut msg = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more information")
+        {
+            continue;
+        }
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        if !msg.is_empty() {
+            msg.push_str(if msg.ends_with(':') { " " } else { "; " });
+        }
+        msg.push_str(line);
+    }
+    msg.push_str(" (see --help)");
+    msg
+}
+
 /// Global options every command sees.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx {
@@ -45,20 +87,36 @@ fn print_document(doc: &Value, format: &Format, columns: &[String]) -> Result<()
     Ok(())
 }
 
+/// Write a finished document in the chosen format, shown as `view` says.
+fn print_view(doc: &Value, format: &Format, view: &render::View) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    render::render_view(&mut out, doc, format, view)?;
+    out.flush()?;
+    Ok(())
+}
+
 pub async fn dispatch(cli: Cli) -> Result<i32> {
     let ctx = Ctx {
         quiet: cli.quiet,
         verbose: cli.verbose,
     };
+    if !ctx.quiet {
+        for problem in setup::config_problems() {
+            eprintln!("mrhost: warning: {problem}");
+        }
+    }
     match cli.command {
         Command::Run(a) => commands::run::run(ctx, a).await,
         Command::Call(a) => commands::call::call(ctx, a).await,
         Command::Query(a) => commands::query::query(ctx, a).await,
         Command::List(a) => commands::list::list(ctx, a).await,
+        Command::Sync(a) => commands::sync::sync(ctx, a).await,
+        Command::Diff(a) => commands::diff::diff(ctx, a).await,
         Command::Cache(c) => commands::cache::cache(c).await,
         Command::Plugins(c) => commands::plugins::plugins(c).await,
         Command::Policy(a) => commands::policy::policy(ctx, a).await,
         Command::Serve(a) => commands::serve::serve(ctx, a).await,
+        Command::Completions(a) => commands::completions::completions(&a),
         Command::Conformance { dir, failures } => {
             commands::conformance::conformance(&dir, failures)
         }

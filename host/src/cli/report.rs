@@ -1,6 +1,8 @@
 //! The end of every command: skipped accounts and failed scopes, one line each, the
 //! summary, and the exit code.
 
+use plugin_host::escape::escape_controls as esc;
+
 use super::exit;
 use crate::pipeline::ScopeFailure;
 use crate::plan::{self, SkippedAccount};
@@ -18,21 +20,30 @@ pub fn report(
     let mut ignored = 0;
     for s in skipped {
         if s.failure && !plan::code_ignored(s.code.as_deref(), ignore) {
-            eprintln!("mrhost: error: account {} skipped: {}", s.account, s.reason);
+            eprintln!(
+                "mrhost: error: account {} skipped: {}",
+                esc(&s.account),
+                esc(&s.reason)
+            );
             failed += 1;
         } else {
             eprintln!(
                 "mrhost: warning: account {} skipped: {}",
-                s.account, s.reason
+                esc(&s.account),
+                esc(&s.reason)
             );
         }
     }
     for (label, f) in failures {
         if plan::code_ignored(f.code.as_deref(), ignore) {
-            eprintln!("mrhost: warning: {what} {label} skipped: {}", f.message);
+            eprintln!(
+                "mrhost: warning: {} {label} skipped: {}",
+                esc(what),
+                esc(&f.message)
+            );
             ignored += 1;
         } else {
-            eprintln!("mrhost: error: {what} {label}: {}", f.message);
+            eprintln!("mrhost: error: {} {label}: {}", esc(what), esc(&f.message));
             failed += 1;
         }
     }

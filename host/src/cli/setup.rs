@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use aws_engine::cache::{CacheMode, ResponseCache};
 use aws_engine::{AwsClient, Grants, Models, OpClass};
-use plugin_host::{Limits, Plugin, PluginRuntime};
+use plugin_host::{GivenParam, Limits, Plugin, PluginRuntime};
 
-use super::args::{AllowArgs, CacheArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs};
+use super::args::{AllowArgs, CacheArgs, LoadArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs};
 use crate::plan::{self, AccountOptions, ScopeRequest};
 use crate::render::Query;
 
@@ -142,26 +142,56 @@ pub fn limits(args: &SandboxArgs) -> Limits {
         max_params_bytes: args.max_params_kib << 10,
         max_response_bytes: args.max_response_mib << 20,
         max_calls: args.max_calls,
+        call_concurrency: usize::from(args.call_concurrency),
         ..Limits::default()
     }
 }
 
+/// What a plugin runtime is built from: the run-time limits (`SandboxArgs`), or none
+/// for commands that only load plugins (`LoadArgs`).
+pub trait RuntimeArgs {
+    fn runtime_limits(&self) -> Limits;
+    fn no_compile_cache(&self) -> bool;
+}
+
+impl RuntimeArgs for SandboxArgs {
+    fn runtime_limits(&self) -> Limits {
+        limits(self)
+    }
+    fn no_compile_cache(&self) -> bool {
+        self.no_compile_cache
+    }
+}
+
+impl RuntimeArgs for LoadArgs {
+    fn runtime_limits(&self) -> Limits {
+        Limits::default()
+    }
+    fn no_compile_cache(&self) -> bool {
+        self.no_compile_cache
+    }
+}
+
 /// The plugin runtime, with the compiled-artifact cache unless `--no-compile-cache`.
-pub fn runtime(args: &SandboxArgs) -> Result<PluginRuntime> {
-    let dir = (!args.no_compile_cache).then(cache_root);
-    Ok(PluginRuntime::new(limits(args), dir)?)
+pub fn runtime(args: &impl RuntimeArgs) -> Result<PluginRuntime> {
+    let dir = (!args.no_compile_cache()).then(cache_root);
+    Ok(PluginRuntime::new(args.runtime_limits(), dir)?)
 }
 
 /// Load, check and compile a plugin; logs how long it took and whether it was cached.
-pub async fn load_plugin(
+/// Its parameters come from the config file's `[plugins.NAME]` table, then `params`
+/// (`--param KEY=VALUE`), checked against what it declares.
+pub async fn load_plugin_with(
     client: &AwsClient,
     runtime: &PluginRuntime,
     path: &std::path::Path,
     sandbox: &SandboxArgs,
+    params: &[String],
 ) -> Result<Arc<Plugin>> {
+    let path = super::plugin_path::resolve(path)?;
     let plugin = runtime
         .load(
-            path,
+            &path,
             client.models(),
             sandbox.plugin_sha256.as_deref(),
             &client.grants().items(),
@@ -173,19 +203,135 @@ pub async fn load_plugin(
         load_ms = plugin.load_time.as_millis() as u64,
         "plugin loaded"
     );
-    Ok(plugin)
+    let mut given = config_plugin_params(&plugin.manifest.name);
+    given.extend(params.iter().filter_map(|p| {
+        plugin_host::params::parse_assignment(p).map(|(name, value)| GivenParam {
+            name,
+            value,
+            origin: "--param".into(),
+        })
+    }));
+    Ok(plugin.configure(&given)?)
 }
 
-/// `regions = ...` from `$XDG_CONFIG_HOME/mrhost/config` (or `~/.config/mrhost/config`).
-fn config_regions() -> Option<String> {
+/// [`load_plugin_with`] without `--param`: the config file's parameters only.
+pub async fn load_plugin(
+    client: &AwsClient,
+    runtime: &PluginRuntime,
+    path: &std::path::Path,
+    sandbox: &SandboxArgs,
+) -> Result<Arc<Plugin>> {
+    load_plugin_with(client, runtime, path, sandbox, &[]).await
+}
+
+/// `$XDG_CONFIG_HOME/mrhost/config` (or `~/.config/mrhost/config`) and its text.
+fn config_file() -> Option<(PathBuf, String)> {
     let dir = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    let text = std::fs::read_to_string(dir.join("mrhost").join("config")).ok()?;
-    text.lines().find_map(|l| {
-        let (k, v) = l.split_once('=')?;
-        (k.trim() == "regions").then(|| v.trim().trim_matches('"').to_string())
-    })
+    let path = dir.join("mrhost").join("config");
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some((path, text))
+}
+
+/// The config file's lines as (section, key, value): `key = value` lines, the section
+/// being the last `[name]` header before them ("" at the top). Comments (`#`) and blank
+/// lines are skipped; values lose their quotes (`"a \"b\""` → `a "b"`).
+fn config_entries(text: &str) -> Vec<(String, String, String)> {
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name
+                .split('.')
+                .map(|p| p.trim().trim_matches('"'))
+                .collect::<Vec<_>>()
+                .join(".");
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let key = k.trim().trim_matches('"').to_string();
+        let v = v.trim();
+        let value = match v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            Some(inner) => inner.replace("\\\"", "\"").replace("\\\\", "\\"),
+            None => v
+                .split_once(" #")
+                .map_or(v, |(before, _)| before)
+                .trim()
+                .to_string(),
+        };
+        out.push((section.clone(), key, value));
+    }
+    out
+}
+
+/// The `[plugins.NAME]` table of the config file, as given parameters.
+fn config_plugin_params(plugin: &str) -> Vec<GivenParam> {
+    let Some((path, text)) = config_file() else {
+        return Vec::new();
+    };
+    let section = format!("plugins.{plugin}");
+    config_entries(&text)
+        .into_iter()
+        .filter(|(s, _, _)| *s == section)
+        .map(|(_, name, value)| GivenParam {
+            name,
+            value,
+            origin: format!("[{section}] in {}", path.display()),
+        })
+        .collect()
+}
+
+/// `KEY = ...` at the top of the config file (before any `[table]`).
+pub fn config_value(key: &str) -> Option<String> {
+    let (_, text) = config_file()?;
+    config_entries(&text)
+        .into_iter()
+        .find(|(s, k, _)| s.is_empty() && k == key)
+        .map(|(_, _, v)| v)
+}
+
+/// `regions = ...` at the top of the config file.
+fn config_regions() -> Option<String> {
+    config_value("regions")
+}
+
+/// The keys the config file's top level may have.
+pub const CONFIG_KEYS: &[&str] = &["regions", "plugin_path"];
+
+/// What in the config file mrhost does not know, one message each: top-level keys other
+/// than [`CONFIG_KEYS`], and tables other than `[plugins.NAME]` (whose keys each plugin
+/// checks against the parameters it declares).
+pub fn config_problems() -> Vec<String> {
+    let Some((path, text)) = config_file() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut sections: Vec<String> = Vec::new();
+    for (section, key, _) in config_entries(&text) {
+        if section.is_empty() {
+            if !CONFIG_KEYS.contains(&key.as_str()) {
+                out.push(format!(
+                    "{}: unknown key '{key}' (known: {}; plugin parameters go in [plugins.NAME])",
+                    path.display(),
+                    CONFIG_KEYS.join(", ")
+                ));
+            }
+        } else if !section.starts_with("plugins.") && !sections.contains(&section) {
+            out.push(format!(
+                "{}: unknown table [{section}] (known: [plugins.NAME])",
+                path.display()
+            ));
+            sections.push(section);
+        }
+    }
+    out
 }
 
 /// What the scope flags ask for, with every region name and pattern checked.
@@ -211,6 +357,7 @@ pub fn scope_request(client: &AwsClient, scope: &ScopeArgs) -> Result<ScopeReque
             role: scope.role.clone(),
             session_name: scope.role_session_name.clone(),
             external_id: scope.external_id.clone(),
+            shard: None,
         },
         concurrency: scope.concurrency,
     })

@@ -9,10 +9,11 @@ use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
 use aws_engine::catalogue::ModelType;
-use aws_engine::{AwsClient, EngineError};
-use plugin_host::{CollectStats, Plugin, PluginRuntime, ScopeContext, ScopeError};
+use aws_engine::schema::{Column, Reference, Schema};
+use aws_engine::{AwsClient, EngineError, Models};
+use plugin_host::{CollectStats, Plugin, PluginRuntime, ScopeAccount, ScopeContext, ScopeError};
 
-use super::{Emitted, ScopeSink, ScopeTags};
+use super::{Emitted, Options, ScopeSink, ScopeTags};
 use crate::plan::Target;
 
 /// How one scope ended.
@@ -55,19 +56,10 @@ impl From<CollectStats> for ScopeSuccess {
 
 impl From<ScopeError> for ScopeFailure {
     fn from(e: ScopeError) -> Self {
-        // A plugin error that carries an AWS error code ("AccessDenied: ...") keeps it.
-        let message = e.to_string();
-        let code = match &e {
-            ScopeError::Plugin(m) => m
-                .split_once(':')
-                .map(|(c, _)| c.trim())
-                .filter(|c| {
-                    !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '.')
-                })
-                .map(str::to_string),
-            _ => None,
-        };
-        ScopeFailure { code, message }
+        ScopeFailure {
+            code: e.code().map(str::to_string),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -103,6 +95,82 @@ impl Source {
             Source::Model(t, _) => format!("{} {}", t.service, t.resource),
         }
     }
+
+    /// The typed columns of the source's items (what the inventory store's tables are
+    /// made of): a plugin's (its model shape and declared
+    /// columns), or a model-derived type's (its item shape); the host's included.
+    #[allow(dead_code)] // the inventory store (host/src/inventory) consumes it
+    pub fn columns(&self, models: &Models) -> Vec<Column> {
+        match self {
+            Source::Plugin(_, p) => p.manifest.columns(models),
+            Source::Model(t, _) => t.columns(models),
+        }
+    }
+
+    /// The fields of the source's items that name resources of other types: declared
+    /// and inferred from the models.
+    #[allow(dead_code)] // the inventory store's edges table consumes it
+    pub fn references(&self, models: &Models) -> Vec<Reference> {
+        match self {
+            Source::Plugin(_, p) => p.manifest.references(models),
+            Source::Model(t, _) => t.references(models),
+        }
+    }
+}
+
+/// Collect one scope of a source on its own task (a panic or a stuck scope stays
+/// contained); resources go to `tx`, tagged. `sync` runs every (source, target) unit
+/// through this under one scheduler; `run_source` under one per source.
+pub async fn collect_scope(
+    source: Source,
+    client: AwsClient,
+    t: &Target,
+    tx: tokio::sync::mpsc::Sender<Emitted>,
+    options: Options,
+) -> Result<ScopeSuccess, ScopeFailure> {
+    let account = t.account.id.clone();
+    let region = t.region.clone();
+    let creds = t.account.creds.clone();
+    let partition = t.partition.clone();
+    let handle = tokio::spawn(async move {
+        match source {
+            Source::Plugin(runtime, plugin) => {
+                let account = ScopeAccount::known(account);
+                let sink = ScopeSink::new(account.clone(), &region, options, tx);
+                let ctx = ScopeContext {
+                    account,
+                    region,
+                    partition,
+                    plugin: plugin.manifest.name.clone(),
+                    aws: Some((client, creds)),
+                };
+                runtime
+                    .collect(&plugin, ctx, Box::new(sink))
+                    .await
+                    .map(ScopeSuccess::from)
+                    .map_err(ScopeFailure::from)
+            }
+            Source::Model(ty, params) => {
+                let tags = ScopeTags::new(&account, &region, options);
+                let started = std::time::Instant::now();
+                super::model_source::collect(&client, creds, &tags, &region, &ty, &params, &tx)
+                    .await
+                    .map(|(resources, calls)| ScopeSuccess {
+                        resources,
+                        calls,
+                        elapsed: started.elapsed(),
+                    })
+                    .map_err(ScopeFailure::from)
+            }
+        }
+    });
+    match handle.await {
+        Ok(r) => r,
+        Err(join) => Err(ScopeFailure {
+            code: None,
+            message: format!("scope task failed: {join}"),
+        }),
+    }
 }
 
 /// Run a source over `targets`. Resources go to `tx` as they are emitted.
@@ -113,6 +181,7 @@ pub async fn run_source(
     concurrency: usize,
     tx: tokio::sync::mpsc::Sender<Emitted>,
     counters: Arc<Counters>,
+    options: Options,
 ) -> Vec<ScopeOutcome> {
     use std::sync::atomic::Ordering::Relaxed;
     stream::iter(targets)
@@ -122,50 +191,7 @@ pub async fn run_source(
             let client = client.clone();
             let tx = tx.clone();
             async move {
-                let account = t.account.id.clone();
-                let region = t.region.clone();
-                let creds = t.account.creds.clone();
-                let partition = t.partition.clone();
-                // Each scope on its own task: a panic or a stuck scope stays contained.
-                let tags = ScopeTags::new(&account, &region);
-                let handle = tokio::spawn(async move {
-                    match source {
-                        Source::Plugin(runtime, plugin) => {
-                            let ctx = ScopeContext {
-                                account,
-                                region,
-                                partition,
-                                plugin: plugin.manifest.name.clone(),
-                                aws: Some((client, creds)),
-                            };
-                            runtime
-                                .collect(&plugin, ctx, Box::new(ScopeSink::new(tags, tx)))
-                                .await
-                                .map(ScopeSuccess::from)
-                                .map_err(ScopeFailure::from)
-                        }
-                        Source::Model(ty, params) => {
-                            let started = std::time::Instant::now();
-                            super::model_source::collect(
-                                &client, creds, &tags, &region, &ty, &params, &tx,
-                            )
-                            .await
-                            .map(|(resources, calls)| ScopeSuccess {
-                                resources,
-                                calls,
-                                elapsed: started.elapsed(),
-                            })
-                            .map_err(ScopeFailure::from)
-                        }
-                    }
-                });
-                let result = match handle.await {
-                    Ok(r) => r,
-                    Err(join) => Err(ScopeFailure {
-                        code: None,
-                        message: format!("scope task failed: {join}"),
-                    }),
-                };
+                let result = collect_scope(source, client, &t, tx, options).await;
                 counters.scopes_done.fetch_add(1, Relaxed);
                 match &result {
                     Ok(s) => tracing::debug!(

@@ -1,14 +1,24 @@
 //! The resource pipeline: who produces resources (a plugin, or a model-derived type), the
 //! fan-out over the plan's targets, and the one place resources are tagged with the scope
-//! they came from before they reach an output.
+//! they came from (and their AWS tag list turned into a map) before they reach an output.
 
 mod compact;
 pub mod fanout;
 pub mod model_source;
+pub mod tags;
 
 use serde_json::Value;
 
 pub use fanout::{Counters, ScopeFailure, ScopeOutcome, Source};
+use plugin_host::ScopeAccount;
+
+/// How resources are shaped on their way out, for every source of a run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `--raw`: items exactly as AWS returned them, scope tags aside (no `TagsMap`, no
+    /// `Name`).
+    pub raw: bool,
+}
 
 /// A resource on its way to the output, already tagged with its scope.
 #[derive(Debug)]
@@ -56,36 +66,43 @@ pub struct ScopeTags {
     region: String,
     /// `"RequestRegion":"…","RequestAccount":"…"`, for splicing.
     spliced: String,
+    /// Add `TagsMap` and `Name` (not with `--raw`).
+    enrich: bool,
 }
 
 impl ScopeTags {
     /// The tags of one (account, region) scope.
-    pub fn new(account: &str, region: &str) -> Self {
+    pub fn new(account: &str, region: &str, options: Options) -> Self {
         ScopeTags {
             account: account.to_string(),
             region: region.to_string(),
             spliced: compact::tags_json(region, account),
+            enrich: !options.raw,
         }
     }
 
-    /// Tag a parsed resource: `RequestRegion` and `RequestAccount` become its last keys,
-    /// whatever it said before (a source cannot mislabel where a resource lives).
+    /// Tag a parsed resource: `TagsMap` and `Name` when it has a tag list, then
+    /// `RequestRegion` and `RequestAccount` as its last keys, whatever it said before (a
+    /// source cannot mislabel where a resource lives).
     pub fn tag_value(&self, mut value: Value) -> Result<Value, &'static str> {
         let Some(obj) = value.as_object_mut() else {
             return Err("is not a JSON object");
         };
         obj.shift_remove("RequestRegion");
         obj.shift_remove("RequestAccount");
+        if self.enrich {
+            tags::enrich(obj);
+        }
         obj.insert("RequestRegion".into(), Value::String(self.region.clone()));
         obj.insert("RequestAccount".into(), Value::String(self.account.clone()));
         Ok(value)
     }
 
     /// Tag a resource given as JSON text. Compact JSON as serde_json writes it (what the
-    /// SDKs send) gets the tags spliced in; anything else is parsed and rewritten, with the
+    /// SDKs send) gets the keys spliced in; anything else is parsed and rewritten, with the
     /// same result.
     pub fn tag_json(&self, text: String) -> Result<Tagged, String> {
-        match compact::splice_tags(text, &self.spliced) {
+        match compact::splice_tags(text, &self.spliced, self.enrich) {
             Ok(json) => Ok(Tagged::Json(json)),
             Err(text) => {
                 let value: Value =
@@ -113,9 +130,16 @@ const EMIT_BATCH: usize = 256;
 const EMIT_BATCH_BYTES: usize = 256 << 10;
 
 /// One scope's sink for a plugin: tags each resource and sends them to the output in
-/// batches, so the output task wakes once per batch rather than once per resource.
+/// batches, so the output task wakes once per batch rather than once per resource. While
+/// the scope's account is not known yet (resolved on demand), resources wait — checked,
+/// untagged — until the next flush resolves it.
 pub struct ScopeSink {
-    tags: ScopeTags,
+    account: ScopeAccount,
+    region: String,
+    options: Options,
+    tags: Option<ScopeTags>,
+    /// Checked resources waiting for the account.
+    untagged: Vec<String>,
     tx: tokio::sync::mpsc::Sender<Emitted>,
     pending: Vec<Emitted>,
     pending_bytes: usize,
@@ -123,9 +147,19 @@ pub struct ScopeSink {
 
 impl ScopeSink {
     /// A sink for one scope, sending to `tx`.
-    pub fn new(tags: ScopeTags, tx: tokio::sync::mpsc::Sender<Emitted>) -> Self {
+    pub fn new(
+        account: ScopeAccount,
+        region: &str,
+        options: Options,
+        tx: tokio::sync::mpsc::Sender<Emitted>,
+    ) -> Self {
+        let tags = account.now().map(|a| ScopeTags::new(a, region, options));
         ScopeSink {
+            account,
+            region: region.to_string(),
+            options,
             tags,
+            untagged: Vec::new(),
             tx,
             pending: Vec::new(),
             pending_bytes: 0,
@@ -136,17 +170,36 @@ impl ScopeSink {
 impl plugin_host::ResourceSink for ScopeSink {
     fn accept(&mut self, resource_json: String) -> Result<(), plugin_host::EmitError> {
         let bytes = resource_json.len();
-        let tagged = self
-            .tags
-            .tag_json(resource_json)
-            .map_err(plugin_host::EmitError::Invalid)?;
-        self.pending.push(self.tags.emitted(tagged));
+        match &self.tags {
+            Some(tags) => {
+                let tagged = tags
+                    .tag_json(resource_json)
+                    .map_err(plugin_host::EmitError::Invalid)?;
+                self.pending.push(tags.emitted(tagged));
+            }
+            None => {
+                // Checked now (the plugin traps at the emit that broke the promise),
+                // tagged once the account is known.
+                if !compact::is_canonical_object(resource_json.as_bytes()) {
+                    let v: Value = serde_json::from_str(&resource_json).map_err(|e| {
+                        plugin_host::EmitError::Invalid(format!("is not valid JSON: {e}"))
+                    })?;
+                    if !v.is_object() {
+                        return Err(plugin_host::EmitError::Invalid(
+                            "is not a JSON object".into(),
+                        ));
+                    }
+                }
+                self.untagged.push(resource_json);
+            }
+        }
         self.pending_bytes += bytes;
         Ok(())
     }
 
     fn wants_flush(&self) -> bool {
-        self.pending.len() >= EMIT_BATCH || self.pending_bytes >= EMIT_BATCH_BYTES
+        let n = self.pending.len() + self.untagged.len();
+        n >= EMIT_BATCH || self.pending_bytes >= EMIT_BATCH_BYTES
     }
 
     fn flush(
@@ -155,6 +208,21 @@ impl plugin_host::ResourceSink for ScopeSink {
         Box<dyn std::future::Future<Output = Result<(), plugin_host::EmitError>> + Send + '_>,
     > {
         Box::pin(async move {
+            if !self.untagged.is_empty() {
+                let account = self
+                    .account
+                    .get()
+                    .await
+                    .map_err(|e| plugin_host::EmitError::Account(e.to_string()))?;
+                let tags = ScopeTags::new(account, &self.region, self.options);
+                for text in self.untagged.drain(..) {
+                    let tagged = tags
+                        .tag_json(text)
+                        .map_err(plugin_host::EmitError::Invalid)?;
+                    self.pending.push(tags.emitted(tagged));
+                }
+                self.tags = Some(tags);
+            }
             self.pending_bytes = 0;
             for e in self.pending.drain(..) {
                 self.tx
@@ -164,5 +232,53 @@ impl plugin_host::ResourceSink for ScopeSink {
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plugin_host::ResourceSink;
+
+    #[tokio::test]
+    async fn resources_wait_for_an_account_resolved_on_demand() {
+        let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = asked.clone();
+        let account = ScopeAccount::lazy(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Ok("111122223333".to_string()) }
+        });
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let mut sink = ScopeSink::new(account, "eu-west-1", Options::default(), tx);
+        sink.accept(r#"{"Id":"a","Tags":[{"Key":"Name","Value":"n"}]}"#.into())
+            .unwrap();
+        sink.accept(r#"{ "Id": "b" }"#.into()).unwrap();
+        assert!(sink.accept("[1]".into()).is_err());
+        assert!(sink.accept("{".into()).is_err());
+        assert_eq!(
+            asked.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "not asked yet"
+        );
+        sink.flush().await.unwrap();
+        sink.accept(r#"{"Id":"c"}"#.into()).unwrap();
+        sink.flush().await.unwrap();
+        assert_eq!(
+            asked.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "asked once"
+        );
+        let mut out = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            out.push(e.resource.into_value());
+        }
+        assert_eq!(
+            out,
+            vec![
+                serde_json::json!({"Id":"a","Tags":[{"Key":"Name","Value":"n"}],"TagsMap":{"Name":"n"},"Name":"n","RequestRegion":"eu-west-1","RequestAccount":"111122223333"}),
+                serde_json::json!({"Id":"b","RequestRegion":"eu-west-1","RequestAccount":"111122223333"}),
+                serde_json::json!({"Id":"c","RequestRegion":"eu-west-1","RequestAccount":"111122223333"}),
+            ]
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use aws_engine::catalogue::{last_segment, ModelType};
+use aws_engine::catalogue::{last_segment, take_items, ModelType};
 use aws_engine::{AwsClient, CredentialSource, EngineError};
 use serde_json::{json, Value};
 
@@ -22,20 +22,11 @@ pub async fn collect(
     let op = client.operation(&t.service, &t.operation)?;
     let mut pages = client.pages(creds, region, op, params.clone());
     let (mut items, mut calls) = (0u64, 0u64);
-    let pointer = format!("/{}", t.result_key.replace('.', "/"));
     while let Some(page) = pages.next_page().await {
         calls += 1;
         let mut page = page?;
-        let found = page
-            .pointer_mut(&pointer)
-            .map(Value::take)
-            .unwrap_or(Value::Null);
-        let list = match found {
-            Value::Array(a) => a,
-            Value::Null => Vec::new(),
-            other => vec![other],
-        };
-        for item in list {
+        // Containers flattened where the key says so (`Reservations[].Instances`).
+        for item in take_items(&mut page, &t.result_key) {
             let value = match item {
                 Value::Object(o) => Value::Object(o),
                 // Names-only listings (dynamodb ListTables, sqs ListQueues): wrap them.

@@ -41,7 +41,8 @@ pub struct AccountOptions {
     pub profiles: Vec<String>,
     /// `--org-role`: assume this role in every ACTIVE account of the Organization.
     pub org_role: Option<String>,
-    /// Account ids or OU ids (`ou-...`, walked recursively) to include / exclude.
+    /// Account ids, account names or OU ids (`ou-...`, walked recursively) to include /
+    /// exclude; an id or name the Organization does not have is an error.
     pub org_include: Vec<String>,
     pub org_exclude: Vec<String>,
     pub org_include_management: bool,
@@ -50,6 +51,21 @@ pub struct AccountOptions {
     pub role: Option<String>,
     pub session_name: String,
     pub external_id: Option<String>,
+    /// `--shard i/N`: only the accounts of shard i of N (see [`in_shard`]), chosen before
+    /// any role is assumed.
+    pub shard: Option<(u32, u32)>,
+}
+
+/// Whether an account belongs to shard `i` of `n`: a stable hash of its id (the first
+/// eight bytes of its SHA-256) modulo `n`, so N processes split an estate disjointly and
+/// completely, whatever order they list it in.
+pub fn in_shard(account: &str, shard: Option<(u32, u32)>) -> bool {
+    use sha2::{Digest, Sha256};
+    let Some((i, n)) = shard else { return true };
+    let d = Sha256::digest(account.as_bytes());
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_be_bytes(b) % u64::from(n.max(1)) == u64::from(i)
 }
 
 pub(super) fn skip_for(account: &str, what: &str, e: &EngineError) -> SkippedAccount {
@@ -68,6 +84,7 @@ pub(super) fn skip_for(account: &str, what: &str, e: &EngineError) -> SkippedAcc
 async fn profile_account(
     client: &AwsClient,
     name: Option<String>,
+    loaded: aws_engine::credentials::LoadedProfile,
     home_hint: Option<&str>,
 ) -> Result<(Account, String), SkippedAccount> {
     let label = name.clone().unwrap_or_else(|| "default".into());
@@ -77,9 +94,6 @@ async fn profile_account(
         code: e.code().map(str::to_string),
         failure: true,
     };
-    let loaded = CredentialSource::load_profile(client, name.as_deref(), home_hint)
-        .await
-        .map_err(|e| fail(&e))?;
     let region = home_hint
         .map(str::to_string)
         .or_else(|| loaded.region.clone())
@@ -121,18 +135,28 @@ pub async fn load_accounts(
 ) -> Result<(Vec<Account>, Vec<SkippedAccount>), PlanError> {
     let org_mode = opts.org_role.is_some();
     let explicit_mode = !opts.accounts.is_empty();
+    // clap checks these too (`requires`, `conflicts_with`); the plan does not rely on it.
     if org_mode && explicit_mode {
-        return Err(PlanError::Options(
+        return Err(PlanError::Usage(
             "use either --org-role or --accounts, not both".into(),
         ));
     }
     if explicit_mode && opts.role.is_none() {
-        return Err(PlanError::Options(
+        return Err(PlanError::Usage(
             "--accounts needs --role ROLE to assume in each account".into(),
         ));
     }
+    if !org_mode
+        && (!opts.org_include.is_empty()
+            || !opts.org_exclude.is_empty()
+            || opts.org_include_management)
+    {
+        return Err(PlanError::Usage(
+            "--org-include, --org-exclude and --org-include-management need --org-role".into(),
+        ));
+    }
     if (org_mode || explicit_mode) && opts.profiles.len() > 1 {
-        return Err(PlanError::Options(
+        return Err(PlanError::Usage(
             "with --org-role or --accounts, --profile names the one profile to start from".into(),
         ));
     }
@@ -151,8 +175,21 @@ pub async fn load_accounts(
                 .collect()
         };
         let single = names.len() == 1;
-        let results: Vec<Result<(Account, String), SkippedAccount>> = stream::iter(names)
-            .map(|name| profile_account(client, name, home_hint))
+        // Every named profile read from the config files first (no call): a misspelt or
+        // unusable one fails the command line before any account is reached.
+        let mut loaded = Vec::new();
+        for name in names {
+            let profile = CredentialSource::load_profile(client, name.as_deref(), home_hint)
+                .await
+                .map_err(|e| match &name {
+                    // The error names the profile ("profile prodd: not found ...").
+                    Some(_) => PlanError::Usage(e.to_string()),
+                    None => PlanError::Options(e.to_string()),
+                })?;
+            loaded.push((name, profile));
+        }
+        let results: Vec<Result<(Account, String), SkippedAccount>> = stream::iter(loaded)
+            .map(|(name, profile)| profile_account(client, name, profile, home_hint))
             .buffered(concurrency.max(1))
             .collect()
             .await;
@@ -162,6 +199,9 @@ pub async fn load_accounts(
         let mut same: Vec<(usize, Vec<String>)> = Vec::new();
         for r in results {
             match r {
+                Ok((a, _)) if !in_shard(&a.id, opts.shard) => {
+                    tracing::debug!(account = %a.id, "in another shard");
+                }
                 Ok((a, principal)) => {
                     match accounts
                         .iter()
@@ -200,7 +240,10 @@ pub async fn load_accounts(
     let base_name = opts.profiles.first().cloned();
     let base = CredentialSource::load_profile(client, base_name.as_deref(), home_hint)
         .await
-        .map_err(|e| PlanError::Options(e.to_string()))?;
+        .map_err(|e| match &base_name {
+            Some(_) => PlanError::Usage(e.to_string()),
+            None => PlanError::Options(e.to_string()),
+        })?;
     let home = home_hint
         .map(str::to_string)
         .or_else(|| base.region.clone())
@@ -220,14 +263,18 @@ pub async fn load_accounts(
             .iter()
             .find(|a| a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()))
         {
-            return Err(PlanError::Options(format!(
-                "'{bad}' is not a 12-digit account id"
+            return Err(PlanError::Usage(format!(
+                "--accounts: '{bad}' is not a 12-digit account id"
             )));
         }
         (ids, Vec::new(), opts.role.clone().unwrap_or_default())
     };
     // The roles are assumed on first use (see `ScopePlan::targets`), once the run's session
     // policy is attached; the account ids are known already.
+    let ids: Vec<String> = ids
+        .into_iter()
+        .filter(|id| in_shard(id, opts.shard))
+        .collect();
     let part = partition(client, &home);
     let mut seen = BTreeSet::new();
     let accounts = ids
@@ -286,26 +333,49 @@ async fn organization_accounts(
         .paginate_all(creds, home, "organizations", "ListAccounts", &json!({}))
         .await
         .map_err(org_err)?;
-    let expand = |list: &[String]| {
-        let list = list.to_vec();
-        async move {
-            let mut ids = BTreeSet::new();
-            for item in list {
-                if item.starts_with("ou-") || item.starts_with("r-") {
-                    ids.extend(
-                        accounts_under(client, creds, home, &item)
-                            .await
-                            .map_err(org_err)?,
-                    );
-                } else {
-                    ids.insert(item);
+    let members: Vec<(String, String)> = all["Accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| {
+            let id = a["Id"].as_str()?.to_string();
+            let name = a["Name"].as_str().unwrap_or_default().to_string();
+            Some((id, name))
+        })
+        .collect();
+    let expand =
+        |flag: &'static str, list: &[String]| {
+            let list: Vec<String> = list
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            let members = &members;
+            async move {
+                let mut ids = BTreeSet::new();
+                for item in list {
+                    if item.starts_with("ou-") || item.starts_with("r-") {
+                        ids.extend(accounts_under(client, creds, home, &item).await.map_err(
+                            |e| match e.code() {
+                                Some(
+                                    "ParentNotFoundException"
+                                    | "InvalidInputException"
+                                    | "OrganizationalUnitNotFoundException",
+                                ) => PlanError::Usage(format!(
+                                    "{flag} {item}: the Organization has no such OU or root"
+                                )),
+                                _ => org_err(e),
+                            },
+                        )?);
+                    } else {
+                        ids.insert(member_id(flag, &item, members)?);
+                    }
                 }
+                Ok::<_, PlanError>(ids)
             }
-            Ok::<_, PlanError>(ids)
-        }
-    };
-    let include = expand(&opts.org_include).await?;
-    let exclude = expand(&opts.org_exclude).await?;
+        };
+    let include = expand("--org-include", &opts.org_include).await?;
+    let exclude = expand("--org-exclude", &opts.org_exclude).await?;
     let mut ids = Vec::new();
     let mut skipped = Vec::new();
     for a in all["Accounts"].as_array().into_iter().flatten() {
@@ -331,6 +401,56 @@ async fn organization_accounts(
         }
     }
     Ok((ids, skipped))
+}
+
+/// An account of the Organization named by id or by name (exact, else the one name equal
+/// ignoring case); anything else is a usage error listing a few of the accounts.
+fn member_id(flag: &str, item: &str, members: &[(String, String)]) -> Result<String, PlanError> {
+    if let Some((id, _)) = members.iter().find(|(id, _)| id == item) {
+        return Ok(id.clone());
+    }
+    let by_name: Vec<&String> = members
+        .iter()
+        .filter(|(_, n)| n == item)
+        .map(|(id, _)| id)
+        .collect();
+    let by_name = if by_name.is_empty() {
+        members
+            .iter()
+            .filter(|(_, n)| n.eq_ignore_ascii_case(item))
+            .map(|(id, _)| id)
+            .collect()
+    } else {
+        by_name
+    };
+    match by_name.as_slice() {
+        [id] => Ok((*id).clone()),
+        [] => {
+            let known: Vec<String> = members
+                .iter()
+                .take(8)
+                .map(|(id, n)| format!("{n} ({id})"))
+                .collect();
+            let more = if members.len() > 8 { ", ..." } else { "" };
+            let what = if item.len() == 12 && item.chars().all(|c| c.is_ascii_digit()) {
+                "account id"
+            } else {
+                "account id, account name or OU"
+            };
+            Err(PlanError::Usage(format!(
+                "{flag} {item}: the Organization has no such {what} (accounts: {}{more})",
+                known.join(", ")
+            )))
+        }
+        ids => Err(PlanError::Usage(format!(
+            "{flag} {item}: {} accounts have this name ({}): name one by id",
+            ids.len(),
+            ids.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 /// Every account under an OU (or root), recursively.
@@ -377,4 +497,51 @@ async fn accounts_under(
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members() -> Vec<(String, String)> {
+        vec![
+            ("111111111111".into(), "prod-a".into()),
+            ("222222222222".into(), "Prod-B".into()),
+            ("333333333333".into(), "twin".into()),
+            ("444444444444".into(), "twin".into()),
+        ]
+    }
+
+    #[test]
+    fn org_members_by_id_or_name() {
+        let m = members();
+        assert_eq!(
+            member_id("--org-include", "111111111111", &m).unwrap(),
+            "111111111111"
+        );
+        assert_eq!(
+            member_id("--org-include", "prod-a", &m).unwrap(),
+            "111111111111"
+        );
+        assert_eq!(
+            member_id("--org-include", "prod-b", &m).unwrap(),
+            "222222222222"
+        );
+        let e = member_id("--org-include", "prod-c", &m).unwrap_err();
+        assert!(e.is_usage());
+        let e = e.to_string();
+        assert!(
+            e.starts_with("--org-include prod-c: the Organization has no such"),
+            "{e}"
+        );
+        assert!(e.contains("prod-a (111111111111)"), "{e}");
+        let e = member_id("--org-exclude", "999999999999", &m)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no such account id"), "{e}");
+        let e = member_id("--org-include", "twin", &m)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("2 accounts have this name"), "{e}");
+    }
 }

@@ -38,8 +38,25 @@ pub enum PlanError {
     NoRegion,
     #[error("{0}")]
     Options(String),
+    /// The command line names something that is not there (a profile, an account of the
+    /// Organization) or flags that do not go together: found before any resource call.
+    #[error("{0}")]
+    Usage(String),
     #[error("{0}")]
     Engine(#[from] EngineError),
+}
+
+impl PlanError {
+    /// Whether the command line is at fault (exit 2) rather than AWS or the network.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            PlanError::Usage(_)
+                | PlanError::UnknownRegion { .. }
+                | PlanError::EmptyGlob(_)
+                | PlanError::NoRegion
+        )
+    }
 }
 
 /// What the command line asks to cover, before anything is resolved.

@@ -22,7 +22,7 @@ impl Plugin for Addresses {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         // DescribeAddresses has no paginator: one call returns every item.
         let response = call("ec2", "DescribeAddresses", json!({}))?;
         for item in response["Addresses"].as_array().into_iter().flatten() {

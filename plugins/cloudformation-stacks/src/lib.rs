@@ -19,7 +19,7 @@ impl Plugin for CloudformationStacks {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_items("cloudformation", "DescribeStacks", json!({}), "Stacks")?;
         Ok(())
     }

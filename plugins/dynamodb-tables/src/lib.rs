@@ -16,7 +16,7 @@ impl Plugin for DynamodbTables {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         for name in items("dynamodb", "ListTables", json!({}), "TableNames") {
             let params = json!({"TableName": name?});
             // None: the table was deleted since it was listed.

@@ -19,7 +19,7 @@ impl Plugin for EcsClusters {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         for page in pages("ecs", "ListClusters", json!({"maxResults": BATCH})) {
             // A page is usually at most 100 ARNs, but nothing obliges a server to that.
             for batch in select(page?, "clusterArns").chunks(BATCH) {

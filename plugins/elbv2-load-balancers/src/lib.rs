@@ -14,7 +14,7 @@ impl Plugin for Elbv2LoadBalancers {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_items("elbv2", "DescribeLoadBalancers", json!({}), "LoadBalancers")?;
         Ok(())
     }

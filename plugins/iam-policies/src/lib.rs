@@ -15,7 +15,7 @@ impl Plugin for IamPolicies {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_items("iam", "ListPolicies", json!({"Scope": "Local"}), "Policies")?;
         Ok(())
     }

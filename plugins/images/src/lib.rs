@@ -14,7 +14,7 @@ impl Plugin for Images {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_items(
             "ec2",
             "DescribeImages",

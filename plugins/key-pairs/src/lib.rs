@@ -14,7 +14,7 @@ impl Plugin for KeyPairs {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         // DescribeKeyPairs has no paginator: one call returns every item.
         let response = call("ec2", "DescribeKeyPairs", json!({}))?;
         for item in response["KeyPairs"].as_array().into_iter().flatten() {

@@ -19,7 +19,7 @@ impl Plugin for LogsLogGroups {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_items("logs", "DescribeLogGroups", json!({}), "logGroups")?;
         Ok(())
     }

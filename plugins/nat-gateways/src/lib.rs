@@ -20,7 +20,7 @@ impl Plugin for NatGateways {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_items("ec2", "DescribeNatGateways", json!({}), "NatGateways")?;
         Ok(())
     }

@@ -1,51 +1,65 @@
-//! The mrhost plugin SDK: write a resource type as a manifest and a `collect` body.
+//! The mrhost plugin SDK (contract `mrhost:plugin@0.2.0`): write a resource type as a
+//! manifest and a `collect` body.
 //!
-//! A whole plugin (this is `plugins/dynamodb-tables`; the example is compiled by
-//! `cargo test -p mrhost-plugin-sdk --doc`):
+//! A whole plugin, listing KMS keys and describing each one — the describes run at once
+//! (this is the compiled example of `cargo test -p mrhost-plugin-sdk --doc`):
 //!
 //! ```no_run
 //! use mrhost_plugin_sdk::prelude::*;
 //!
-//! struct DynamodbTables;
+//! struct KmsKeys;
 //!
-//! impl Plugin for DynamodbTables {
+//! impl Plugin for KmsKeys {
 //!     fn manifest() -> PluginManifest {
-//!         manifest("dynamodb-tables", "dynamodb:table")
-//!             .describe("DynamoDB tables (dynamodb ListTables, then DescribeTable each), one item per table")
-//!             .operation("dynamodb:ListTables")
-//!             .operation("dynamodb:DescribeTable")
-//!             .id_field("TableArn")
-//!             .columns(&["TableName", "TableStatus", "ItemCount", "TableSizeBytes", "CreationDateTime"])
+//!         manifest("kms-keys", "kms:key")
+//!             .describe("KMS keys (kms ListKeys, then DescribeKey each), one item per key")
+//!             .operation("kms:ListKeys")
+//!             .operation("kms:DescribeKey")
+//!             .model_shape("kms:KeyMetadata")
+//!             .id_field("KeyId")
+//!             .columns(&["KeyId", "KeyState", "KeyManager", "Description"])
 //!             .build()
 //!     }
 //!
-//!     fn collect(_scope: Scope) -> Result<(), String> {
-//!         // Every page of ListTables; "TableNames" yields each name (a string).
-//!         for name in items("dynamodb", "ListTables", json!({}), "TableNames") {
-//!             let params = json!({"TableName": name?});
-//!             // None: the table was deleted since it was listed.
-//!             if let Some(mut t) = call_if_exists("dynamodb", "DescribeTable", params)? {
-//!                 emit(&t["Table"].take());
+//!     fn collect(_scope: Scope) -> Result<(), Error> {
+//!         let keys = items("kms", "ListKeys", json!({}), "Keys").collect::<Result<Vec<_>, _>>()?;
+//!         // One DescribeKey per key, run concurrently; each result as it completes.
+//!         for (_key, described) in enrich(keys, |k| {
+//!             request("kms", "DescribeKey", json!({"KeyId": k["KeyId"]}))
+//!         }) {
+//!             match described {
+//!                 Ok(mut d) => emit(&d["KeyMetadata"].take()),
+//!                 Err(e) if e.is_not_found() => continue, // deleted since it was listed
+//!                 Err(e) => return Err(e.into()),
 //!             }
 //!         }
 //!         Ok(())
 //!     }
 //! }
 //!
-//! export_plugin!(DynamodbTables);
+//! export_plugin!(KmsKeys);
 //! ```
 //!
 //! - [`items`] walks every page of a paginated call and yields the items at a path;
 //!   `"Reservations[].Instances"` flattens through lists. [`pages`] gives the raw pages,
 //!   [`call`] makes one call, [`select`] takes items out of a response.
+//! - Concurrent calls: [`call_many`] starts many calls at once and yields each result as
+//!   it completes ([`Batch`], with its request's index); [`call_all`] gives them back in
+//!   order; [`enrich`] pairs each item with the result of its own call. The host runs them
+//!   under the same permission check, retries, rate limits and `--max-calls` as [`call`],
+//!   at most `--call-concurrency` at a time per scope.
 //! - [`emit`] sends one resource to the output ([`emit_all`]: every item of an iterator); the
-//!   host adds `RequestRegion` and `RequestAccount` to each. [`emit_items`] is
-//!   `emit_all(items(...))` for items that need no change, without a parse and re-write of
-//!   each (most bundled plugins are one such line).
+//!   host adds `RequestRegion` and `RequestAccount` to each (and `TagsMap`/`Name` when it
+//!   has an AWS tag list). [`emit_items`] is `emit_all(items(...))` for items that need no
+//!   change, without a parse and re-write of each.
 //! - Every operation called must be declared with [`ManifestBuilder::operation`]; the host
 //!   refuses any other (`CallError::Denied`), and any write unless the user allowed it.
-//! - `?` turns a [`CallError`] into the `String` error `collect` returns; an error ends that
-//!   scope (one account and region) only.
+//! - Errors: `?` turns a [`CallError`] into the [`Error`] `collect` returns, keeping an AWS
+//!   error's code (which `--ignore-error-codes` matches); a `String` or `&str` becomes a
+//!   plain failure. An error ends that scope (one account and region) only.
+//! - The manifest can name the model shape of an item ([`ManifestBuilder::model_shape`]),
+//!   declare typed extra columns, references to other types and parameters; [`Scope`] gives
+//!   the parameters' values and the account (resolved only when asked for).
 //!
 //! Build with `cargo build --release --target wasm32-wasip2` (a crate with
 //! `crate-type = ["cdylib"]`); the `.wasm` in `target/wasm32-wasip2/release/` is the
@@ -56,10 +70,10 @@ extern crate self as mrhost_plugin_sdk;
 #[doc(hidden)]
 pub use wit_bindgen as __wit_bindgen;
 
-/// The raw bindings generated from `wit/` (for what the helpers below don't cover).
+/// The raw bindings generated from `wit/v0.2` (for what the helpers below don't cover).
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "../../wit/v0.2",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_plugin_world",
@@ -68,29 +82,138 @@ pub mod bindings {
     });
 }
 
-pub use bindings::exports::mrhost::plugin::collector::Guest as Plugin;
+use bindings::exports::mrhost::plugin::collector;
 pub use bindings::mrhost::plugin::types::{
-    ApiError, CallError, Level, PluginManifest, Scope, ScopeKind,
+    ApiError, CallError, CollectError, Level, Param, ParamValue, PluginManifest, ReferenceBy,
+    ScopeKind, ValueKind,
 };
 use bindings::mrhost::plugin::{aws, log as wlog, sink};
 use serde_json::value::RawValue;
 pub use serde_json::{self, json, Value};
 
+/// What `collect` returns on failure: an AWS error (its code kept) or a message.
+pub type Error = CollectError;
+
 /// Everything a plugin usually needs.
 pub mod prelude {
     pub use crate::{
-        call, call_if_exists, emit, emit_all, emit_items, export_plugin, items, log, manifest,
-        pages, select, ApiError, CallError, Level, Plugin, PluginManifest, Scope, ScopeKind, Value,
+        call, call_all, call_if_exists, call_many, emit, emit_all, emit_items, enrich,
+        export_plugin, items, log, manifest, pages, request, select, ApiError, Batch, CallError,
+        Error, Level, Plugin, PluginManifest, ReferenceBy, Request, Scope, ScopeKind, Value,
+        ValueKind,
     };
     pub use serde_json::json;
+}
+
+/// A resource-type plugin: its manifest, and what it emits in one scope.
+pub trait Plugin {
+    /// Static description; called once per run, before any `collect`.
+    fn manifest() -> PluginManifest;
+    /// Emit every resource of the type in `scope`. An error ends this scope only.
+    fn collect(scope: Scope) -> Result<(), Error>;
 }
 
 /// Export `$t` (which implements [`Plugin`]) as the component's `collector`.
 #[macro_export]
 macro_rules! export_plugin {
     ($t:ident) => {
-        $crate::bindings::__export_plugin_world!($t with_types_in $crate::bindings);
+        #[doc(hidden)]
+        pub struct __MrhostExport;
+        impl $crate::__Guest for __MrhostExport {
+            fn manifest() -> $crate::PluginManifest {
+                <$t as $crate::Plugin>::manifest()
+            }
+            fn collect(scope: $crate::__WitScope) -> Result<(), $crate::Error> {
+                <$t as $crate::Plugin>::collect($crate::Scope::from_wit(scope))
+            }
+        }
+        $crate::bindings::__export_plugin_world!(__MrhostExport with_types_in $crate::bindings);
     };
+}
+
+#[doc(hidden)]
+pub use bindings::mrhost::plugin::types::Scope as __WitScope;
+#[doc(hidden)]
+pub use collector::Guest as __Guest;
+
+/// Where one `collect` runs: a region (one account's), and the run's parameters.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// The region, e.g. "eu-west-1" (for global plugins the partition's global region).
+    pub region: String,
+    /// "aws", "aws-cn", "aws-us-gov", ...
+    pub partition: String,
+    /// The parameters given (`--param`, the config file), typed as declared.
+    pub params: Vec<Param>,
+}
+
+impl Scope {
+    #[doc(hidden)]
+    pub fn from_wit(s: __WitScope) -> Self {
+        Scope {
+            region: s.region,
+            partition: s.partition,
+            params: s.params,
+        }
+    }
+
+    /// The account id of the credentials in use. The host resolves it on the first ask
+    /// (an STS call at worst), so a plugin that does not need it does not wait for it.
+    pub fn account(&self) -> Result<String, CallError> {
+        aws::account()
+    }
+
+    /// A parameter's value, if given.
+    pub fn param(&self, name: &str) -> Option<&ParamValue> {
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.value)
+    }
+
+    /// A `string` (or `timestamp`, `json`) parameter's text.
+    pub fn param_str(&self, name: &str) -> Option<&str> {
+        match self.param(name)? {
+            ParamValue::String(s) | ParamValue::Timestamp(s) | ParamValue::Json(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A `bool` parameter.
+    pub fn param_bool(&self, name: &str) -> Option<bool> {
+        match self.param(name)? {
+            ParamValue::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// An `int` parameter.
+    pub fn param_int(&self, name: &str) -> Option<i64> {
+        match self.param(name)? {
+            ParamValue::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// A `float` (or `int`) parameter.
+    pub fn param_float(&self, name: &str) -> Option<f64> {
+        match self.param(name)? {
+            ParamValue::Float(f) => Some(*f),
+            ParamValue::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
+    /// Add this scope's region and account to an object (the host does this on emit too;
+    /// useful when a plugin builds nested records).
+    pub fn tag(&self, v: &mut Value) -> Result<(), CallError> {
+        let account = self.account()?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("RequestRegion".into(), Value::String(self.region.clone()));
+            o.insert("RequestAccount".into(), Value::String(account));
+        }
+        Ok(())
+    }
 }
 
 impl CallError {
@@ -117,6 +240,29 @@ impl CallError {
         })
     }
 
+    /// Whether an enrichment call found nothing to report or may not look: the resource or
+    /// its configuration does not exist ([`CallError::is_not_found`], which covers
+    /// `NoSuchPublicAccessBlockConfiguration`, `ServerSideEncryptionConfigurationNotFoundError`
+    /// and the like), or access was refused by AWS (`AccessDenied`, `AccessDeniedException`,
+    /// `UnauthorizedOperation`, `AuthorizationError`, `Forbidden`), or the resource does not
+    /// support the call (`UnsupportedOperationException`, KMS's `KMSInvalidStateException`).
+    /// A security plugin reports such a column as null rather than failing the scope (see
+    /// [`optional`]). A call the host refused (undeclared) is not one of these.
+    pub fn is_unavailable(&self) -> bool {
+        self.is_not_found()
+            || self.code().is_some_and(|c| {
+                c.starts_with("AccessDenied")
+                    || matches!(
+                        c,
+                        "UnauthorizedOperation"
+                            | "AuthorizationError"
+                            | "Forbidden"
+                            | "UnsupportedOperationException"
+                            | "KMSInvalidStateException"
+                    )
+            })
+    }
+
     /// The AWS error code, if the service answered with an error.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -126,18 +272,54 @@ impl CallError {
     }
 }
 
-/// So `?` works in `collect`, which returns `Result<(), String>`.
+/// For plugins that handle errors as text.
 impl From<CallError> for String {
     fn from(e: CallError) -> String {
         e.describe()
     }
 }
 
+/// So `?` works in `collect`: an AWS error keeps its code; anything else becomes a
+/// failure described in one line.
+impl From<CallError> for CollectError {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::Api(a) => CollectError::Api(a),
+            other => CollectError::Failed(other.describe()),
+        }
+    }
+}
+
+impl From<String> for CollectError {
+    fn from(m: String) -> Self {
+        CollectError::Failed(m)
+    }
+}
+
+impl From<&str> for CollectError {
+    fn from(m: &str) -> Self {
+        CollectError::Failed(m.to_string())
+    }
+}
+
+impl CollectError {
+    /// One line, as the host prints it: `Code: message`, or the message.
+    pub fn describe(&self) -> String {
+        match self {
+            CollectError::Api(e) => format!("{}: {}", e.code, e.message),
+            CollectError::Failed(m) => m.clone(),
+        }
+    }
+}
+
+fn invalid_json(e: serde_json::Error) -> CallError {
+    CallError::Failed(format!("host sent invalid JSON: {e}"))
+}
+
 /// One AWS call with boto3-style params; the response as boto3 returns it.
 pub fn call(service: &str, operation: &str, params: Value) -> Result<Value, CallError> {
     let text = aws::call(service, operation, &params.to_string())?;
-    serde_json::from_str(&text)
-        .map_err(|e| CallError::Failed(format!("host sent invalid JSON: {e}")))
+    serde_json::from_str(&text).map_err(invalid_json)
 }
 
 /// The pages of a paginated call, one JSON page per item.
@@ -147,6 +329,7 @@ pub fn pages(service: &str, operation: &str, params: Value) -> Pages {
     }
 }
 
+/// The pages of a paginated call (see [`pages`]).
 pub struct Pages {
     inner: Option<aws::Pages>,
 }
@@ -156,10 +339,7 @@ impl Iterator for Pages {
     fn next(&mut self) -> Option<Self::Item> {
         let pages = self.inner.as_ref()?;
         match pages.next() {
-            Ok(Some(text)) => Some(
-                serde_json::from_str(&text)
-                    .map_err(|e| CallError::Failed(format!("host sent invalid JSON: {e}"))),
-            ),
+            Ok(Some(text)) => Some(serde_json::from_str(&text).map_err(invalid_json)),
             Ok(None) => {
                 self.inner = None;
                 None
@@ -170,6 +350,92 @@ impl Iterator for Pages {
             }
         }
     }
+}
+
+/// One call of a batch (see [`call_many`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// botocore's service name, e.g. "kms".
+    pub service: String,
+    /// The operation, e.g. "DescribeKey".
+    pub operation: String,
+    /// boto3-style parameters.
+    pub params: Value,
+}
+
+/// A [`Request`].
+pub fn request(service: &str, operation: &str, params: Value) -> Request {
+    Request {
+        service: service.into(),
+        operation: operation.into(),
+        params,
+    }
+}
+
+fn wit_request(r: &Request) -> aws::Request {
+    aws::Request {
+        service: r.service.clone(),
+        operation: r.operation.clone(),
+        params_json: r.params.to_string(),
+    }
+}
+
+/// Calls running at once: each result, with its request's index (in the order the
+/// requests were given, from 0), as it completes.
+pub struct Batch {
+    inner: aws::Batch,
+}
+
+/// Start `requests` at once (the host runs up to its per-scope bound at a time); iterate
+/// the [`Batch`] for the results as they complete.
+pub fn call_many(requests: impl IntoIterator<Item = Request>) -> Batch {
+    let list: Vec<aws::Request> = requests.into_iter().map(|r| wit_request(&r)).collect();
+    Batch {
+        inner: aws::call_many(&list),
+    }
+}
+
+impl Batch {
+    /// Start one more call; returns its index.
+    pub fn add(&self, request: Request) -> usize {
+        self.inner.add(&wit_request(&request)) as usize
+    }
+}
+
+impl Iterator for Batch {
+    type Item = (usize, Result<Value, CallError>);
+    fn next(&mut self) -> Option<Self::Item> {
+        let done = self.inner.next()?;
+        let result = done
+            .result
+            .and_then(|text| serde_json::from_str(&text).map_err(invalid_json));
+        Some((done.index as usize, result))
+    }
+}
+
+/// Every request's result, in the order of `requests` (the calls run at once).
+pub fn call_all(requests: impl IntoIterator<Item = Request>) -> Vec<Result<Value, CallError>> {
+    let mut out: Vec<Option<Result<Value, CallError>>> = Vec::new();
+    for (i, r) in call_many(requests) {
+        if out.len() <= i {
+            out.resize_with(i + 1, || None);
+        }
+        out[i] = Some(r);
+    }
+    out.into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(CallError::Failed("no result".into()))))
+        .collect()
+}
+
+/// Each item with the result of the call `make` builds for it, as the calls complete
+/// (they run at once): the enrichment loop of "list, then describe each".
+pub fn enrich<T>(
+    items: impl IntoIterator<Item = T>,
+    make: impl Fn(&T) -> Request,
+) -> impl Iterator<Item = (T, Result<Value, CallError>)> {
+    let mut items: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let batch = call_many(items.iter().flatten().map(&make).collect::<Vec<_>>());
+    batch.filter_map(move |(i, result)| items.get_mut(i)?.take().map(|item| (item, result)))
 }
 
 /// The items at `path` of every page of a paginated call (a single page when the operation
@@ -259,6 +525,17 @@ pub fn call_if_exists(
     match call(service, operation, params) {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// An enrichment call's result: `Ok(None)` when the call found nothing or may not look
+/// ([`CallError::is_unavailable`]: no such configuration, access denied), so the plugin emits
+/// a null or false column instead of failing the scope; other errors stay errors.
+pub fn optional(result: Result<Value, CallError>) -> Result<Option<Value>, CallError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_unavailable() => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -406,16 +683,23 @@ pub fn manifest(name: &str, resource_type: &str) -> ManifestBuilder {
         scope_kind: ScopeKind::Regional,
         id_field: None,
         columns: vec![],
+        model_shape: None,
+        extra_columns: vec![],
+        references: vec![],
+        params: vec![],
     })
 }
 
+/// Builds a [`PluginManifest`] (see [`manifest`]).
 pub struct ManifestBuilder(PluginManifest);
 
 impl ManifestBuilder {
+    /// The plugin's own version (semver).
     pub fn version(mut self, v: &str) -> Self {
         self.0.version = v.into();
         self
     }
+    /// What it emits, in a sentence.
     pub fn describe(mut self, d: &str) -> Self {
         self.0.description = d.into();
         self
@@ -425,31 +709,64 @@ impl ManifestBuilder {
         self.0.operations.push(op.into());
         self
     }
+    /// Run once per account instead of once per region.
     pub fn global(mut self) -> Self {
         self.0.scope_kind = ScopeKind::Global;
         self
     }
+    /// The field that identifies an item.
     pub fn id_field(mut self, f: &str) -> Self {
         self.0.id_field = Some(f.into());
         self
     }
+    /// Default columns for table and CSV output.
     pub fn columns(mut self, cols: &[&str]) -> Self {
         self.0.columns = cols.iter().map(|c| c.to_string()).collect();
         self
     }
+    /// The model shape one item is, `service:Shape` (e.g. `ec2:Vpc`): the host derives
+    /// typed columns and references from it.
+    pub fn model_shape(mut self, shape: &str) -> Self {
+        self.0.model_shape = Some(shape.into());
+        self
+    }
+    /// A column the plugin adds (an enrichment), with its type.
+    pub fn column(mut self, name: &str, kind: ValueKind, description: &str) -> Self {
+        self.0
+            .extra_columns
+            .push(bindings::mrhost::plugin::types::Column {
+                name: name.into(),
+                kind,
+                description: description.into(),
+            });
+        self
+    }
+    /// A field that names a resource of another type (`"VpcId"`, `"ec2:vpc"`).
+    pub fn reference(mut self, field: &str, target_type: &str, by: ReferenceBy) -> Self {
+        self.0
+            .references
+            .push(bindings::mrhost::plugin::types::Reference {
+                field: field.into(),
+                target_type: target_type.into(),
+                by,
+            });
+        self
+    }
+    /// A parameter the plugin accepts (`--param name=value`).
+    pub fn param(mut self, name: &str, kind: ValueKind, required: bool, description: &str) -> Self {
+        self.0
+            .params
+            .push(bindings::mrhost::plugin::types::ParamSpec {
+                name: name.into(),
+                kind,
+                required,
+                description: description.into(),
+            });
+        self
+    }
+    /// The manifest.
     pub fn build(self) -> PluginManifest {
         self.0
-    }
-}
-
-impl Scope {
-    /// Add this scope's region and account to an object (the host does this on emit too;
-    /// useful when a plugin builds nested records).
-    pub fn tag(&self, v: &mut Value) {
-        if let Some(o) = v.as_object_mut() {
-            o.insert("RequestRegion".into(), Value::String(self.region.clone()));
-            o.insert("RequestAccount".into(), Value::String(self.account.clone()));
-        }
     }
 }
 
@@ -562,5 +879,29 @@ mod tests {
             assert!(!api(code).is_not_found(), "{code}");
         }
         assert!(!CallError::Denied("ResourceNotFound".into()).is_not_found());
+        for code in [
+            "NoSuchPublicAccessBlockConfiguration",
+            "ServerSideEncryptionConfigurationNotFoundError",
+            "OwnershipControlsNotFoundError",
+            "NoSuchBucketPolicy",
+            "AccessDenied",
+            "AccessDeniedException",
+            "UnauthorizedOperation",
+            "AuthorizationError",
+            "KMSInvalidStateException",
+        ] {
+            assert!(api(code).is_unavailable(), "{code}");
+            assert!(matches!(optional(Err(api(code))), Ok(None)), "{code}");
+        }
+        for code in [
+            "ThrottlingException",
+            "ValidationException",
+            "InternalError",
+        ] {
+            assert!(!api(code).is_unavailable(), "{code}");
+            assert!(optional(Err(api(code))).is_err(), "{code}");
+        }
+        assert!(!CallError::Denied("not declared".into()).is_unavailable());
+        assert!(matches!(optional(Ok(json!({"a": 1}))), Ok(Some(v)) if v == json!({"a": 1})));
     }
 }

@@ -20,7 +20,7 @@ impl Plugin for Subnets {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_items("ec2", "DescribeSubnets", json!({}), "Subnets")?;
         Ok(())
     }

@@ -16,7 +16,7 @@ pub async fn cache(cmd: CacheCommand) -> Result<i32> {
         Duration::from_secs(300),
         CacheMode::Normal,
         // What --cache-max-mib defaults to: the bound runs apply (shown by `stats`).
-        512 << 20,
+        crate::cli::args::DEFAULT_CACHE_MAX_MIB << 20,
     )
     .map_err(|e| anyhow::anyhow!(e))?;
     match cmd {

@@ -1,5 +1,18 @@
 //! `mrhost call SERVICE OPERATION`: one operation of any service in every scope,
 //! boto3-shaped, pages merged as the AWS CLI merges them.
+//!
+//! The output has one shape whatever the number of accounts and regions: a list with one
+//! object per scope that succeeded, in the order the scopes were asked for, each the
+//! response's fields with `RequestAccount` and `RequestRegion` first (as `run` and `list`
+//! label resources):
+//!
+//! ```text
+//! [{"RequestAccount": "123456789012", "RequestRegion": "eu-west-1", "Vpcs": [...]}, ...]
+//! ```
+//!
+//! `--by-account` prints `{account: {region: response}}` instead. Global services (iam,
+//! organizations, route53, cloudfront, ...) and account-wide operations (s3 ListBuckets)
+//! run once per account, in the partition's global region.
 
 use std::sync::Arc;
 
@@ -15,8 +28,9 @@ use crate::plan::ScopePlan;
 use crate::progress::Progress;
 use crate::render::Format;
 
-/// Call the operation in every scope and print `{region: response}`. Anything but a read
-/// needs `--allow` and a confirmation (`--yes`).
+/// Call the operation in every scope and print the list of scopes' responses (or
+/// `--by-account`'s nested object). Anything but a read needs `--allow` and a
+/// confirmation (`--yes`).
 pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
     let client = setup::client_with(&args.scope, &args.allow)?;
     let query = setup::compile_query(&args.out)?;
@@ -25,8 +39,10 @@ pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
         bail!("--output sqlite is for resources: use mrhost run or mrhost query");
     }
     let op = client.operation(&args.service, &args.operation)?;
-    let params: Value = serde_json::from_str(&args.params)
-        .map_err(|e| anyhow::anyhow!("--params is not valid JSON: {e}"))?;
+    let params: Value = match serde_json::from_str(&args.params) {
+        Ok(p) => p,
+        Err(e) => return crate::cli::usage(format!("--params is not valid JSON: {e}")),
+    };
     // Validate once, before any scope runs.
     op.validate(&params)?;
     let full = format!("{}:{}", op.model.name, op.name);
@@ -59,7 +75,8 @@ pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
         ))
         .await;
     }
-    let targets = plan.targets(false).await?;
+    let global = aws_engine::catalogue::once_per_account(client.models(), &op.model, &op.name);
+    let targets = plan.targets(global).await?;
     if let Some(class) = confirm {
         let scopes: Vec<String> = targets.iter().map(|t| t.label()).collect();
         if let Err(code) = setup::confirm_write(&full, class, &scopes, args.yes) {
@@ -68,11 +85,6 @@ pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
     }
     let skipped = plan.skipped();
     let total = targets.len();
-    let multi_account = {
-        let mut ids: Vec<&str> = targets.iter().map(|t| t.account.id.as_str()).collect();
-        ids.dedup();
-        ids.len() > 1
-    };
     let order: Vec<(String, String)> = targets
         .iter()
         .map(|t| (t.account.id.clone(), t.region.clone()))
@@ -91,32 +103,34 @@ pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
     )
     .await;
     progress.finish(&counters, &client, total, skipped.len(), ctx.verbose > 0);
-    // Print in the order asked for: {region: response}, or {account: {region: response}}.
+    // Print in the order asked for: the list of scopes, or {account: {region: response}}.
     results.sort_by_key(|(t, _)| {
         order
             .iter()
             .position(|o| o.0 == t.account.id && o.1 == t.region)
     });
-    let mut out = serde_json::Map::new();
+    let mut list = Vec::new();
+    let mut nested = serde_json::Map::new();
     let mut failures = Vec::new();
     for (t, r) in results {
         match r {
-            Ok(v) => {
-                if multi_account {
-                    if let Value::Object(per_account) = out
-                        .entry(t.account.id.clone())
-                        .or_insert_with(|| Value::Object(Default::default()))
-                    {
-                        per_account.insert(t.region.clone(), v);
-                    }
-                } else {
-                    out.insert(t.region.clone(), v);
+            Ok(v) if args.by_account => {
+                if let Value::Object(per_account) = nested
+                    .entry(t.account.id.clone())
+                    .or_insert_with(|| Value::Object(Default::default()))
+                {
+                    per_account.insert(t.region.clone(), v);
                 }
             }
+            Ok(v) => list.push(labelled(&t.account.id, &t.region, v)),
             Err(f) => failures.push((t.label(), f)),
         }
     }
-    let mut doc = Value::Object(out);
+    let mut doc = if args.by_account {
+        Value::Object(nested)
+    } else {
+        Value::Array(list)
+    };
     if let Some(q) = &query {
         doc = q.apply(&doc).map_err(|e| anyhow::anyhow!(e))?;
     }
@@ -128,4 +142,20 @@ pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
         &format!("{} {}", args.service, op.name),
         &args.scope.ignore_error_codes,
     ))
+}
+
+/// One scope's response as an item of the list: `RequestAccount` and `RequestRegion`
+/// first, then the response's own fields (a response that is not an object, which no
+/// AWS model has, goes under `Response`).
+fn labelled(account: &str, region: &str, response: Value) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("RequestAccount".into(), Value::String(account.to_string()));
+    m.insert("RequestRegion".into(), Value::String(region.to_string()));
+    match response {
+        Value::Object(fields) => m.extend(fields),
+        other => {
+            m.insert("Response".into(), other);
+        }
+    }
+    Value::Object(m)
 }

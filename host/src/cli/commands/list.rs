@@ -2,7 +2,7 @@
 //! in every scope, no plugin needed; `--available` prints the catalogue.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
@@ -17,14 +17,20 @@ use crate::pipeline::Source;
 use crate::plan::PendingPlan;
 use crate::render;
 
-/// A bundled plugin for a model type, by the naming convention of plugins/:
-/// `<service>-<resource>.wasm`, or `<resource>.wasm` for ec2.
-fn bundled_plugin_for(dir: &Path, t: &ModelType) -> Option<PathBuf> {
-    let mut names = vec![format!("{}-{}.wasm", t.service, t.resource)];
+/// A plugin for a model type on the search path (or in `--plugins`), by the naming
+/// convention of plugins/: `<service>-<resource>.wasm`, or `<resource>.wasm` for ec2.
+fn bundled_plugin_for(dirs: &[PathBuf], t: &ModelType) -> Result<Option<PathBuf>> {
+    let mut names = vec![crate::sql::table_name(&format!(
+        "{}-{}",
+        t.service, t.resource
+    ))];
     if t.service == "ec2" {
-        names.push(format!("{}.wasm", t.resource));
+        names.push(crate::sql::table_name(&t.resource));
     }
-    names.into_iter().map(|n| dir.join(n)).find(|p| p.exists())
+    let files = crate::cli::plugin_path::plugin_files(dirs)?;
+    Ok(names
+        .iter()
+        .find_map(|n| files.iter().find(|(t, _)| t == n).map(|(_, p)| p.clone())))
 }
 
 /// The catalogue (`--available`), or one type in every scope.
@@ -76,6 +82,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
     setup::compile_query(&args.out)?;
     let op = client.operation(&ty.service, &ty.operation)?;
     op.validate(&params)?;
+    crate::cli::execute::check_output(&args.out, &crate::sql::model_table(&ty))?;
     let full = format!("{}:{}", op.model.name, op.name);
     // The same decision as for plugins: anything but a read needs --allow, and --yes (or a
     // yes on the terminal) once the scopes are known.
@@ -100,8 +107,10 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         ignore_error_codes: &args.scope.ignore_error_codes,
         out: &args.out,
         group_by_region: args.group_by_region,
+        options: crate::pipeline::Options { raw: args.raw },
     };
-    if let Some(path) = bundled_plugin_for(&args.plugins, &ty) {
+    let mut covered_by = None;
+    if let Some(path) = bundled_plugin_for(&args.plugins, &ty)? {
         if args.plugin {
             let runtime = Arc::new(setup::runtime(&args.sandbox)?);
             let mut plan = PendingPlan::start(&client, request);
@@ -118,23 +127,25 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
                 .run(Source::Plugin(runtime, plugin), shape, plan)
                 .await;
         }
-        if !ctx.quiet {
-            eprintln!(
-                "mrhost: note: the bundled plugin {} covers this type; --plugin uses its output",
-                path.display()
-            );
-        }
+        // Said after the run, so an error before any call stays one line.
+        covered_by = Some(path);
     } else if args.plugin {
+        let dirs = if args.plugins.is_empty() {
+            crate::cli::plugin_path::search_path()
+        } else {
+            args.plugins.clone()
+        };
+        let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
         bail!(
-            "no bundled plugin for {} {} in {}",
+            "no plugin for {} {} in {}",
             ty.service,
             ty.resource,
-            args.plugins.display()
+            dirs.join(":")
         );
     }
     let shape = Shape {
         table: crate::sql::model_table(&ty),
-        columns: Vec::new(),
+        columns: catalogue::default_columns(client.models(), &ty),
         global: ty.global,
     };
     let mut plan = PendingPlan::start(&client, request);
@@ -145,9 +156,16 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
-    execution
+    let code = execution
         .run(Source::Model(Arc::new(ty), Arc::new(params)), shape, plan)
-        .await
+        .await?;
+    if let (Some(path), false) = (covered_by, ctx.quiet) {
+        eprintln!(
+            "mrhost: note: the plugin {} covers this type; --plugin uses its output",
+            path.display()
+        );
+    }
+    Ok(code)
 }
 
 /// For an allowed write, the plan resolved and its scopes confirmed (`--yes`, or a

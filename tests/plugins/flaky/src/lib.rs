@@ -12,7 +12,7 @@ impl Plugin for Flaky {
             .build()
     }
 
-    fn collect(scope: Scope) -> Result<(), String> {
+    fn collect(scope: Scope) -> Result<(), Error> {
         if scope.region == "eu-west-2" {
             panic!("flaky plugin fails in eu-west-2 on purpose");
         }

@@ -1,5 +1,5 @@
 //! Test plugin built against a contract version this host does not serve
-//! (mrhost:plugin@0.2.0, see wit/ beside this file): the host must refuse it by name.
+//! (mrhost:plugin@0.9.0, see wit/ beside this file): the host must refuse it by name.
 
 wit_bindgen::generate!({ path: "wit", world: "plugin" });
 

@@ -10,7 +10,7 @@ impl Plugin for HostileEmit {
             .build()
     }
 
-    fn collect(scope: Scope) -> Result<(), String> {
+    fn collect(scope: Scope) -> Result<(), Error> {
         if scope.region == "eu-west-2" {
             let junk = json!({"VpcId": "vpc-junk", "Padding": "x".repeat(1000)});
             loop {

@@ -12,7 +12,7 @@ impl Plugin for HostileLog {
             .build()
     }
 
-    fn collect(scope: Scope) -> Result<(), String> {
+    fn collect(scope: Scope) -> Result<(), Error> {
         if scope.region == "eu-west-2" {
             let line = "spam ".repeat(200);
             loop {

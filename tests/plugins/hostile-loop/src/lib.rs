@@ -10,7 +10,7 @@ impl Plugin for HostileLoop {
             .build()
     }
 
-    fn collect(scope: Scope) -> Result<(), String> {
+    fn collect(scope: Scope) -> Result<(), Error> {
         if scope.region == "eu-west-2" {
             let mut x: u64 = 0;
             loop {

@@ -10,7 +10,7 @@ impl Plugin for HostileMemory {
             .build()
     }
 
-    fn collect(scope: Scope) -> Result<(), String> {
+    fn collect(scope: Scope) -> Result<(), Error> {
         if scope.region == "eu-west-2" {
             let mut hoard: Vec<Vec<u8>> = Vec::new();
             loop {

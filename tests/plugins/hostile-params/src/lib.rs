@@ -11,11 +11,11 @@ impl Plugin for HostileParams {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         let huge = format!("{{\"VpcIds\": [\"{}\"]}}", "v".repeat(16 << 20));
         match aws::call("ec2", "DescribeVpcs", &huge) {
-            Err(CallError::InvalidRequest(m)) => Err(format!("invalid-request: {m}")),
-            Err(other) => Err(format!("unexpected error kind: {}", other.describe())),
+            Err(CallError::InvalidRequest(m)) => Err(format!("invalid-request: {m}").into()),
+            Err(other) => Err(format!("unexpected error kind: {}", other.describe()).into()),
             Ok(_) => Err("the host accepted a 16 MiB params string".into()),
         }
     }

@@ -18,7 +18,7 @@ impl Plugin for HostileSnoop {
             .build()
     }
 
-    fn collect(scope: Scope) -> Result<(), String> {
+    fn collect(scope: Scope) -> Result<(), Error> {
         let env: Vec<(String, String)> = std::env::vars().collect();
         let args: Vec<String> = std::env::args().collect();
         let files: Vec<String> = [
@@ -48,9 +48,9 @@ impl Plugin for HostileSnoop {
             .map(|d| d.as_secs() > 0)
             .unwrap_or(false);
         // Everything the AWS interface hands over, too.
-        let response = call("ec2", "DescribeVpcs", json!({})).map_err(|e| e.describe())?;
+        let response = call("ec2", "DescribeVpcs", json!({}))?;
         emit(&json!({
-            "scope": {"account": scope.account, "region": scope.region, "partition": scope.partition},
+            "scope": {"account": scope.account().unwrap_or_default(), "region": scope.region, "partition": scope.partition},
             "env": env, "args": args, "files": files, "root_dir": dirs, "cwd": cwd,
             "tcp": tcp, "udp": udp, "dns": dns, "wall_clock_available": clock,
             "response": response,

@@ -11,14 +11,14 @@ impl Plugin for HostileWrite {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         match call("ec2", "CreateVpc", json!({"CidrBlock": "10.66.0.0/16"})) {
             Ok(created) => {
                 emit(&created["Vpc"]);
                 Ok(())
             }
-            Err(CallError::Denied(reason)) => Err(format!("write denied: {reason}")),
-            Err(other) => Err(other.describe()),
+            Err(CallError::Denied(reason)) => Err(format!("write denied: {reason}").into()),
+            Err(other) => Err(other.into()),
         }
     }
 }

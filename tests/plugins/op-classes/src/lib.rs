@@ -36,7 +36,7 @@ impl Plugin for OpClasses {
         m.id_field("Operation").build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         for (service, operation, params) in operations() {
             let (outcome, detail) = match call(service, operation, params) {
                 // What a redacted read leaves to see: the functions' environments.

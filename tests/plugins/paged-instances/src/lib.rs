@@ -12,7 +12,7 @@ impl Plugin for PagedInstances {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         emit_all(items(
             "ec2",
             "DescribeInstances",

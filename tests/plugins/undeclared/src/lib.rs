@@ -11,10 +11,10 @@ impl Plugin for Undeclared {
             .build()
     }
 
-    fn collect(_scope: Scope) -> Result<(), String> {
+    fn collect(_scope: Scope) -> Result<(), Error> {
         match call("ec2", "DescribeSubnets", json!({})) {
-            Err(CallError::Denied(reason)) => Err(format!("denied as expected: {reason}")),
-            Err(other) => Err(format!("wrong error kind: {}", other.describe())),
+            Err(CallError::Denied(reason)) => Err(format!("denied as expected: {reason}").into()),
+            Err(other) => Err(format!("wrong error kind: {}", other.describe()).into()),
             Ok(_) => Err("the host allowed an undeclared operation".into()),
         }
     }

@@ -1,0 +1,188 @@
+//! One unit's resources between the fetch and the commit: in memory up to a limit, then
+//! in an unlinked temporary file, so memory stays bounded however large a unit is and a
+//! killed process leaves nothing behind.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Cursor, Seek, Write};
+
+use super::schema::Prepared;
+
+/// Bytes a unit keeps in memory before it spills to a file.
+pub const MEMORY_LIMIT: usize = 1 << 20;
+
+/// Prepared resources as JSON lines.
+pub struct UnitBuffer {
+    mem: Vec<u8>,
+    file: Option<BufWriter<File>>,
+    limit: usize,
+    pub count: u64,
+}
+
+/// A temporary file nobody else can open: created, then unlinked at once.
+fn anonymous_file() -> io::Result<File> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::var_os("MRHOST_SPILL_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let path = dir.join(format!(
+        "mrhost-unit-{}-{}.ndjson",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    std::fs::remove_file(&path)?;
+    Ok(f)
+}
+
+impl Default for UnitBuffer {
+    fn default() -> Self {
+        UnitBuffer::new(MEMORY_LIMIT)
+    }
+}
+
+impl UnitBuffer {
+    pub fn new(limit: usize) -> Self {
+        UnitBuffer {
+            mem: Vec::new(),
+            file: None,
+            limit,
+            count: 0,
+        }
+    }
+
+    /// One line: the id as a JSON string, the hash, the tags as compact JSON (or nothing)
+    /// and the item's compact JSON, tab-separated (compact JSON holds no raw tab or newline).
+    fn encode(out: &mut Vec<u8>, p: &Prepared) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, &p.id)?;
+        out.push(b'\t');
+        out.extend_from_slice(p.hash.as_bytes());
+        out.push(b'\t');
+        if let Some(t) = &p.tags {
+            serde_json::to_writer(&mut *out, t)?;
+        }
+        out.push(b'\t');
+        out.extend_from_slice(p.json.as_bytes());
+        out.push(b'\n');
+        Ok(())
+    }
+
+    pub fn push(&mut self, p: &Prepared) -> io::Result<()> {
+        self.count += 1;
+        if let Some(f) = &mut self.file {
+            let mut line = Vec::with_capacity(p.json.len() + 128);
+            Self::encode(&mut line, p)?;
+            return f.write_all(&line);
+        }
+        Self::encode(&mut self.mem, p)?;
+        if self.mem.len() > self.limit {
+            let mut f = BufWriter::with_capacity(64 << 10, anonymous_file()?);
+            f.write_all(&self.mem)?;
+            self.mem = Vec::new();
+            self.file = Some(f);
+        }
+        Ok(())
+    }
+
+    /// The rows, ready to be read back (from the start).
+    pub fn finish(self) -> io::Result<UnitRows> {
+        let reader: Box<dyn BufRead + Send> = match self.file {
+            Some(f) => {
+                let mut f = f.into_inner().map_err(|e| e.into_error())?;
+                f.rewind()?;
+                Box::new(BufReader::with_capacity(64 << 10, f))
+            }
+            None => Box::new(Cursor::new(self.mem)),
+        };
+        Ok(UnitRows {
+            reader,
+            count: self.count,
+        })
+    }
+}
+
+/// A finished unit's rows, read once in order.
+pub struct UnitRows {
+    reader: Box<dyn BufRead + Send>,
+    pub count: u64,
+}
+
+impl UnitRows {
+    /// The next row; `None` at the end.
+    pub fn next_row(&mut self) -> Option<io::Result<Prepared>> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) => None,
+            Ok(_) => Some(decode(line.trim_end_matches('\n'))),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+fn decode(line: &str) -> io::Result<Prepared> {
+    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
+    let mut parts = line.splitn(4, '\t');
+    let (Some(id), Some(hash), Some(tags), Some(json)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad("a buffered row lost its fields"));
+    };
+    let id: String =
+        serde_json::from_str(id).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let tags = if tags.is_empty() {
+        None
+    } else {
+        Some(
+            serde_json::from_str(tags)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
+        )
+    };
+    Ok(Prepared {
+        id,
+        hash: hash.to_string(),
+        tags,
+        json: json.to_string(),
+    })
+}
+
+impl Iterator for UnitRows {
+    type Item = io::Result<Prepared>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_row()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn spills_past_the_limit_and_reads_back_in_order() {
+        for limit in [1 << 20, 100] {
+            let mut b = UnitBuffer::new(limit);
+            for i in 0..50 {
+                let (p, _item) = super::super::schema::prepare(
+                    json!({"Id": format!("r{i}"), "N": i, "T": "a\tb\nc", "Tags": [{"Key": "k", "Value": "v"}]}),
+                    Some("Id"),
+                )
+                .unwrap();
+                b.push(&p).unwrap();
+            }
+            assert_eq!(b.file.is_some(), limit == 100);
+            let rows = b.finish().unwrap();
+            assert_eq!(rows.count, 50);
+            let back: Vec<Prepared> = rows.map(|r| r.unwrap()).collect();
+            assert_eq!(back[7].item().unwrap()["T"], json!("a\tb\nc"));
+            assert_eq!(back[7].tags.as_ref().unwrap()["k"], json!("v"));
+            let ids: Vec<String> = back.into_iter().map(|p| p.id).collect();
+            assert_eq!(ids.len(), 50);
+            assert_eq!(ids[0], "r0");
+            assert_eq!(ids[49], "r49");
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The inventory: `mrhost sync` takes every source over the whole plan into a destination
+//! (SQLite, PostgreSQL, Parquet) in one run and keeps its history; `mrhost diff` and
+//! `mrhost query --from` read it back.
+//!
+//! - [`schema`]: tables, typed columns, ids, content hashes, tags, references.
+//! - [`buffer`]: one unit's resources between fetch and commit (memory, then a file).
+//! - [`store`]: destinations and what each does; [`sqlite`], [`postgres`], [`parquet`].
+//! - [`sync`]: one plan, one scheduler, one writer.
+//! - [`diff`]: what changed between two syncs, field by field.
+
+pub mod buffer;
+pub mod diff;
+pub mod parquet;
+mod pg_tls;
+pub mod postgres;
+pub mod progress;
+pub mod schema;
+pub mod sqlite;
+pub mod store;
+pub mod sync;
+
+pub use store::{Destination, Store};
+
+/// What can go wrong reading or writing an inventory.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// The destination cannot be opened or written.
+    #[error("inventory {0}")]
+    Destination(String),
+    /// A table in the destination that mrhost did not create.
+    #[error("{0}")]
+    Foreign(String),
+    /// A request that does not fit the stored inventory (unknown sync, bad time).
+    #[error("{0}")]
+    Invalid(String),
+    /// SQL given by the user failed.
+    #[error("{0}")]
+    Query(String),
+    #[error("{what}: {source}")]
+    Sqlite {
+        what: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{what}: {source}")]
+    Postgres {
+        what: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    #[error("{what}: {source}")]
+    Parquet {
+        what: String,
+        #[source]
+        source: ::parquet::errors::ParquetError,
+    },
+    #[error("{what}: {source}")]
+    Arrow {
+        what: String,
+        #[source]
+        source: arrow_schema::ArrowError,
+    },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,427 @@
+//! One sync: every (source, account, region) unit of the plan — global types once per
+//! account — under one concurrency bound, each unit's resources buffered (memory, then an
+//! unlinked file) and committed by one writer, atomically with the unit's record, as soon
+//! as the unit finishes. A unit that fails is recorded and the others go on.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use aws_engine::AwsClient;
+use futures::stream::{self, StreamExt};
+use time::OffsetDateTime;
+
+use super::buffer::{UnitBuffer, UnitRows};
+use super::progress::SyncCounters;
+use super::schema::{prepare, FoundColumns, RefIndex, TypeSpec};
+use super::store::{ErrorClass, Failure, Store, SyncRow, UnitCommit, UnitCounts, UnitKey};
+use super::InventoryError;
+use crate::pipeline::fanout::collect_scope;
+use crate::pipeline::Options;
+use crate::pipeline::{ScopeFailure, Source};
+use crate::plan::{ScopePlan, SkippedAccount, Target};
+
+/// One type to sync: who produces it and its schema.
+pub struct SyncSource {
+    pub source: Source,
+    pub spec: Arc<TypeSpec>,
+}
+
+/// A unit of the plan.
+struct Unit {
+    key: UnitKey,
+    source: usize,
+    target: Target,
+}
+
+/// A unit that finished fetching, on its way to the writer.
+enum Finished {
+    Fetched {
+        key: UnitKey,
+        source: usize,
+        rows: UnitRows,
+        found: FoundColumns,
+        calls: u64,
+        started: OffsetDateTime,
+        finished: OffsetDateTime,
+    },
+    Failed {
+        key: UnitKey,
+        failure: ScopeFailure,
+        started: OffsetDateTime,
+        finished: OffsetDateTime,
+    },
+}
+
+/// How the sync went.
+pub struct SyncOutcome {
+    pub sync: SyncRow,
+    /// Units planned in this run (those committed earlier in the same sync excluded).
+    pub units: usize,
+    /// Units committed earlier in the same sync (resume, or another shard's).
+    pub already_done: usize,
+    pub failures: Vec<(String, ScopeFailure)>,
+    pub skipped: Vec<SkippedAccount>,
+    /// Rows written in this run.
+    pub counts: UnitCounts,
+}
+
+/// The sync's units: each source over its targets, in the shard, minus those done.
+async fn plan_units(
+    plan: &ScopePlan,
+    sources: &[SyncSource],
+    done: &std::collections::HashSet<UnitKey>,
+) -> Result<(Vec<Unit>, usize), crate::plan::PlanError> {
+    let mut per_source: Vec<Vec<Unit>> = Vec::new();
+    let mut skipped_done = 0;
+    let regional = plan.targets(false).await?;
+    let global = plan.targets(true).await?;
+    for (i, s) in sources.iter().enumerate() {
+        let targets = if s.spec.global { &global } else { &regional };
+        let mut units = Vec::new();
+        for t in targets {
+            let key = UnitKey {
+                table: s.spec.table.clone(),
+                account: t.account.id.clone(),
+                region: t.region.clone(),
+            };
+            if done.contains(&key) {
+                skipped_done += 1;
+                continue;
+            }
+            units.push(Unit {
+                key,
+                source: i,
+                target: t.clone(),
+            });
+        }
+        per_source.push(units);
+    }
+    // Round-robin over the sources, so the services and regions being called at any
+    // moment are many rather than one.
+    let mut out = Vec::new();
+    let mut iters: Vec<std::vec::IntoIter<Unit>> =
+        per_source.into_iter().map(|v| v.into_iter()).collect();
+    loop {
+        let mut any = false;
+        for it in &mut iters {
+            if let Some(u) = it.next() {
+                out.push(u);
+                any = true;
+            }
+        }
+        if !any {
+            break;
+        }
+    }
+    Ok((out, skipped_done))
+}
+
+/// Fetch one unit into a buffer.
+async fn fetch(
+    client: AwsClient,
+    source: Source,
+    spec: Arc<TypeSpec>,
+    unit: Unit,
+    counters: Arc<SyncCounters>,
+) -> Finished {
+    let started = OffsetDateTime::now_utc();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(512);
+    let target = unit.target;
+    let collect = tokio::spawn(async move {
+        collect_scope(source, client, &target, tx, Options::default()).await
+    });
+    let mut buf = UnitBuffer::default();
+    let mut found = FoundColumns::default();
+    let mut io_error = None;
+    let type_counters = counters.of(&unit.key.table);
+    while let Some(e) = rx.recv().await {
+        let e: crate::pipeline::Emitted = e;
+        let Ok((p, item)) = prepare(e.resource.into_value(), spec.id_field.as_deref()) else {
+            continue;
+        };
+        found.observe(&p, &item);
+        drop(item);
+        if io_error.is_none() {
+            if let Err(err) = buf.push(&p) {
+                io_error = Some(err);
+            }
+        }
+        counters.resources.fetch_add(1, Relaxed);
+        if let Some(t) = type_counters {
+            t.resources.fetch_add(1, Relaxed);
+        }
+    }
+    let result = match collect.await {
+        Ok(r) => r,
+        Err(join) => Err(ScopeFailure {
+            code: None,
+            message: format!("unit task failed: {join}"),
+        }),
+    };
+    let finished = OffsetDateTime::now_utc();
+    let result = result.and_then(|s| match io_error {
+        Some(e) => Err(ScopeFailure {
+            code: None,
+            message: format!("buffering the unit's resources: {e}"),
+        }),
+        None => Ok(s),
+    });
+    match result.and_then(|s| {
+        buf.finish()
+            .map(|rows| (rows, s.calls))
+            .map_err(|e| ScopeFailure {
+                code: None,
+                message: format!("buffering the unit's resources: {e}"),
+            })
+    }) {
+        Ok((rows, calls)) => Finished::Fetched {
+            key: unit.key,
+            source: unit.source,
+            rows,
+            found,
+            calls,
+            started,
+            finished,
+        },
+        Err(failure) => Finished::Failed {
+            key: unit.key,
+            failure,
+            started,
+            finished,
+        },
+    }
+}
+
+/// `MRHOST_TEST_PAUSE_AFTER_UNITS=N`: after N committed units the writer says so on
+/// stderr and stops taking units (the process stays up), so a test can kill it at a known
+/// point.
+fn pause_after() -> Option<u64> {
+    std::env::var("MRHOST_TEST_PAUSE_AFTER_UNITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+}
+
+/// The writer: commits units in the order they finish, records failures.
+async fn write_units(
+    mut store: Store,
+    sync: i64,
+    specs: Vec<Arc<TypeSpec>>,
+    refs: Arc<RefIndex>,
+    mut rx: tokio::sync::mpsc::Receiver<Finished>,
+    counters: Arc<SyncCounters>,
+    ignore: Vec<String>,
+) -> (
+    Store,
+    Result<(UnitCounts, Vec<(String, ScopeFailure)>), InventoryError>,
+) {
+    let mut total = UnitCounts::default();
+    let mut failures = Vec::new();
+    let mut committed = 0u64;
+    let pause = pause_after();
+    while let Some(f) = rx.recv().await {
+        let (key, result) = match f {
+            Finished::Fetched {
+                key,
+                source,
+                rows,
+                found,
+                calls,
+                started,
+                finished,
+            } => {
+                let Some(spec) = specs.get(source) else {
+                    continue;
+                };
+                let r = store
+                    .commit_unit(UnitCommit {
+                        sync,
+                        key: &key,
+                        spec,
+                        found: &found,
+                        rows,
+                        started,
+                        finished,
+                        calls,
+                        refs: &refs,
+                    })
+                    .await;
+                match r {
+                    Ok(n) => (key, Ok(n)),
+                    Err(e) => return (store, Err(e)),
+                }
+            }
+            Finished::Failed {
+                key,
+                failure,
+                started,
+                finished,
+            } => {
+                let class = ErrorClass::of_code(failure.code.as_deref());
+                let rec = Failure {
+                    table: Some(key.table.clone()),
+                    account: key.account.clone(),
+                    region: Some(key.region.clone()),
+                    code: failure.code.clone(),
+                    message: failure.message.clone(),
+                    class,
+                    started,
+                    finished,
+                };
+                if let Err(e) = store.record_failure(sync, &rec).await {
+                    return (store, Err(e));
+                }
+                (key, Err(failure))
+            }
+        };
+        counters.done.fetch_add(1, Relaxed);
+        let tc = counters.of(&key.table);
+        if let Some(t) = tc {
+            t.done.fetch_add(1, Relaxed);
+        }
+        match result {
+            Ok(n) => {
+                total.resources += n.resources;
+                total.added += n.added;
+                total.changed += n.changed;
+                total.removed += n.removed;
+                total.written += n.written;
+                counters.written.fetch_add(n.written, Relaxed);
+                tracing::debug!(unit = %key.label(), resources = n.resources, added = n.added, changed = n.changed, removed = n.removed, "unit committed");
+            }
+            Err(f) => {
+                if !crate::plan::code_ignored(f.code.as_deref(), &ignore) {
+                    counters.failed.fetch_add(1, Relaxed);
+                    if let Some(t) = tc {
+                        t.failed.fetch_add(1, Relaxed);
+                    }
+                }
+                failures.push((format!("{} {}/{}", key.table, key.account, key.region), f));
+            }
+        }
+        committed += 1;
+        if pause == Some(committed) {
+            eprintln!("mrhost: test: paused after {committed} units");
+            // Hold the store (and the process) until killed.
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            }
+        }
+    }
+    (store, Ok((total, failures)))
+}
+
+/// Everything a sync needs besides the plan.
+pub struct SyncJob {
+    pub client: AwsClient,
+    pub sources: Vec<SyncSource>,
+    pub concurrency: usize,
+    pub ignore: Vec<String>,
+    pub quiet: bool,
+}
+
+/// Run the sync: units of the plan not yet done in `session`, committed as they finish.
+pub async fn run(
+    job: SyncJob,
+    plan: Arc<ScopePlan>,
+    store: Store,
+    session: &super::store::SyncSession,
+) -> Result<(Store, SyncOutcome), anyhow::Error> {
+    let (units, already_done) = plan_units(&plan, &job.sources, &session.done).await?;
+    let skipped = plan.skipped();
+    let tables: Vec<String> = job.sources.iter().map(|s| s.spec.table.clone()).collect();
+    let counters = Arc::new(SyncCounters::new(&tables));
+    counters.total.store(units.len() as u64, Relaxed);
+    for u in &units {
+        if let Some(t) = counters.of(&u.key.table) {
+            t.total.fetch_add(1, Relaxed);
+        }
+    }
+    let specs: Vec<Arc<TypeSpec>> = job.sources.iter().map(|s| s.spec.clone()).collect();
+    let spec_list: Vec<TypeSpec> = specs.iter().map(|s| (**s).clone()).collect();
+    let refs = Arc::new(RefIndex::new(&spec_list));
+    let progress =
+        super::progress::SyncProgress::start(counters.clone(), job.client.clone(), job.quiet);
+    // A few finished units may wait for the writer; past that, fetching waits.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Finished>(4);
+    let writer = tokio::spawn(write_units(
+        store,
+        session.id,
+        specs.clone(),
+        refs,
+        rx,
+        counters.clone(),
+        job.ignore.clone(),
+    ));
+    let n_units = units.len();
+    let sources: Vec<Source> = job.sources.iter().map(|s| s.source.clone()).collect();
+    stream::iter(units)
+        .map(|u| {
+            let client = job.client.clone();
+            let source = sources.get(u.source).cloned();
+            let spec = specs.get(u.source).cloned();
+            let counters = counters.clone();
+            let tx = tx.clone();
+            async move {
+                let (Some(source), Some(spec)) = (source, spec) else {
+                    return;
+                };
+                let f = fetch(client, source, spec, u, counters).await;
+                // A closed writer (it failed) ends the sync; its error is reported.
+                let _ = tx.send(f).await;
+            }
+        })
+        .buffer_unordered(job.concurrency.max(1))
+        .collect::<Vec<()>>()
+        .await;
+    drop(tx);
+    let (mut store, written) = writer
+        .await
+        .map_err(|e| anyhow::anyhow!("inventory writer failed: {e}"))?;
+    progress.finish();
+    let (counts, failures) = written?;
+    for s in skipped.iter().filter(|s| s.failure) {
+        let now = OffsetDateTime::now_utc();
+        store
+            .record_failure(
+                session.id,
+                &Failure {
+                    table: None,
+                    account: s.account.clone(),
+                    region: None,
+                    code: s.code.clone(),
+                    message: s.reason.clone(),
+                    class: ErrorClass::of_code(s.code.as_deref()),
+                    started: now,
+                    finished: now,
+                },
+            )
+            .await?;
+    }
+    let hard_failures = failures
+        .iter()
+        .filter(|(_, f)| !crate::plan::code_ignored(f.code.as_deref(), &job.ignore))
+        .count()
+        + skipped
+            .iter()
+            .filter(|s| s.failure && !crate::plan::code_ignored(s.code.as_deref(), &job.ignore))
+            .count();
+    let status = if hard_failures == 0 {
+        "complete"
+    } else if hard_failures >= n_units + already_done && n_units > 0 {
+        "failed"
+    } else {
+        "partial"
+    };
+    let row = store.finish_sync(session.id, status).await?;
+    Ok((
+        store,
+        SyncOutcome {
+            sync: row,
+            units: n_units,
+            already_done,
+            failures,
+            skipped,
+            counts,
+        },
+    ))
+}
