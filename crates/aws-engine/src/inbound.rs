@@ -539,6 +539,14 @@ impl Router {
             }
             // Most specific first; ties keep model order.
             matched.sort_by(|a, b| b.1.specificity().cmp(&a.1.specificity()));
+            // S3's `x-id=Operation` names the operation where templates tie (PutObject and
+            // CopyObject share `PUT /{Bucket}/{Key+}`).
+            if let Some((_, x_id)) = query.iter().find(|(k, _)| k == "x-id") {
+                if let Some(i) = matched.iter().position(|(_, r)| &r.operation == x_id) {
+                    let chosen = matched.remove(i);
+                    matched.insert(0, chosen);
+                }
+            }
             let mut it = matched.into_iter();
             let Some((model, route)) = it.next() else {
                 continue;
