@@ -239,6 +239,13 @@ class Bench:
         for l in lines:
             r = l.pop("RequestRegion")
             assert l.pop("RequestAccount") == ACCOUNT
+            # The host adds TagsMap (and Name, when tagged) from an item's Tags: check them
+            # against the Tags, then compare the rest with boto3.
+            if "TagsMap" in l:
+                tm = l.pop("TagsMap")
+                assert tm == {t["Key"]: t["Value"] for t in l.get("Tags", [])}, tm
+                if "Name" in tm:
+                    assert l.pop("Name") == tm["Name"]
             by_region.setdefault(r, []).append(l)
         for r in regions:
             assert sorted(by_region[r], key=lambda v: v["VpcId"]) == sorted(pool[r]["Vpcs"], key=lambda v: v["VpcId"]), r
@@ -519,7 +526,7 @@ def main():
     ap.add_argument("--org-timeout", type=float, default=14400, help="seconds before a run is killed")
     ap.add_argument("--org-server-arg", action="append", default=[], help="extra org_server.py argument (repeatable)")
     ap.add_argument("--mrhost-sync", default=None,
-                    help="mrhost's org command, a template with {mrhost} {url} {regions} {out}; skipped when absent")
+                    help="mrhost's org command, a template with {mrhost} {url} {regions} {out} (default: org_bench.MRHOST_SYNC_DEFAULT when mrhost has `sync`)")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     for f in ("no-aws-config", "no-aws-credentials"):

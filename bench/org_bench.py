@@ -1,6 +1,6 @@
 """The `org` scenario of bench.py: an AWS Organisation on 127.0.0.1 (org_server.py) scanned by
-the peers (peers/botocove_org.py, peers/multiregion_org.py) and, once it exists, by
-`mrhost sync`. For each: wall time, CPU, peak RSS (wait4, as the other scenarios), what it lost
+the peers (peers/botocove_org.py, peers/multiregion_org.py) and by `mrhost sync` (the
+MRHOST_SYNC_DEFAULT command, or --mrhost-sync's template). For each: wall time, CPU, peak RSS (wait4, as the other scenarios), what it lost
 against /expected (items, failed scopes) and what the server throttled.
 
 Opt-in (it is long): `bench.py ... --only org [--org-accounts 1000] [--org-limit 50]`.

@@ -23,12 +23,16 @@ profile=${PROFILE:-release}
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 name="mrhost-$version-$target"
 
-cargo build --locked --profile "$profile" --target "$target" -p mrhost
-scripts/build-plugins.sh
-
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 out_dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
-bin="$target_dir/$target/$out_dir/mrhost"
+if [ -n "${TARGET:-}" ]; then
+  cargo build --locked --profile "$profile" --target "$target" -p mrhost
+  bin="$target_dir/$target/$out_dir/mrhost"
+else
+  cargo build --locked --profile "$profile" -p mrhost
+  bin="$target_dir/$out_dir/mrhost"
+fi
+scripts/build-plugins.sh
 dist="$target_dir/dist"
 stage="$dist/$name"
 rm -rf "$stage"

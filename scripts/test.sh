@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
+# Formatting first: it costs a second and fails before any build.
+cargo fmt --all --check
 scripts/setup.sh
 scripts/build-plugins.sh
 cargo test --locked

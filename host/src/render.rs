@@ -47,9 +47,11 @@ impl FromStr for Format {
             "yaml" => Format::Yaml,
             _ => match s.strip_prefix("sqlite:") {
                 Some(path) if !path.is_empty() => Format::Sqlite(PathBuf::from(path)),
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "unknown output '{s}': use json, ndjson, table, csv, text, yaml or sqlite:FILE"
-                )),
+                ))
+                }
             },
         })
     }
@@ -230,19 +232,42 @@ fn final_list_names(ast: &jmespath::ast::Ast) -> Option<Vec<String>> {
     }
 }
 
-/// Every key of every object in `v`, in order of first appearance (depth first).
-fn key_ranks(v: &Value, seen: &mut IndexSet<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m {
-                if !seen.contains(k.as_str()) {
-                    seen.insert(k.clone());
+/// The key orders of the input: each object's own order by its set of keys (an object a
+/// query passes through is put back as it was), and every key by first appearance,
+/// shallower objects first (for objects a query built from parts).
+#[derive(Default)]
+struct KeyOrders {
+    by_set: HashMap<Vec<String>, Vec<String>>,
+    ranks: IndexSet<String>,
+}
+
+impl KeyOrders {
+    fn of(v: &Value) -> KeyOrders {
+        let mut k = KeyOrders::default();
+        let mut level: Vec<&Value> = vec![v];
+        while !level.is_empty() {
+            let mut next = Vec::new();
+            for x in level {
+                match x {
+                    Value::Object(m) => {
+                        let order: Vec<String> = m.keys().cloned().collect();
+                        for key in &order {
+                            if !k.ranks.contains(key.as_str()) {
+                                k.ranks.insert(key.clone());
+                            }
+                        }
+                        let mut set = order.clone();
+                        set.sort();
+                        k.by_set.entry(set).or_insert(order);
+                        next.extend(m.values());
+                    }
+                    Value::Array(a) => next.extend(a.iter()),
+                    _ => {}
                 }
-                key_ranks(x, seen);
             }
+            level = next;
         }
-        Value::Array(a) => a.iter().for_each(|x| key_ranks(x, seen)),
-        _ => {}
+        k
     }
 }
 
@@ -278,29 +303,30 @@ impl Query {
             .search(data)
             .map_err(|e| format!("--query: {e}"))?;
         let out = serde_json::to_value(&*out).map_err(|e| format!("--query: {e}"))?;
-        let mut ranks = IndexSet::new();
-        key_ranks(v, &mut ranks);
-        Ok(self.reorder(out, &ranks))
+        Ok(self.reorder(out, &KeyOrders::of(v)))
     }
 
-    fn reorder(&self, v: Value, ranks: &IndexSet<String>) -> Value {
+    fn reorder(&self, v: Value, orders: &KeyOrders) -> Value {
         match v {
             Value::Array(a) => {
-                Value::Array(a.into_iter().map(|x| self.reorder(x, ranks)).collect())
+                Value::Array(a.into_iter().map(|x| self.reorder(x, orders)).collect())
             }
             Value::Object(m) => {
                 let mut entries: Vec<(String, Value)> = m
                     .into_iter()
-                    .map(|(k, x)| (k, self.reorder(x, ranks)))
+                    .map(|(k, x)| (k, self.reorder(x, orders)))
                     .collect();
                 let written = self.hashes.iter().find(|keys| {
                     keys.len() == entries.len()
                         && entries.iter().all(|(k, _)| keys.iter().any(|w| w == k))
                 });
-                match written {
+                let mut set: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
+                set.sort();
+                match written.or_else(|| orders.by_set.get(&set)) {
                     Some(keys) => entries.sort_by_key(|(k, _)| keys.iter().position(|w| w == k)),
-                    None => entries
-                        .sort_by_key(|(k, _)| ranks.get_index_of(k.as_str()).unwrap_or(usize::MAX)),
+                    None => entries.sort_by_key(|(k, _)| {
+                        orders.ranks.get_index_of(k.as_str()).unwrap_or(usize::MAX)
+                    }),
                 }
                 Value::Object(entries.into_iter().collect::<Map<String, Value>>())
             }
@@ -950,5 +976,94 @@ mod tests {
         assert!(text.starts_with("- Z: 'true'\n  A: '123'\n"), "{text}");
         assert_eq!(serde_yaml_ng::from_str::<Value>(&text).unwrap(), doc);
         assert!("yml".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn literals_follow_the_aws_clis_legacy_rule() {
+        assert_eq!(legacy_literals("[?Key==`Name`]"), "[?Key==`\"Name\"`]");
+        // Valid JSON stays as it is; raw strings and quoted identifiers are not touched.
+        assert_eq!(
+            legacy_literals("[?a==`true`] | `[1]`"),
+            "[?a==`true`] | `[1]`"
+        );
+        assert_eq!(legacy_literals("'`x`' && \"`y`\""), "'`x`' && \"`y`\"");
+        // Leading blanks dropped, as jmespath.py does; an escaped backtick kept.
+        assert_eq!(legacy_literals("` web-1`"), "`\"web-1\"`");
+        assert_eq!(legacy_literals("`a\\`b`"), "`\"a\\`b\"`");
+        let q = Query::compile("[].Tags[?Key==`Name`].Value").unwrap();
+        let doc = json!([{"Tags": [{"Key": "Name", "Value": "web"}, {"Key": "x", "Value": "y"}]}]);
+        assert_eq!(q.apply(&doc).unwrap(), json!([["web"]]));
+        assert!(Query::compile("[?a==`unterminated").is_err());
+    }
+
+    #[test]
+    fn projections_keep_the_written_order_and_name_list_columns() {
+        let q = Query::compile("[].{z: a, b: c.d, m: m}").unwrap();
+        let out = q.apply(&json!([{"a": 1, "c": {"d": 2}, "m": 3}])).unwrap();
+        assert_eq!(out.to_string(), r#"[{"z":1,"b":2,"m":3}]"#);
+        // Objects passed through keep the input's order.
+        let q = Query::compile("[?x]").unwrap();
+        let out = q.apply(&json!([{"x": true, "b": 1, "a": 2}])).unwrap();
+        assert_eq!(out.to_string(), r#"[{"x":true,"b":1,"a":2}]"#);
+        let q = Query::compile("[].[VpcId, State.Name, length(Tags)]").unwrap();
+        assert_eq!(
+            q.list_names().unwrap(),
+            ["VpcId", "State.Name", "Column3"].map(String::from)
+        );
+    }
+
+    #[test]
+    fn text_is_printed_as_awscli_text_py_does() {
+        let doc = json!([
+            {"VpcId": "v1", "IsDefault": true, "Tags": [{"Key": "Name", "Value": "a"}], "N": null},
+            {"VpcId": "v2", "IsDefault": false, "Extra": 2}
+        ]);
+        let mut out = Vec::new();
+        render(&mut out, &doc, &Format::Text, &[]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "None\tTrue\tNone\tv1\nTAGS\tName\ta\n2\tFalse\tNone\tv2\n"
+        );
+        let mut out = Vec::new();
+        render(&mut out, &json!([["a", 1], ["b", 2.5]]), &Format::Text, &[]).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "a\t1\nb\t2.5\n");
+    }
+
+    #[test]
+    fn lists_of_lists_are_rows_and_empty_csv_is_its_header() {
+        let view = View {
+            list_names: Some(vec!["VpcId".into(), "CidrBlock".into()]),
+            quiet: true,
+            ..View::default()
+        };
+        let mut out = Vec::new();
+        render_view(&mut out, &json!([["v1", "10/8"]]), &Format::Csv, &view).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "VpcId,CidrBlock\nv1,10/8\n"
+        );
+        let mut out = Vec::new();
+        render_view(&mut out, &json!([]), &Format::Csv, &view).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "VpcId,CidrBlock\n");
+        let mut out = Vec::new();
+        render_view(&mut out, &json!([]), &Format::Table, &view).unwrap();
+        assert!(out.is_empty());
+        let strict = View {
+            columns: vec!["VpcID".into()],
+            explicit: true,
+            ..View::default()
+        };
+        let err = render_view(
+            &mut Vec::new(),
+            &json!([{"VpcId": "v"}]),
+            &Format::Table,
+            &strict,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("did you mean VpcId") && err.contains("available: VpcId"),
+            "{err}"
+        );
     }
 }

@@ -411,4 +411,63 @@ mod tests {
         );
         assert_eq!(table_name("security-groups"), "security_groups");
     }
+
+    #[test]
+    fn duplicate_names_get_sqlites_suffix_and_awkward_keys_survive() {
+        assert_eq!(
+            unique_names(vec!["a".into(), "b".into(), "A".into(), "a".into()]),
+            vec!["a", "b", "A:1", "a:2"]
+        );
+        let mut db = Db::memory().unwrap();
+        let mut item = serde_json::Map::new();
+        item.insert("a\0b".into(), json!(1));
+        item.insert("Name".into(), json!("n"));
+        item.insert("name".into(), json!("m"));
+        for i in 0..2100 {
+            item.insert(format!("k{i}"), json!(i));
+        }
+        let item = Value::Object(item);
+        assert_eq!(db.load("t", std::slice::from_ref(&item)).unwrap(), 1);
+        let rows = db.query("SELECT Name, k0, _json FROM t").unwrap();
+        assert_eq!(rows[0]["Name"], "n");
+        assert_eq!(
+            rows[0]["_json"], item,
+            "every key in _json, typed back as JSON"
+        );
+    }
+
+    #[test]
+    fn output_files_are_checked_and_replaced_whole() {
+        let dir = std::env::temp_dir().join(format!("mrhost-sql-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let dest = dir.join("o.db");
+        let mut db = Db::output(&dest, &["t".into()]).unwrap();
+        db.load("t", &[json!({"a": 1})]).unwrap();
+        drop(db);
+        assert!(!dest.exists(), "nothing replaced before finish");
+        let mut db = Db::output(&dest, &["t".into()]).unwrap();
+        db.load("t", &[json!({"a": 1})]).unwrap();
+        db.finish().unwrap();
+        let mut db = Db::output(&dest, &["t".into()]).unwrap();
+        db.load("t", &[json!({"a": 2}), json!({"a": 3})]).unwrap();
+        db.finish().unwrap();
+        let conn = Connection::open(&dest).unwrap();
+        assert_eq!(
+            rows_of(&conn, "SELECT count(*) AS n FROM t").unwrap()[0]["n"],
+            2
+        );
+        conn.execute_batch("CREATE TABLE u (x)").unwrap();
+        drop(conn);
+        assert!(check_output(&dest, &["u".into()])
+            .unwrap_err()
+            .contains("did not write"));
+        assert!(check_output(&dest, &["t".into()]).is_ok());
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

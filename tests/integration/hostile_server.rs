@@ -5,9 +5,13 @@
 //!
 //! Covered here: item 2 (responses and error bodies nested 20,000 deep, in XML and JSON,
 //! S3 ListBuckets included: the scope that got them fails with a one-line error and the
-//! other scopes still print) and item 10 (path labels and header values as sent: `..`
-//! never reaches the wire as a path step, non-ASCII header values are refused before
-//! anything is sent).
+//! other scopes still print), item 4 (a 300 MB answer under `--max-response-mib 16`,
+//! declared by its Content-Length or not: refused before parsing, not retried, the
+//! process stays within a small multiple of the limit), item 5 (a server whose
+//! pagination never ends — always a new token, or tokens A, B, A, B: `call` and `list`
+//! stop at `--max-calls`, at `--timeout`, or at the first token seen twice) and item 10
+//! (path labels and header values as sent: `..` never reaches the wire as a path step,
+//! non-ASCII header values are refused before anything is sent).
 
 use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -56,6 +60,11 @@ pub struct Response {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// The body is sent this many times over: a large answer the server never holds.
+    pub repeat: usize,
+    /// Whether a Content-Length (of the whole body) is sent; without one the body ends
+    /// when the connection closes.
+    pub content_length: bool,
 }
 
 impl Response {
@@ -64,7 +73,21 @@ impl Response {
             status,
             content_type,
             body: body.into(),
+            repeat: 1,
+            content_length: true,
         }
+    }
+
+    /// The body sent `times` times over.
+    pub fn repeated(mut self, times: usize) -> Response {
+        self.repeat = times;
+        self
+    }
+
+    /// No Content-Length: the body is read until the connection closes.
+    pub fn without_length(mut self) -> Response {
+        self.content_length = false;
+        self
     }
 }
 
@@ -138,14 +161,23 @@ fn serve(mut stream: TcpStream, scenario: Scenario, seen: &Mutex<Vec<Request>>) 
     } else {
         scenario(&req)
     };
+    let length = if resp.content_length {
+        format!("Content-Length: {}\r\n", resp.body.len() * resp.repeat)
+    } else {
+        String::new()
+    };
     let _ = write!(
         stream,
-        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nx-amzn-requestid: hostile\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} X\r\nContent-Type: {}\r\n{length}x-amzn-requestid: hostile\r\nConnection: close\r\n\r\n",
         resp.status,
         resp.content_type,
-        resp.body.len()
     );
-    let _ = stream.write_all(&resp.body);
+    // Until the client hangs up.
+    for _ in 0..resp.repeat {
+        if stream.write_all(&resp.body).is_err() {
+            return;
+        }
+    }
 }
 
 const DEEP: usize = 20_000;
@@ -463,4 +495,335 @@ fn a_cbor_only_service_works_end_to_end() {
     assert_eq!(req.header("accept"), Some("application/cbor"));
     assert_eq!(req.body, vec![0xa0], "an empty CBOR map");
     assert_eq!(req.header("content-length"), Some("1"));
+}
+
+/// An ordinary DescribeVpcs answer in every region.
+fn plain_vpcs(_req: &Request) -> Response {
+    Response::new(200, "text/xml", vpcs_xml())
+}
+
+/// One DescribeVpcs item, repeated into a 300 MB body.
+const VPC_ITEM: &str =
+    "<item><vpcId>vpc-00000000</vpcId><state>available</state><isDefault>false</isDefault></item>";
+const HUGE_BYTES: usize = 300_000_000;
+
+/// eu-west-1 answers DescribeVpcs with 300 MB, its Content-Length saying so; other
+/// regions normally.
+fn huge_declared_vpcs(req: &Request) -> Response {
+    if req.region() == "eu-west-1" {
+        Response::new(200, "text/xml", VPC_ITEM).repeated(HUGE_BYTES / VPC_ITEM.len())
+    } else {
+        Response::new(200, "text/xml", vpcs_xml())
+    }
+}
+
+/// eu-west-1 streams 300 MB of DescribeVpcs without a Content-Length (the body ends when
+/// the connection does); other regions normally.
+fn huge_streamed_vpcs(req: &Request) -> Response {
+    huge_declared_vpcs(req).without_length()
+}
+
+/// The requests one region received.
+fn sent_to(server: &HostileServer, region: &str) -> usize {
+    server
+        .recorded()
+        .iter()
+        .filter(|r| r.region() == region)
+        .count()
+}
+
+/// The one stderr line about `region`'s scope, checked to be short.
+fn scope_line<'a>(run: &'a Run, region: &str) -> &'a str {
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains(region) && l.contains("error"))
+        .unwrap_or_else(|| panic!("no error line for {region}: {}", run.stderr));
+    assert!(line.len() < 300, "one short line: {line}");
+    line
+}
+
+/// Item 4: 300 MB under `--max-response-mib 16` fails that scope — refused by its
+/// Content-Length before a byte of the body is read, or cut off as soon as it streams past
+/// 16 MiB — before parsing, without a retry, and the process never grows by more than
+/// three times the limit over an ordinary run; the other region's answer prints. `run`
+/// gets the same limit from the same flag.
+#[test]
+fn oversized_responses_fail_their_scope_before_parsing_in_bounded_memory() {
+    let limit_mib = 16u64;
+    let args = |url: &str| -> Vec<String> {
+        [
+            "call",
+            "ec2",
+            "DescribeVpcs",
+            "--regions",
+            "eu-west-1,eu-west-2",
+            "--endpoint-url",
+            url,
+            "--max-response-mib",
+            "16",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let baseline = HostileServer::start(plain_vpcs);
+    let argv = args(&baseline.url);
+    let (run, baseline_kib) =
+        mrhost_measured(&argv.iter().map(String::as_str).collect::<Vec<_>>(), |_| {});
+    let run = run.ok();
+    assert_eq!(run.by_region()["eu-west-1"]["Vpcs"][0]["VpcId"], "vpc-good");
+    for (scenario, declared) in [
+        (huge_declared_vpcs as Scenario, true),
+        (huge_streamed_vpcs as Scenario, false),
+    ] {
+        let server = HostileServer::start(scenario);
+        let argv = args(&server.url);
+        let (run, peak_kib) =
+            mrhost_measured(&argv.iter().map(String::as_str).collect::<Vec<_>>(), |_| {});
+        assert_eq!(run.code, 3, "partial: {}", run.stderr);
+        assert_eq!(run.by_region()["eu-west-2"]["Vpcs"][0]["VpcId"], "vpc-good");
+        let line = scope_line(&run, "eu-west-1");
+        assert!(
+            line.contains("larger than the limit of 16 MiB"),
+            "names the limit: {line}"
+        );
+        assert_eq!(
+            line.contains(&format!(
+                "Content-Length {}",
+                HUGE_BYTES / VPC_ITEM.len() * VPC_ITEM.len()
+            )),
+            declared,
+            "{line}"
+        );
+        assert_eq!(sent_to(&server, "eu-west-1"), 1, "not retried");
+        let grown_mib = peak_kib.saturating_sub(baseline_kib) / 1024;
+        eprintln!(
+            "declared={declared}: peak {} MiB, baseline {} MiB, took {:?}",
+            peak_kib / 1024,
+            baseline_kib / 1024,
+            run.elapsed
+        );
+        assert!(
+            grown_mib <= 3 * limit_mib,
+            "grew {grown_mib} MiB over an ordinary run (limit {limit_mib} MiB)"
+        );
+    }
+}
+
+/// Item 4, for a plugin's scope: `run`'s `--max-response-mib` reaches the engine, so a
+/// 300 MB answer streamed without a Content-Length fails that scope before parsing, in
+/// bounded memory, and the other region's resources print.
+#[test]
+fn oversized_responses_fail_a_plugin_scope_before_parsing_in_bounded_memory() {
+    let limit_mib = 16u64;
+    let baseline = HostileServer::start(plain_vpcs);
+    let (_, baseline_kib) = mrhost_measured(
+        &[
+            "call",
+            "ec2",
+            "DescribeVpcs",
+            "--regions",
+            "eu-west-1,eu-west-2",
+            "--endpoint-url",
+            &baseline.url,
+        ],
+        |_| {},
+    );
+    let server = HostileServer::start(huge_streamed_vpcs);
+    let vpcs = plugin("vpcs");
+    let (run, peak_kib) = mrhost_measured(
+        &[
+            "run",
+            path_str(&vpcs),
+            "--regions",
+            "eu-west-1,eu-west-2",
+            "--endpoint-url",
+            &server.url,
+            "--max-response-mib",
+            "16",
+            "-o",
+            "json",
+        ],
+        |_| {},
+    );
+    assert_eq!(run.code, 3, "partial: {}", run.stderr);
+    assert!(run.stdout.contains("vpc-good"), "{}", run.stdout);
+    let line = scope_line(&run, "eu-west-1");
+    assert!(line.contains("larger than the limit of 16 MiB"), "{line}");
+    assert!(
+        peak_kib.saturating_sub(baseline_kib) / 1024 <= 3 * limit_mib + 64,
+        "plugin run peak {} MiB",
+        peak_kib / 1024
+    );
+}
+
+/// The nextToken a logs request asked with (none on the first page).
+fn asked_token(req: &Request) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(&req.body)
+        .ok()?
+        .get("nextToken")?
+        .as_str()
+        .map(str::to_string)
+}
+
+fn log_groups_page(region: &str, name: &str, next: Option<String>) -> Response {
+    let mut page = serde_json::json!({"logGroups": [{
+        "logGroupName": name,
+        "arn": format!("arn:aws:logs:{region}:123456789012:log-group:{name}"),
+    }]});
+    if let Some(t) = next {
+        page["nextToken"] = serde_json::Value::String(t);
+    }
+    Response::new(200, "application/x-amz-json-1.1", page.to_string())
+}
+
+/// Item 5: eu-west-1's DescribeLogGroups always has a next page (token n answers n + 1);
+/// eu-west-2 answers one page.
+fn endless_log_groups(req: &Request) -> Response {
+    if req.region() == "eu-west-1" {
+        let n: u64 = asked_token(req).and_then(|t| t.parse().ok()).unwrap_or(0);
+        log_groups_page("eu-west-1", &format!("g{n}"), Some((n + 1).to_string()))
+    } else {
+        log_groups_page("eu-west-2", "good", None)
+    }
+}
+
+/// Item 5: eu-west-1's tokens go A, B, A, B...; eu-west-2 answers one page.
+fn looping_log_groups(req: &Request) -> Response {
+    if req.region() == "eu-west-1" {
+        let next = match asked_token(req).as_deref() {
+            Some("A") => "B",
+            _ => "A",
+        };
+        log_groups_page("eu-west-1", "looping", Some(next.into()))
+    } else {
+        log_groups_page("eu-west-2", "good", None)
+    }
+}
+
+fn logs_call(server: &HostileServer, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "call",
+        "logs",
+        "DescribeLogGroups",
+        "--regions",
+        "eu-west-1,eu-west-2",
+        "--endpoint-url",
+        &server.url,
+    ];
+    args.extend_from_slice(extra);
+    mrhost(&args)
+}
+
+fn logs_list(server: &HostileServer, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "list",
+        "logs",
+        "log-groups",
+        "--regions",
+        "eu-west-1,eu-west-2",
+        "--endpoint-url",
+        &server.url,
+        "-o",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    mrhost(&args)
+}
+
+/// `list`'s output holds eu-west-2's log group.
+fn listed_good_group(run: &Run) -> bool {
+    run.json().as_array().is_some_and(|items| {
+        items
+            .iter()
+            .any(|i| i["logGroupName"] == "good" && i["RequestRegion"] == "eu-west-2")
+    })
+}
+
+/// Item 5: against tokens that never end, `call` and `list` stop at `--max-calls`: the
+/// scope fails with one line naming the flag after exactly that many requests, and the
+/// other region's result is complete.
+#[test]
+fn endless_pagination_stops_at_the_call_limit() {
+    let server = HostileServer::start(endless_log_groups);
+    let run = logs_call(&server, &["--max-calls", "50"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(
+        run.by_region()["eu-west-2"]["logGroups"][0]["logGroupName"],
+        "good"
+    );
+    let line = scope_line(&run, "eu-west-1");
+    assert!(line.contains("call limit of 50 AWS calls"), "{line}");
+    assert!(line.contains("--max-calls"), "{line}");
+    assert_eq!(sent_to(&server, "eu-west-1"), 50);
+
+    let server = HostileServer::start(endless_log_groups);
+    let run = logs_list(&server, &["--max-calls", "50", "--timeout", "30"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(listed_good_group(&run), "{}", run.stdout);
+    let line = scope_line(&run, "eu-west-1");
+    assert!(line.contains("--max-calls"), "{line}");
+    assert_eq!(sent_to(&server, "eu-west-1"), 50);
+}
+
+/// Item 5: against tokens that never end, `call` and `list` stop at `--timeout`, with one
+/// line naming it.
+#[test]
+fn endless_pagination_stops_at_the_time_limit() {
+    for list in [false, true] {
+        let server = HostileServer::start(endless_log_groups);
+        let run = if list {
+            logs_list(&server, &["--timeout", "2"])
+        } else {
+            logs_call(&server, &["--timeout", "2"])
+        };
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        let line = scope_line(&run, "eu-west-1");
+        assert!(line.contains("time limit of 2 s"), "{line}");
+        assert!(line.contains("--timeout"), "{line}");
+        assert!(
+            run.elapsed < std::time::Duration::from_secs(15),
+            "stopped in time: {:?}",
+            run.elapsed
+        );
+        if list {
+            assert!(listed_good_group(&run), "{}", run.stdout);
+        } else {
+            assert_eq!(
+                run.by_region()["eu-west-2"]["logGroups"][0]["logGroupName"],
+                "good"
+            );
+        }
+        assert!(sent_to(&server, "eu-west-1") > 2, "it was paging");
+    }
+}
+
+/// Item 5: tokens A, B, A, B end the pagination at the first token seen before (not only a
+/// token repeated back to back), after three requests, with one line.
+#[test]
+fn looping_tokens_end_the_pagination() {
+    for list in [false, true] {
+        let server = HostileServer::start(looping_log_groups);
+        let run = if list {
+            logs_list(&server, &[])
+        } else {
+            logs_call(&server, &[])
+        };
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        let line = scope_line(&run, "eu-west-1");
+        assert!(
+            line.contains("page 3's next token was already seen after page 1"),
+            "{line}"
+        );
+        assert_eq!(sent_to(&server, "eu-west-1"), 3);
+        if list {
+            assert!(listed_good_group(&run), "{}", run.stdout);
+        } else {
+            assert_eq!(
+                run.by_region()["eu-west-2"]["logGroups"][0]["logGroupName"],
+                "good"
+            );
+        }
+    }
 }

@@ -1264,7 +1264,11 @@ fn model_types_history_and_pruning_in_one_account() {
     assert!(rows
         .iter()
         .all(|r| r["_id"] == r["VpcId"] && r["k"] == "integer"));
-    assert_eq!(rows[0]["_tags"], json!("{\"Name\":\"one\"}"));
+    assert_eq!(
+        rows[0]["_tags"],
+        json!({"Name": "one"}),
+        "JSON columns come back as JSON"
+    );
     // iam users: global, once, in us-east-1.
     moto.boto3(vec![b3(
         "us-east-1",

@@ -105,7 +105,7 @@ const TYPES: &[(&str, &str, &str, &str, bool)] = &[
         false,
     ),
     ("lambda", "functions", "ListFunctions", "Functions", false),
-    ("s3", "buckets", "ListBuckets", "Buckets", false),
+    ("s3", "buckets", "ListBuckets", "Buckets", true),
     (
         "route53",
         "hosted-zones",

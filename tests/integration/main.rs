@@ -3,8 +3,8 @@
 
 mod bundled;
 mod bundled_more;
-mod bundled_security;
 mod bundled_new;
+mod bundled_security;
 mod common;
 mod conformance;
 mod contract;
@@ -24,4 +24,5 @@ mod serve;
 mod services;
 mod services_inventory;
 mod trust;
+mod ux_outputs;
 mod ux_scopes;

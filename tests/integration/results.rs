@@ -232,11 +232,26 @@ fn sql_across_two_plugins_and_three_regions() {
         "{joined}"
     );
 
-    // --output sqlite:FILE keeps a real database.
+    // --output sqlite:FILE keeps a real database: the result, and with --keep-tables the
+    // tables it was computed from.
     let out = format!("sqlite:{}", db.display());
-    moto.mrhost(&["query", sql, "--regions", REGION_LIST, "-o", &out])
-        .ok();
+    moto.mrhost(&[
+        "query",
+        sql,
+        "--regions",
+        REGION_LIST,
+        "-o",
+        &out,
+        "--keep-tables",
+    ])
+    .ok();
     let conn = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM result WHERE subnets = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(n, 3);
     let n: i64 = conn
         .query_row("SELECT count(*) FROM vpcs", [], |r| r.get(0))
         .unwrap();

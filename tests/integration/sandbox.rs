@@ -719,7 +719,13 @@ fn a_cache_directory_other_users_can_write_is_refused() {
 #[test]
 fn a_manifest_that_never_returns_is_stopped_at_the_timeout_given() {
     let p = plugin("hostile-manifest");
-    let run = mrhost(&["plugins", "inspect", path_str(&p), "--timeout", "2"]);
+    let run = mrhost(&[
+        "plugins",
+        "inspect",
+        path_str(&p),
+        "--manifest-timeout",
+        "2",
+    ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
     assert!(

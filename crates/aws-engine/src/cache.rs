@@ -22,6 +22,24 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// Why the response cache cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum CacheError {
+    /// Its directory or file is not private to this user (or cannot be made so).
+    #[error("{0}")]
+    NotPrivate(String),
+    /// SQLite could not open or change it.
+    #[error("response cache {path}: {message}")]
+    Database {
+        /// The cache file.
+        path: String,
+        /// SQLite's reason.
+        message: String,
+    },
+}
+
+/// Whether cached answers are served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheMode {
     /// Serve hits, store misses.
@@ -30,12 +48,17 @@ pub enum CacheMode {
     Refresh,
 }
 
+/// The cache: one SQLite file (see the [module documentation](self)).
 pub struct ResponseCache {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// How long an entry is served, from when it was stored.
     pub ttl: Duration,
+    /// Serve hits, or only store (`--refresh`).
     pub mode: CacheMode,
+    /// The size bound; past it the oldest entries go.
     pub max_bytes: u64,
+    /// Hits served by this process.
     pub hits: AtomicU64,
     /// Bytes stored, as last counted plus what this process added since.
     approx_bytes: AtomicU64,
@@ -51,14 +74,21 @@ impl std::fmt::Debug for ResponseCache {
 
 /// What identifies one cached response.
 pub struct CacheKey<'a> {
+    /// The endpoint URL the request went to.
     pub endpoint: &'a str,
+    /// The account the credentials belong to.
     pub account: &'a str,
     /// The principal ARN (an assumed-role session as its role): `Identity::principal`.
     pub principal: &'a str,
+    /// The region of the call.
     pub region: &'a str,
+    /// The service (botocore name).
     pub service: &'a str,
+    /// The operation name.
     pub operation: &'a str,
+    /// The parameters, compared as canonical JSON.
     pub params: &'a Value,
+    /// The service model's version: a new model never serves an old answer.
     pub model_version: &'a str,
 }
 
@@ -151,9 +181,9 @@ impl ResponseCache {
         ttl: Duration,
         mode: CacheMode,
         max_bytes: u64,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, CacheError> {
         if let Some(dir) = path.parent() {
-            ensure_private_dir(dir)?;
+            ensure_private_dir(dir).map_err(CacheError::NotPrivate)?;
         }
         let conn = match open_checked(path) {
             Ok(c) => c,
@@ -168,7 +198,10 @@ impl ResponseCache {
                 for ext in ["sqlite-wal", "sqlite-shm"] {
                     let _ = std::fs::remove_file(path.with_extension(ext));
                 }
-                open_checked(path).map_err(|e| format!("response cache {}: {e}", path.display()))?
+                open_checked(path).map_err(|e| CacheError::Database {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?
             }
         };
         let stored: i64 = conn
@@ -210,6 +243,8 @@ impl ResponseCache {
         Some(v)
     }
 
+    /// Store `value` under `key` (mode `Refresh` included); over the size bound the
+    /// oldest entries go. A write that fails is logged and otherwise ignored.
     pub fn put(&self, key: &CacheKey<'_>, value: &Value) {
         let body = value.to_string();
         let conn = self.conn.lock().unwrap();
@@ -304,11 +339,15 @@ impl ResponseCache {
         })
     }
 
-    pub fn clear(&self) -> Result<u64, String> {
+    /// Remove every entry; returns how many there were.
+    pub fn clear(&self) -> Result<u64, CacheError> {
         let conn = self.conn.lock().unwrap();
         let n = conn
             .execute("DELETE FROM responses", [])
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CacheError::Database {
+                path: self.path.display().to_string(),
+                message: e.to_string(),
+            })?;
         let _ = conn.execute_batch("VACUUM");
         Ok(n as u64)
     }
@@ -484,7 +523,10 @@ mod tests {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
         let e = ResponseCache::open(&path, Duration::from_secs(60), CacheMode::Normal, 1 << 20)
             .unwrap_err();
-        assert!(e.contains("writable by group or others"), "{e}");
+        assert!(
+            matches!(&e, CacheError::NotPrivate(m) if m.contains("writable by group or others")),
+            "{e}"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -23,10 +23,15 @@ use crate::{EngineError, Models, ServiceModel};
 const VERBS: &[&str] = &["List", "Describe", "Get", "Search"];
 const VERBS_BY_PRIORITY: &[&str] = &["Describe", "List", "Get", "Search"];
 
+/// A resource type derived from a model: one List/Describe/Get/Search operation whose
+/// paginated result is a list of items.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelType {
+    /// The service (botocore name).
     pub service: String,
+    /// The resource name, kebab-case (`route-tables`).
     pub resource: String,
+    /// The operation that lists it.
     pub operation: String,
     /// Where the items are in a page (`Vpcs`, `DistributionList.Items`, or for containers
     /// flattened `Reservations[].Instances`).
@@ -54,6 +59,7 @@ impl ModelType {
         )
     }
 
+    /// The type as a JSON object (`mrhost list --available -o json`).
     pub fn to_json(&self) -> Value {
         json!({
             "service": self.service, "resource": self.resource, "operation": self.operation,
@@ -353,9 +359,28 @@ pub fn catalogue(models: &Models, service: Option<&str>) -> Result<Vec<ModelType
     Ok(out)
 }
 
+/// Why [`find`] found no type.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum FindError {
+    /// The service is not in the models.
+    #[error(transparent)]
+    Service(#[from] crate::EngineError),
+    /// The service has no such type.
+    #[error("no resource type '{resource}' in {service}{hint}; `mrhost list --available {service}` lists them")]
+    UnknownType {
+        /// The service.
+        service: String,
+        /// The name asked for.
+        resource: String,
+        /// ` (did you mean ...?)`, or empty.
+        hint: String,
+    },
+}
+
 /// Find a type by resource name or operation name (any case style).
-pub fn find(models: &Models, service: &str, resource: &str) -> Result<ModelType, String> {
-    let model = models.service(service).map_err(|e| e.to_string())?;
+pub fn find(models: &Models, service: &str, resource: &str) -> Result<ModelType, FindError> {
+    let model = models.service(service)?;
     let types = service_types(models, &model);
     let wanted = crate::model::normalize_op_name(resource);
     if let Some(t) = types
@@ -367,9 +392,11 @@ pub fn find(models: &Models, service: &str, resource: &str) -> Result<ModelType,
     let hint = crate::suggest::nearest(resource, types.iter().map(|t| t.resource.as_str()), 4)
         .map(|s| format!(" (did you mean {s}?)"))
         .unwrap_or_default();
-    Err(format!(
-        "no resource type '{resource}' in {service}{hint}; `mrhost list --available {service}` lists them"
-    ))
+    Err(FindError::UnknownType {
+        service: service.to_string(),
+        resource: resource.to_string(),
+        hint,
+    })
 }
 
 /// The last segment of a result key path (`DistributionList.Items` → `Items`).
@@ -399,9 +426,10 @@ mod tests {
             "ListFunctions"
         );
         assert!(find(&models, "iam", "roles").unwrap().global);
-        assert!(find(&models, "ec2", "route-table")
-            .unwrap_err()
-            .contains("did you mean route-tables?"));
+        assert!(matches!(
+            find(&models, "ec2", "route-table"),
+            Err(FindError::UnknownType { hint, .. }) if hint.contains("did you mean route-tables?")
+        ));
         // A type whose operation needs params knows which.
         let pools = find(&models, "ec2", "associated-ipv6-pool-cidrs").unwrap();
         assert_eq!(pools.required, vec!["PoolId".to_string()]);

@@ -36,6 +36,7 @@ pub enum OpClass {
 }
 
 impl OpClass {
+    /// Every class, least to most sensitive.
     pub const ALL: [OpClass; 5] = [
         OpClass::Read,
         OpClass::Data,
@@ -44,6 +45,7 @@ impl OpClass {
         OpClass::Write,
     ];
 
+    /// The name `--allow` takes (`read`, `data`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             OpClass::Read => "read",
@@ -54,6 +56,7 @@ impl OpClass {
         }
     }
 
+    /// The class named `s` (as [`OpClass::as_str`] writes it).
     pub fn parse(s: &str) -> Option<OpClass> {
         OpClass::ALL.into_iter().find(|c| c.as_str() == s)
     }
@@ -80,7 +83,9 @@ impl fmt::Display for OpClass {
 /// `source` column: `verb:Describe`, `override`, `output:secret-member`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Classification {
+    /// The class.
     pub class: OpClass,
+    /// The rule step that decided it.
     pub source: &'static str,
     /// The operation's name (the model's operations key).
     pub operation: &'static str,
@@ -200,7 +205,9 @@ pub fn counts() -> Vec<(OpClass, usize)> {
 /// operations (`--allow ec2:CreateTags`, canonical `service:Operation`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grants {
+    /// Classes allowed whole.
     pub classes: BTreeSet<OpClass>,
+    /// Single operations allowed, as `service:Operation`.
     pub operations: BTreeSet<String>,
 }
 

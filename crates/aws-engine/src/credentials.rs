@@ -26,6 +26,21 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// Role hops a profile may chain before mrhost calls it a loop.
 const MAX_CHAIN: usize = 10;
 
+/// AssumeRole calls in flight at once, process-wide. An organisation's plan asks for every
+/// member's role at once (up to --concurrency); STS throttles per calling account (about
+/// 600 requests/s), so a thousand at once would be throttled in a burst. 64 in flight at a
+/// ~100 ms round trip stay near that rate.
+const ASSUME_IN_FLIGHT: usize = 64;
+
+/// Rounds of AssumeRole after the engine's own retries came back throttled: STS throttling
+/// is waited out (full-jitter backoff, up to 20 s a round) rather than losing the account.
+const ASSUME_THROTTLE_ROUNDS: u32 = 8;
+
+fn assume_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(ASSUME_IN_FLIGHT))
+}
+
 /// One identity's credentials: a provider and its cache.
 pub struct CredentialSource {
     provider: SharedCredentialsProvider,
@@ -48,7 +63,9 @@ impl std::fmt::Debug for CredentialSource {
 
 /// What loading a profile gives: its credentials and its configured region, if any.
 pub struct LoadedProfile {
+    /// The profile's credentials.
     pub credentials: CredentialSource,
+    /// The profile's `region`, if it sets one.
     pub region: Option<String>,
 }
 
@@ -63,6 +80,7 @@ struct RoleState {
 }
 
 impl CredentialSource {
+    /// A source around any provider; `label` names it in messages.
     pub fn new(provider: SharedCredentialsProvider, label: impl Into<String>) -> Self {
         CredentialSource {
             provider,
@@ -135,7 +153,7 @@ impl CredentialSource {
         let credentials = match profile {
             Some(name) => {
                 let set = profiles.map_err(|e| {
-                    EngineError::Credentials(format!("profile {name}: the AWS config files: {e}"))
+                    EngineError::credentials(format!("profile {name}: the AWS config files: {e}"))
                 })?;
                 chain(client, &set, name, &home, 0)?
             }
@@ -177,13 +195,19 @@ impl CredentialSource {
         })
     }
 
-    /// Current credentials, fetched on first use and again shortly before they expire.
+    /// Current credentials, fetched on first use and again shortly before they expire
+    /// (`REFRESH_MARGIN`, 5 minutes, ahead: an assumed role is re-assumed during a long run
+    /// before its session ends). Every scope of one account shares one source, and one
+    /// refresh: concurrent callers wait for the one in flight instead of each asking STS.
+    /// When a refresh fails while the credentials held are still valid, those are used
+    /// (and the refresh is tried again on the next call).
     pub async fn get(&self) -> Result<Credentials, EngineError> {
         let mut cached = self.cached.lock().await;
+        let now = SystemTime::now();
         if let Some(c) = cached.as_ref() {
             let fresh = match c.expiry() {
                 None => true,
-                Some(exp) => exp > SystemTime::now() + REFRESH_MARGIN,
+                Some(exp) => exp > now + REFRESH_MARGIN,
             };
             if fresh {
                 return Ok(c.clone());
@@ -192,13 +216,24 @@ impl CredentialSource {
         if let Some(role) = &self.role {
             role.assumed.store(true, Ordering::SeqCst);
         }
-        let creds = self
-            .provider
-            .provide_credentials()
-            .await
-            .map_err(|e| EngineError::Credentials(describe(&self.label, &e)))?;
-        *cached = Some(creds.clone());
-        Ok(creds)
+        match self.provider.provide_credentials().await {
+            Ok(creds) => {
+                *cached = Some(creds.clone());
+                Ok(creds)
+            }
+            Err(e) => {
+                let message = describe(&self.label, &e);
+                match cached.as_ref() {
+                    Some(c) if c.expiry().is_some_and(|exp| exp > now) => {
+                        tracing::warn!(
+                            "{message} (refreshing; the current credentials stay in use until they expire)"
+                        );
+                        Ok(c.clone())
+                    }
+                    _ => Err(EngineError::credentials(message)),
+                }
+            }
+        }
     }
 }
 
@@ -307,7 +342,7 @@ fn chain(
     home: &str,
     depth: usize,
 ) -> Result<CredentialSource, EngineError> {
-    let err = |m: String| EngineError::Credentials(format!("profile {name}: {m}"));
+    let err = |m: String| EngineError::credentials(format!("profile {name}: {m}"));
     if depth > MAX_CHAIN {
         return Err(err("the source_profile chain is too long or loops".into()));
     }
@@ -403,9 +438,13 @@ fn chain(
 /// What one AssumeRole asks for.
 #[derive(Debug, Clone)]
 pub struct RoleRequest {
+    /// The role to assume.
     pub role_arn: String,
+    /// `RoleSessionName`.
     pub session_name: String,
+    /// `ExternalId`, when the role requires one.
     pub external_id: Option<String>,
+    /// `DurationSeconds` (STS default when unset).
     pub duration_seconds: Option<u32>,
     /// Whose regional STS endpoint answers.
     pub region: String,
@@ -432,6 +471,38 @@ impl std::fmt::Debug for AssumeRoleProvider {
 }
 
 impl AssumeRoleProvider {
+    /// One AssumeRole: at most [`ASSUME_IN_FLIGHT`] at once, and a throttled answer (after
+    /// the engine's retries) waited out for up to [`ASSUME_THROTTLE_ROUNDS`] more rounds.
+    async fn call_paced(
+        &self,
+        params: &serde_json::Value,
+    ) -> Result<serde_json::Value, EngineError> {
+        let r = &self.request;
+        let mut round = 0u32;
+        loop {
+            let result = {
+                let _slot = assume_slots().acquire().await;
+                self.client
+                    .call(&self.base, &r.region, "sts", "AssumeRole", params)
+                    .await
+            };
+            match result {
+                Err(EngineError::Service(a))
+                    if a.is_throttling() && round < ASSUME_THROTTLE_ROUNDS =>
+                {
+                    round += 1;
+                    let cap = Duration::from_millis(500)
+                        .saturating_mul(1u32 << round.min(6))
+                        .min(Duration::from_secs(20));
+                    let sleep = cap.mul_f64(rand::random::<f64>());
+                    tracing::debug!(role = %r.role_arn, round, ?sleep, "AssumeRole throttled; waiting");
+                    tokio::time::sleep(sleep).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     async fn assume(&self) -> Result<Credentials, EngineError> {
         let r = &self.request;
         let mut params = serde_json::json!({
@@ -448,14 +519,11 @@ impl AssumeRoleProvider {
         if let Some(policy) = policy {
             params["Policy"] = serde_json::Value::String(policy);
         }
-        let out = self
-            .client
-            .call(&self.base, &r.region, "sts", "AssumeRole", &params)
-            .await?;
+        let out = self.call_paced(&params).await?;
         let c = &out["Credentials"];
         let field = |k: &str| c[k].as_str().map(str::to_string);
         let (Some(ak), Some(sk)) = (field("AccessKeyId"), field("SecretAccessKey")) else {
-            return Err(EngineError::Credentials(format!(
+            return Err(EngineError::credentials(format!(
                 "AssumeRole {} returned no credentials",
                 r.role_arn
             )));
@@ -485,6 +553,15 @@ impl AssumeRoleProvider {
     }
 }
 
+/// Why a role could not be assumed: the engine's own error from the AssumeRole call,
+/// kept typed as the credential error's source.
+#[derive(Debug, thiserror::Error)]
+#[error("{role_arn}: {source}")]
+struct AssumeRoleFailed {
+    role_arn: String,
+    source: EngineError,
+}
+
 impl ProvideCredentials for AssumeRoleProvider {
     fn provide_credentials<'a>(
         &'a self,
@@ -494,11 +571,12 @@ impl ProvideCredentials for AssumeRoleProvider {
     {
         aws_credential_types::provider::future::ProvideCredentials::new(async move {
             self.assume().await.map_err(|e| {
-                aws_credential_types::provider::error::CredentialsError::provider_error(format!(
-                    "{}: {}",
-                    self.request.role_arn,
-                    one_line(&e.to_string())
-                ))
+                aws_credential_types::provider::error::CredentialsError::provider_error(
+                    AssumeRoleFailed {
+                        role_arn: self.request.role_arn.clone(),
+                        source: e,
+                    },
+                )
             })
         })
     }
@@ -551,5 +629,104 @@ impl CredentialSource {
             known_account,
             role: Some(state),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A provider that counts its calls, takes a while, and hands out credentials that
+    /// expire `lifetime` after they are made — or fails once `fail_after` calls are made.
+    #[derive(Debug)]
+    struct Counting {
+        calls: Arc<AtomicUsize>,
+        lifetime: Duration,
+        fail_after: usize,
+    }
+
+    impl ProvideCredentials for Counting {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            aws_credential_types::provider::future::ProvideCredentials::new(async move {
+                let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if n > self.fail_after {
+                    return Err(CredentialsError::provider_error("STS is down"));
+                }
+                Ok(Credentials::new(
+                    format!("AKID{n}"),
+                    "secret",
+                    Some("token".into()),
+                    Some(SystemTime::now() + self.lifetime),
+                    "test",
+                ))
+            })
+        }
+    }
+
+    fn source(lifetime: Duration, fail_after: usize) -> (Arc<CredentialSource>, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let provider = Counting {
+            calls: calls.clone(),
+            lifetime,
+            fail_after,
+        };
+        (
+            Arc::new(CredentialSource::new(
+                SharedCredentialsProvider::new(provider),
+                "test role",
+            )),
+            calls,
+        )
+    }
+
+    #[tokio::test]
+    async fn concurrent_scopes_of_one_account_share_one_refresh() {
+        let (creds, calls) = source(Duration::from_secs(3600), usize::MAX);
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let c = creds.clone();
+                tokio::spawn(async move { c.get().await.map(|c| c.access_key_id().to_string()) })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap(), "AKID1");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn credentials_close_to_expiry_are_refreshed_before_they_expire() {
+        // Valid for 4 more minutes: inside the 5-minute margin, so each use renews them.
+        let (creds, calls) = source(Duration::from_secs(240), usize::MAX);
+        assert_eq!(creds.get().await.unwrap().access_key_id(), "AKID1");
+        assert_eq!(creds.get().await.unwrap().access_key_id(), "AKID2");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Valid for an hour: kept.
+        let (creds, calls) = source(Duration::from_secs(3600), usize::MAX);
+        creds.get().await.unwrap();
+        creds.get().await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_credentials_that_are_still_valid() {
+        let (creds, calls) = source(Duration::from_secs(240), 1);
+        assert_eq!(creds.get().await.unwrap().access_key_id(), "AKID1");
+        // The refresh fails, the held credentials have 4 minutes left: still used.
+        assert_eq!(creds.get().await.unwrap().access_key_id(), "AKID1");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Already expired credentials are not.
+        let (creds, _) = source(Duration::ZERO, 1);
+        creds.get().await.unwrap();
+        let e = creds.get().await.unwrap_err();
+        assert!(e.to_string().contains("STS is down"), "{e}");
+        assert!(e.to_string().starts_with("credentials: test role"), "{e}");
     }
 }

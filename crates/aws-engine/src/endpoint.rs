@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::error::EngineError;
 use super::model::{Models, ServiceModel};
 
+/// Where one service's requests go in one region, and how they are signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     /// `scheme://host[:port][/base-path]`, no trailing slash.
@@ -30,6 +31,8 @@ pub struct EndpointOverrides {
 }
 
 impl EndpointOverrides {
+    /// The overrides: `explicit` (`--endpoint-url`), then the environment
+    /// (unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`).
     pub fn from_env(explicit: Option<String>) -> Self {
         let ignore = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
             .map(|v| v.eq_ignore_ascii_case("true"))
@@ -132,6 +135,8 @@ fn merge(into: &mut serde_json::Map<String, Value>, from: &Value) {
     }
 }
 
+/// The endpoint of `model` in `region`: an override if one applies, else the
+/// partition data of the models (botocore's endpoint rules as the AWS CLI applies them).
 pub fn resolve(
     models: &Models,
     model: &ServiceModel,
@@ -148,7 +153,7 @@ pub fn resolve(
     if let Some(url) = overrides.for_service(model) {
         let url = url.trim_end_matches('/').to_string();
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(EngineError::Endpoint(format!(
+            return Err(EngineError::endpoint(format!(
                 "endpoint URL '{url}' must start with http:// or https://"
             )));
         }

@@ -6,22 +6,22 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
-use rand::Rng;
-
-use crate::error::EngineError;
+use crate::error::{EngineError, TimeoutError};
 use crate::protocol::{WireRequest, WireResponse};
-use crate::{http, quirks, throttle, AwsClient, CredentialSource, Endpoint, OperationRef};
+use crate::{http, quirks, retry, AwsClient, CredentialSource, Endpoint, OperationRef};
+use bytes::Bytes;
 
 /// A request to send on, as the client made it minus its authentication.
 #[derive(Debug, Clone)]
 pub struct Outbound {
+    /// The HTTP method.
     pub method: String,
     /// Path and query string, percent-encoded as the client sent them.
     pub path_and_query: String,
     /// Headers to send (no `Authorization`, `X-Amz-Date`, security token, `Host`, or
     /// hop-by-hop headers: the caller removes those).
     pub headers: Vec<(String, String)>,
+    /// The body, as the client sent it.
     pub body: Bytes,
     /// Put before the endpoint's host (the operation's host prefix as the client applied it).
     pub host_prefix: Option<String>,
@@ -30,8 +30,11 @@ pub struct Outbound {
 /// The service's answer, untouched.
 #[derive(Debug, Clone)]
 pub struct Forwarded {
+    /// The HTTP status.
     pub status: u16,
+    /// Every header, as received.
     pub headers: Vec<(String, String)>,
+    /// The body bytes.
     pub body: Bytes,
     /// HTTP attempts made (1 without retries).
     pub attempts: u32,
@@ -40,7 +43,9 @@ pub struct Forwarded {
 /// Where an [`Outbound`] request goes: the endpoint, and the full URL.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// The endpoint resolved for the operation and region.
     pub endpoint: Endpoint,
+    /// The full URL.
     pub uri: ::http::Uri,
 }
 
@@ -99,20 +104,20 @@ impl AwsClient {
             host_prefix: None,
         };
         let inner = &self.inner;
-        let retry = &inner.retry;
-        let limiter = retry.adaptive.then(|| {
+        let config = &inner.retry;
+        let limiter = (config.adaptive || signing_name == "sts").then(|| {
             inner
                 .limiters
-                .get(&format!("{}/{region}/{signing_name}", creds.label))
+                .get(&crate::limiter_key(&creds.label, region, signing_name))
         });
+        let limits = http::AttemptLimits {
+            timeout: config.attempt_timeout,
+            max_response_bytes: inner.max_response_bytes,
+        };
         let attempts = async {
-            let mut attempt: u32 = 0;
-            let mut spent = 0;
+            let mut attempts = retry::Attempts::new(config, &inner.quota, limiter);
             loop {
-                attempt += 1;
-                if let Some(l) = &limiter {
-                    l.acquire().await;
-                }
+                attempts.before_attempt().await;
                 let credentials = creds.get().await?;
                 let signing = http::Signing {
                     credentials: &credentials,
@@ -126,7 +131,8 @@ impl AwsClient {
                     target.uri.clone(),
                     &wire,
                     &signing,
-                    retry.attempt_timeout,
+                    limits,
+                    &op.name,
                 )
                 .await;
                 // Whether to try again: the error the service answered with, read as the
@@ -136,49 +142,31 @@ impl AwsClient {
                     Ok(resp) => Some(service_error(op, resp)),
                     Err(e) => Some(e.clone()),
                 };
-                let throttled = matches!(&failure, Some(EngineError::Api(a)) if a.is_throttling());
-                if throttled {
+                let Some(e) = failure else {
+                    attempts.succeeded();
+                    inner
+                        .identities
+                        .mark_verified(&self.identity_key(credentials.access_key_id()));
+                    return sent.map(|r| answer(r, attempts.attempt()));
+                };
+                let class = retry::classify(&e);
+                if class.is_throttle() {
                     inner.stats.throttles.fetch_add(1, Ordering::Relaxed);
                 }
-                if let Some(l) = &limiter {
-                    l.update(throttled);
-                }
-                match (sent, failure) {
-                    (Ok(resp), None) => {
-                        inner.quota.release(spent);
-                        inner
-                            .identities
-                            .mark_verified(&self.identity_key(credentials.access_key_id()));
-                        return Ok(answer(resp, attempt));
-                    }
-                    (sent, Some(e)) if e.is_retryable() && attempt < retry.max_attempts => {
-                        let cost = match e {
-                            EngineError::Timeout(_) | EngineError::Transport(_) => {
-                                throttle::TIMEOUT_RETRY_COST
-                            }
-                            _ => throttle::RETRY_COST,
-                        };
-                        if !inner.quota.acquire(cost) {
-                            tracing::debug!(operation = %op.name, region, "retry quota exhausted");
-                            return sent.map(|r| answer(r, attempt));
-                        }
-                        spent += cost;
+                match attempts.failed(class) {
+                    // The last answer goes back as the service gave it; no answer is an error.
+                    retry::Next::GiveUp => return sent.map(|r| answer(r, attempts.attempt())),
+                    retry::Next::RetryAfter(sleep) => {
                         inner.stats.retries.fetch_add(1, Ordering::Relaxed);
-                        let cap = retry
-                            .base_delay
-                            .saturating_mul(1u32 << (attempt - 1).min(16))
-                            .min(retry.max_backoff);
-                        let sleep = cap.mul_f64(rand::rng().random::<f64>());
-                        tracing::debug!(operation = %op.name, region, attempt, error = %e, ?sleep, "retrying");
+                        tracing::debug!(operation = %op.name, region, attempt = attempts.attempt(), error = %e, ?sleep, "retrying");
                         tokio::time::sleep(sleep).await;
                     }
-                    (sent, _) => return sent.map(|r| answer(r, attempt)),
                 }
             }
         };
-        match tokio::time::timeout(retry.call_timeout, attempts).await {
+        match tokio::time::timeout(config.call_timeout, attempts).await {
             Ok(r) => r,
-            Err(_) => Err(EngineError::Timeout(retry.call_timeout)),
+            Err(_) => Err(TimeoutError::Call(config.call_timeout).into()),
         }
     }
 }
@@ -196,8 +184,8 @@ fn answer(resp: WireResponse, attempts: u32) -> Forwarded {
 /// decision); an unreadable one is known by its status.
 fn service_error(op: &OperationRef, resp: &WireResponse) -> EngineError {
     match crate::protocol::parse(&op.model, op.op(), resp) {
-        Err(e @ EngineError::Api(_)) => e,
-        _ => EngineError::Api(Box::new(crate::ApiError {
+        Err(e @ EngineError::Service(_)) => e,
+        _ => EngineError::Service(Box::new(crate::ApiError {
             code: resp.status.to_string(),
             message: String::new(),
             http_status: resp.status,

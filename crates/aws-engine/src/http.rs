@@ -1,5 +1,7 @@
 //! Sending one signed request: a pooled hyper client (HTTP/1.1 and HTTP/2, rustls), SigV4
-//! from aws-sigv4, a per-attempt timeout, and a bounded response body.
+//! from aws-sigv4, a per-attempt timeout, and a response body read under the caller's size
+//! limit — refused by its Content-Length before a byte of it is read, or as soon as it
+//! streams past the limit, so an oversized answer never occupies more than the limit.
 
 use std::time::{Duration, SystemTime};
 
@@ -8,26 +10,44 @@ use aws_sigv4::http_request::{
     sign, PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings,
 };
 use aws_sigv4::sign::v4;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 
-use super::error::EngineError;
-use super::protocol::{WireRequest, WireResponse};
+use crate::error::{
+    ConstructionError, DispatchError, DispatchKind, EngineError, ResponseError, TimeoutError,
+};
+use crate::protocol::{WireRequest, WireResponse};
 
+/// The pooled hyper client (HTTP and HTTPS) every request goes through.
 pub type HyperClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 type PlainClient = Client<HttpConnector, Full<Bytes>>;
 
 /// Two pools: plain HTTP (local endpoints such as moto) and HTTPS, whose TLS roots are read
 /// from the system only when the first https request is made.
-pub struct Clients {
+pub(crate) struct Clients {
     plain: PlainClient,
     tls: std::sync::OnceLock<Result<HyperClient, String>>,
 }
 
+/// The transport's reason, with its causes, on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let s_text = s.to_string();
+        if !msg.contains(&s_text) {
+            msg.push_str(": ");
+            msg.push_str(&s_text);
+        }
+        src = s.source();
+    }
+    msg.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 impl Clients {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         Clients {
@@ -42,25 +62,29 @@ impl Clients {
     async fn request(
         &self,
         req: http::Request<Full<Bytes>>,
+        target: &str,
     ) -> Result<http::Response<hyper::body::Incoming>, EngineError> {
         let result = if req.uri().scheme_str() == Some("https") {
             let client = self
                 .tls
-                .get_or_init(|| build_client().map_err(|e| e.to_string()))
+                .get_or_init(build_tls_client)
                 .as_ref()
-                .map_err(|e| EngineError::Transport(e.clone()))?;
+                .map_err(|e| ConstructionError::Serialization(e.clone()))?;
             client.request(req).await
         } else {
             self.plain.request(req).await
         };
         result.map_err(|e| {
-            let mut msg = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
-                src = s.source();
+            DispatchError {
+                kind: if e.is_connect() {
+                    DispatchKind::Connect
+                } else {
+                    DispatchKind::Io
+                },
+                target: target.to_string(),
+                message: chain(&e),
             }
-            EngineError::Transport(msg)
+            .into()
         })
     }
 }
@@ -71,19 +95,16 @@ impl Default for Clients {
     }
 }
 
-/// Largest response body accepted (a defence against a misbehaving endpoint).
-pub const MAX_RESPONSE_BYTES: usize = 512 * 1024 * 1024;
+/// A pooled HTTP(S) client on the system's roots, for the binary's own downloads
+/// (`plugins install URL`): the same stack as the engine's requests.
+pub fn https_client() -> Result<HyperClient, ConstructionError> {
+    build_tls_client().map_err(ConstructionError::Serialization)
+}
 
-pub fn build_client() -> Result<HyperClient, EngineError> {
-    let builder = hyper_rustls::HttpsConnectorBuilder::new();
-    let builder = match builder.with_native_roots() {
-        Ok(b) => b,
-        Err(e) => {
-            return Err(EngineError::Transport(format!(
-                "no TLS root certificates: {e}"
-            )))
-        }
-    };
+fn build_tls_client() -> Result<HyperClient, String> {
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .map_err(|e| format!("no TLS root certificates: {e}"))?;
     let https = builder
         .https_or_http()
         .enable_http1()
@@ -95,21 +116,31 @@ pub fn build_client() -> Result<HyperClient, EngineError> {
         .build(https))
 }
 
-pub struct Signing<'a> {
-    pub credentials: &'a Credentials,
-    pub region: &'a str,
-    pub name: &'a str,
+/// Who signs, for what.
+pub(crate) struct Signing<'a> {
+    pub(crate) credentials: &'a Credentials,
+    pub(crate) region: &'a str,
+    pub(crate) name: &'a str,
     /// S3 signs the payload hash into `x-amz-content-sha256`.
-    pub content_sha256_header: bool,
+    pub(crate) content_sha256_header: bool,
+}
+
+/// Limits of one attempt.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AttemptLimits {
+    /// Connect and answer, body included.
+    pub(crate) timeout: Duration,
+    /// The largest body read.
+    pub(crate) max_response_bytes: u64,
 }
 
 /// Join the endpoint and the serialized request, put any host prefix before the host.
-pub fn request_url(endpoint_url: &str, req: &WireRequest) -> Result<http::Uri, EngineError> {
+pub(crate) fn request_url(endpoint_url: &str, req: &WireRequest) -> Result<http::Uri, EngineError> {
     let mut base = endpoint_url.to_string();
     if let Some(prefix) = &req.host_prefix {
         let (scheme, rest) = base
             .split_once("://")
-            .ok_or_else(|| EngineError::Endpoint(format!("bad endpoint URL {endpoint_url}")))?;
+            .ok_or_else(|| EngineError::endpoint(format!("bad endpoint URL {endpoint_url}")))?;
         base = format!("{scheme}://{prefix}{rest}");
     }
     // The endpoint may carry a base path; the request path is appended to it.
@@ -119,16 +150,15 @@ pub fn request_url(endpoint_url: &str, req: &WireRequest) -> Result<http::Uri, E
         format!("{base}/{}", req.path)
     };
     url.parse::<http::Uri>()
-        .map_err(|e| EngineError::Endpoint(format!("bad request URL {url}: {e}")))
+        .map_err(|e| EngineError::endpoint(format!("bad request URL {url}: {e}")))
 }
 
-pub async fn send(
-    client: &Clients,
-    uri: http::Uri,
+/// The request as it goes on the wire, signed.
+fn signed_request(
+    uri: &http::Uri,
     req: &WireRequest,
     signing: &Signing<'_>,
-    attempt_timeout: Duration,
-) -> Result<WireResponse, EngineError> {
+) -> Result<http::Request<Full<Bytes>>, EngineError> {
     let mut builder = http::Request::builder()
         .method(req.method.as_str())
         .uri(uri.clone());
@@ -142,9 +172,10 @@ pub async fn send(
     }
     let mut http_req = builder
         .body(Full::new(req.body.clone()))
-        .map_err(|e| EngineError::Transport(format!("building request: {e}")))?;
+        .map_err(|e| ConstructionError::Serialization(e.to_string()))?;
 
     // Sign: the signer sees method, URI, headers (host comes from the URI) and the body.
+    let signing_err = |e: &dyn std::error::Error| ConstructionError::Signing(chain(e));
     let identity = signing.credentials.clone().into();
     let mut settings = SigningSettings::default();
     if signing.content_sha256_header {
@@ -160,7 +191,7 @@ pub async fn send(
         .time(SystemTime::now())
         .settings(settings)
         .build()
-        .map_err(|e| EngineError::Transport(format!("signing: {e}")))?
+        .map_err(|e| signing_err(&e))?
         .into();
     let header_pairs: Vec<(String, String)> = http_req
         .headers()
@@ -178,19 +209,28 @@ pub async fn send(
         header_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         SignableBody::Bytes(&req.body),
     )
-    .map_err(|e| EngineError::Transport(format!("signing: {e}")))?;
+    .map_err(|e| signing_err(&e))?;
     let (instructions, _) = sign(signable, &params)
-        .map_err(|e| EngineError::Transport(format!("signing: {e}")))?
+        .map_err(|e| signing_err(&e))?
         .into_parts();
     instructions.apply_to_request_http1x(&mut http_req);
+    Ok(http_req)
+}
 
+/// Sign and send one attempt; read the answer's body within `limits`. `operation` names
+/// the call in a size error.
+pub(crate) async fn send(
+    client: &Clients,
+    uri: http::Uri,
+    req: &WireRequest,
+    signing: &Signing<'_>,
+    limits: AttemptLimits,
+    operation: &str,
+) -> Result<WireResponse, EngineError> {
+    let http_req = signed_request(&uri, req, signing)?;
+    let target = format!("{} {}", req.method, host_of(&uri));
     let fut = async {
-        let resp = client.request(http_req).await.map_err(|e| match e {
-            EngineError::Transport(msg) => {
-                EngineError::Transport(format!("{} {}: {msg}", req.method, host_of(&uri)))
-            }
-            other => other,
-        })?;
+        let resp = client.request(http_req, &target).await?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -202,23 +242,62 @@ pub async fn send(
                 )
             })
             .collect();
-        let body = Limited::new(resp.into_body(), MAX_RESPONSE_BYTES)
-            .collect()
-            .await
-            .map_err(|e| {
-                EngineError::Transport(format!("reading response from {}: {e}", host_of(&uri)))
-            })?
-            .to_bytes();
+        let body = read_body(resp, limits.max_response_bytes, operation, &target).await?;
         Ok::<_, EngineError>(WireResponse {
             status,
             headers,
             body,
         })
     };
-    match tokio::time::timeout(attempt_timeout, fut).await {
+    match tokio::time::timeout(limits.timeout, fut).await {
         Ok(r) => r,
-        Err(_) => Err(EngineError::Timeout(attempt_timeout)),
+        Err(_) => Err(TimeoutError::Attempt(limits.timeout).into()),
     }
+}
+
+/// The body, at most `limit` bytes: a larger Content-Length is refused before reading,
+/// and a body without one stops being read as soon as it passes the limit. Dropping the
+/// response then closes the connection, so nothing more is received.
+async fn read_body(
+    resp: http::Response<hyper::body::Incoming>,
+    limit: u64,
+    operation: &str,
+    target: &str,
+) -> Result<Bytes, EngineError> {
+    let too_large = |declared: Option<u64>| -> EngineError {
+        ResponseError::TooLarge {
+            operation: operation.to_string(),
+            limit,
+            declared,
+        }
+        .into()
+    };
+    let declared = resp
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(n) = declared.filter(|n| *n > limit) {
+        return Err(too_large(Some(n)));
+    }
+    // Reserve what the server declared (within the limit): one allocation, no doubling.
+    let capacity = declared.unwrap_or(8 * 1024).min(limit);
+    let mut buf = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(8 * 1024));
+    let mut body = resp.into_body();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| DispatchError {
+            kind: DispatchKind::Io,
+            target: target.to_string(),
+            message: format!("reading the response: {}", chain(&e)),
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() as u64 + data.len() as u64 > limit {
+                return Err(too_large(declared));
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.freeze())
 }
 
 fn host_of(uri: &http::Uri) -> String {

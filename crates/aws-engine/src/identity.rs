@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 /// The account and principal a set of credentials acts as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
+    /// The 12-digit account id.
     pub account: String,
     /// The principal ARN GetCallerIdentity reports
     /// (`arn:aws:sts::111122223333:assumed-role/Auditor/mrhost`, `arn:aws:iam::...:user/x`).

@@ -20,15 +20,22 @@ use crate::model::{Models, ServiceModel};
 /// The protocol a request was made in (and the one its errors must be answered in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WireProtocol {
+    /// awsQuery (`Action=` in a form).
     Query,
+    /// EC2's variant of query.
     Ec2,
+    /// awsJson 1.0/1.1 (`X-Amz-Target`).
     Json,
+    /// REST with JSON bodies.
     RestJson,
+    /// REST with XML bodies.
     RestXml,
+    /// Smithy RPC v2 CBOR.
     Cbor,
 }
 
 impl WireProtocol {
+    /// The name botocore's models give it.
     pub fn as_str(self) -> &'static str {
         match self {
             WireProtocol::Query => "query",
@@ -45,6 +52,7 @@ impl WireProtocol {
         Self::parse(model.protocol())
     }
 
+    /// The protocol a botocore protocol name stands for.
     pub fn parse(s: &str) -> Option<WireProtocol> {
         Some(match s {
             "query" => WireProtocol::Query,
@@ -61,16 +69,20 @@ impl WireProtocol {
 /// An incoming request as the router needs it: everything raw, as it came off the wire.
 #[derive(Debug, Clone, Copy)]
 pub struct InboundRequest<'a> {
+    /// The HTTP method.
     pub method: &'a str,
     /// The path, percent-encoded as sent, without the query string.
     pub path: &'a str,
     /// The query string as sent (no `?`), possibly empty.
     pub query: &'a str,
+    /// Every header, as received.
     pub headers: &'a [(String, String)],
+    /// The body.
     pub body: &'a [u8],
 }
 
 impl InboundRequest<'_> {
+    /// The first value of a header (case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -111,9 +123,11 @@ impl InboundRequest<'_> {
 /// What a request was identified as.
 #[derive(Debug, Clone)]
 pub struct Identified {
+    /// The service's model.
     pub model: Arc<ServiceModel>,
     /// The operation's name (the model's key, what boto3 and the classification use).
     pub operation: String,
+    /// The protocol it was made in.
     pub protocol: WireProtocol,
     /// Other operations the request also matches (a REST request that fits several
     /// templates, a query action several services sharing the signing name have): a
@@ -121,17 +135,23 @@ pub struct Identified {
     pub also: Vec<(Arc<ServiceModel>, String)>,
 }
 
+/// Why a request could not be identified.
 #[derive(Debug, thiserror::Error)]
 pub enum InboundError {
+    /// No model has the signing name of the credential scope.
     #[error("no service in the models signs requests as '{0}'")]
     UnknownService(String),
+    /// The service is known, the operation not.
     #[error("no operation of {services} matches {request}")]
     UnknownOperation {
+        /// The services tried.
         services: String,
+        /// The request, in short (`GET /path`).
         request: String,
         /// The protocol the request was recognised as, if any.
         protocol: Option<WireProtocol>,
     },
+    /// A model could not be read.
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -318,6 +338,7 @@ impl std::fmt::Debug for Router {
 }
 
 impl Router {
+    /// A router over `models`; routes are built per service on first use.
     pub fn new(models: Arc<Models>) -> Self {
         Router {
             models,

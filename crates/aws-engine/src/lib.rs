@@ -1,20 +1,37 @@
-//! The model-driven AWS client: any operation of any service in the models, boto3-style
-//! JSON in, boto3-shaped JSON out. Usable on its own as a library (the Rust
-//! MultiRegionClient); the plugin runtime and the CLI are built on it.
+//! A model-driven AWS client: any operation of any service in the botocore models,
+//! boto3-style JSON in, boto3-shaped JSON out. It is the engine under mrhost's plugin
+//! runtime and CLI, and usable on its own as a library — the Rust MultiRegionClient: no
+//! wasmtime, no CLI, no terminal.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), aws_engine::EngineError> {
+//! use std::sync::Arc;
 //! use aws_engine::{AwsClient, CredentialSource};
+//!
 //! let client = AwsClient::builder().build()?;
-//! let creds = std::sync::Arc::new(CredentialSource::load_profile(&client, None, None).await?.credentials);
+//! let creds = Arc::new(CredentialSource::load_profile(&client, None, None).await?.credentials);
 //! for region in ["eu-west-1", "eu-west-2"] {
-//!     let vpcs = client
+//!     // One call, as boto3's `ec2.describe_vpcs()` ...
+//!     let one = client
+//!         .call(&creds, region, "ec2", "DescribeVpcs", &serde_json::json!({}))
+//!         .await?;
+//!     // ... or every page merged, as boto3's paginator's `build_full_result()`.
+//!     let all = client
 //!         .paginate_all(&creds, region, "ec2", "DescribeVpcs", &serde_json::json!({}))
 //!         .await?;
-//!     println!("{region}: {}", vpcs["Vpcs"]);
+//!     println!("{region}: {} / {}", one["Vpcs"], all["Vpcs"]);
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! The path of one call: [`AwsClient::operation`] finds it in the [`model`]s;
+//! [`protocol`] serializes the params for the service's wire protocol; [`endpoint`]
+//! resolves where it goes; the transport signs it (SigV4) and sends it, retrying as
+//! [`retry`] decides; [`protocol`] parses the answer; [`quirks`]-level fixes and
+//! [`classify`]-level redaction apply; the [`cache`] may answer reads. Errors are typed by
+//! the stage that failed ([`EngineError`]).
+
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod cache;
 pub mod catalogue;
@@ -23,34 +40,41 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod forward;
-pub mod http;
+mod http;
 pub mod identity;
 pub mod inbound;
 pub mod model;
 pub mod paginate;
 pub mod protocol;
 pub mod quirks;
+pub mod retry;
 pub mod schema;
 pub mod sigv4_verify;
 pub mod suggest;
-pub mod throttle;
+mod throttle;
 pub mod timestamp;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rand::Rng;
 use serde_json::Value;
+use sha2::Digest;
 
 pub use classify::{Access, Grants, OpClass};
 pub use credentials::CredentialSource;
 pub use endpoint::{Endpoint, EndpointOverrides};
-pub use error::{ApiError, EngineError};
+pub use error::{
+    ApiError, ConstructionError, DispatchError, DispatchKind, EngineError, ResponseError,
+    TimeoutError,
+};
+pub use http::{https_client, HyperClient};
 pub use identity::{Identity, IdentityStore};
 pub use model::{Models, Operation, ServiceModel};
 
-/// Retry and timeout settings (boto3's "standard" retry mode by default).
+/// Retry and timeout settings (boto3's "standard" retry mode by default, with adaptive
+/// pacing).
 #[derive(Debug, Clone)]
 pub struct RetryConfig {
     /// Total attempts including the first (boto3 standard mode: 3).
@@ -64,7 +88,9 @@ pub struct RetryConfig {
     /// Time allowed for a whole call, retries and backoff included.
     pub call_timeout: Duration,
     /// Pace requests per (identity, region, service) once a service throttles (boto3's
-    /// "adaptive" mode); off means "standard" mode only.
+    /// "adaptive" mode); off means "standard" mode only. STS is always paced, per
+    /// calling identity over every region (its limits are account-wide): that is what
+    /// keeps AssumeRole into hundreds of accounts within them.
     pub adaptive: bool,
 }
 
@@ -81,6 +107,10 @@ impl Default for RetryConfig {
     }
 }
 
+/// The largest response body read by default (256 MiB, mrhost's `--max-response-mib`
+/// default).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 << 20;
+
 /// Counters a run reports in its summary.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -88,10 +118,13 @@ pub struct Stats {
     pub requests: AtomicU64,
     /// Calls answered from the response cache.
     pub cache_hits: AtomicU64,
+    /// Attempts after the first (of any call).
     pub retries: AtomicU64,
+    /// Answers that were throttling errors.
     pub throttles: AtomicU64,
 }
 
+/// Settings of an [`AwsClient`]; [`AwsClient::builder`] starts one.
 pub struct AwsClientBuilder {
     cache: Option<Arc<cache::ResponseCache>>,
     models: Option<Arc<Models>>,
@@ -99,9 +132,11 @@ pub struct AwsClientBuilder {
     retry: RetryConfig,
     identities: Option<IdentityStore>,
     grants: Grants,
+    max_response_bytes: u64,
 }
 
 impl AwsClientBuilder {
+    /// Use these decoded models (default: [`Models::from_env`]).
     pub fn models(mut self, models: Arc<Models>) -> Self {
         self.models = Some(models);
         self
@@ -116,6 +151,7 @@ impl AwsClientBuilder {
         self.cache = cache;
         self
     }
+    /// Retries and time-outs.
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
         self
@@ -132,6 +168,15 @@ impl AwsClientBuilder {
         self.grants = grants;
         self
     }
+    /// The largest response body read (default [`DEFAULT_MAX_RESPONSE_BYTES`]). A larger
+    /// answer fails its call with [`ResponseError::TooLarge`] — by its Content-Length
+    /// before it is read, or as soon as it streams past the limit — so a call never holds
+    /// more than this of one answer's bytes.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+    /// The client (loads the models from the environment unless given).
     pub fn build(self) -> Result<AwsClient, EngineError> {
         let models = match self.models {
             Some(m) => m,
@@ -165,6 +210,7 @@ impl AwsClientBuilder {
                 limiters: throttle::Limiters::default(),
                 identities: self.identities.unwrap_or_default(),
                 grants: self.grants,
+                max_response_bytes: self.max_response_bytes.max(1),
             }),
         })
     }
@@ -182,9 +228,11 @@ struct Inner {
     cache: Option<Arc<cache::ResponseCache>>,
     identities: IdentityStore,
     grants: Grants,
+    max_response_bytes: u64,
 }
 
-/// Cheap to clone; all clones share the connection pool and the decoded models.
+/// The client. Cheap to clone; all clones share the connection pool, the decoded models,
+/// the retry quota and the rate limiters.
 #[derive(Clone)]
 pub struct AwsClient {
     inner: Arc<Inner>,
@@ -193,6 +241,7 @@ pub struct AwsClient {
 /// A resolved operation: its service model and name, checked against the model.
 #[derive(Clone)]
 pub struct OperationRef {
+    /// The service's model.
     pub model: Arc<ServiceModel>,
     /// The name boto3 calls it by (the key in the model's `operations`).
     pub name: String,
@@ -200,6 +249,7 @@ pub struct OperationRef {
 }
 
 impl OperationRef {
+    /// The operation's model.
     pub fn op(&self) -> &Operation {
         &self.operation
     }
@@ -212,7 +262,77 @@ impl OperationRef {
     }
 }
 
+/// A point in time a pagination (or a call) must finish by, and the limit it came from
+/// (for the error that names it).
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    limit: Duration,
+}
+
+impl Deadline {
+    /// Run `fut`, or fail with [`TimeoutError::Deadline`] when the deadline passes first.
+    async fn run<T>(
+        self,
+        fut: impl std::future::Future<Output = Result<T, EngineError>>,
+    ) -> Result<T, EngineError> {
+        let left = self.at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(TimeoutError::Deadline(self.limit).into());
+        }
+        match tokio::time::timeout(left, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(TimeoutError::Deadline(self.limit).into()),
+        }
+    }
+}
+
+/// Limits a caller puts on one pagination: how many calls it may make and how long it may
+/// take (mrhost's `--max-calls` and `--timeout` for a scope). Unlimited by default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Budget {
+    max_calls: Option<u64>,
+    deadline: Option<Deadline>,
+}
+
+impl Budget {
+    /// No limit.
+    pub fn unlimited() -> Self {
+        Budget::default()
+    }
+
+    /// At most `calls` calls (pages; retries are not counted). The call that would pass
+    /// it fails with [`ConstructionError::CallLimit`] instead of being sent.
+    pub fn max_calls(mut self, calls: u64) -> Self {
+        self.max_calls = Some(calls);
+        self
+    }
+
+    /// Finish within `limit` from now; a call still running then fails with
+    /// [`TimeoutError::Deadline`].
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.deadline = Some(Deadline {
+            at: Instant::now() + limit,
+            limit,
+        });
+        self
+    }
+}
+
+/// The adaptive limiter a request is paced by: one per (credentials, region, service);
+/// STS's limits are per calling account over every region, so its key has no region.
+pub(crate) fn limiter_key(label: &str, region: &str, signing_name: &str) -> String {
+    if signing_name == "sts" {
+        format!("{label}/*/sts")
+    } else {
+        format!("{label}/{region}/{signing_name}")
+    }
+}
+
 impl AwsClient {
+    /// A builder with the defaults: models from the environment, no endpoint override,
+    /// boto3's standard retries with adaptive pacing, no response cache, nothing allowed
+    /// beyond `read`.
     pub fn builder() -> AwsClientBuilder {
         AwsClientBuilder {
             cache: None,
@@ -221,15 +341,23 @@ impl AwsClient {
             retry: RetryConfig::default(),
             identities: None,
             grants: Grants::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
+    /// The decoded service models.
     pub fn models(&self) -> &Arc<Models> {
         &self.inner.models
     }
 
+    /// Requests, retries, throttles and cache hits so far.
     pub fn stats(&self) -> &Stats {
         &self.inner.stats
+    }
+
+    /// The largest response body this client reads.
+    pub fn max_response_bytes(&self) -> u64 {
+        self.inner.max_response_bytes
     }
 
     /// Who the access keys this process met are (see [`identity`]).
@@ -281,7 +409,7 @@ impl AwsClient {
                 let account = out["Account"].as_str();
                 let arn = out["Arn"].as_str();
                 let (Some(account), Some(arn)) = (account, arn) else {
-                    return Err(EngineError::Credentials(format!(
+                    return Err(EngineError::credentials(format!(
                         "{}: GetCallerIdentity named no account",
                         creds.label
                     )));
@@ -310,11 +438,12 @@ impl AwsClient {
                 )
                 .map(|s| format!(" (did you mean {s}?)"))
                 .unwrap_or_default();
-                return Err(EngineError::UnknownOperation {
+                return Err(ConstructionError::UnknownOperation {
                     service: service.to_string(),
                     operation: operation.to_string(),
                     suggestion,
-                });
+                }
+                .into());
             }
         };
         Ok(OperationRef {
@@ -324,6 +453,7 @@ impl AwsClient {
         })
     }
 
+    /// Where `model`'s requests go in `region` (the overrides applied).
     pub fn endpoint(&self, model: &ServiceModel, region: &str) -> Result<Endpoint, EngineError> {
         endpoint::resolve(&self.inner.models, model, region, &self.inner.overrides)
     }
@@ -342,6 +472,8 @@ impl AwsClient {
         self.call_op(creds, region, &op, params).await
     }
 
+    /// [`AwsClient::call`] of an operation already looked up. Reads are answered from the
+    /// response cache when the client has one and the answer may be kept.
     pub async fn call_op(
         &self,
         creds: &CredentialSource,
@@ -452,8 +584,8 @@ impl AwsClient {
             .await
     }
 
-    /// The retry loop of one serialized request. A success marks the credentials verified
-    /// (they work, and the key's identity is what STS said it is).
+    /// The retry loop of one serialized request (see [`retry`]). A success marks the
+    /// credentials verified (they work, and the key's identity is what STS said it is).
     #[allow(clippy::too_many_arguments)]
     async fn send_wire(
         &self,
@@ -472,20 +604,22 @@ impl AwsClient {
             .signing_name
             .as_deref()
             .unwrap_or(model.signing_name());
-        let retry = &self.inner.retry;
-        let limiter = retry.adaptive.then(|| {
+        let config = &self.inner.retry;
+        let limiter = (config.adaptive || signing_name == "sts").then(|| {
             self.inner
                 .limiters
-                .get(&format!("{}/{region}/{signing_name}", creds.label))
+                .get(&limiter_key(&creds.label, region, signing_name))
         });
+        let limits = http::AttemptLimits {
+            timeout: config.attempt_timeout,
+            max_response_bytes: self.inner.max_response_bytes,
+        };
         let attempts = async {
-            let mut attempt = 0;
-            let mut spent = 0;
+            let mut attempts = retry::Attempts::new(config, &self.inner.quota, limiter);
             loop {
-                attempt += 1;
-                if let Some(l) = &limiter {
-                    l.acquire().await;
-                }
+                attempts.before_attempt().await;
+                // Credentials are never retried here: a role's AssumeRole has retried on
+                // its own, and missing credentials stay missing.
                 let credentials = creds.get().await?;
                 let signing = http::Signing {
                     credentials: &credentials,
@@ -494,28 +628,19 @@ impl AwsClient {
                     content_sha256_header: model.signing_name() == "s3",
                 };
                 self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
-                let result = match http::send(
+                let result = http::send(
                     &self.inner.http,
                     uri.clone(),
                     wire,
                     &signing,
-                    retry.attempt_timeout,
+                    limits,
+                    &op.name,
                 )
                 .await
-                {
-                    Ok(resp) => protocol::parse(model, operation, &resp),
-                    Err(e) => Err(e),
-                };
-                let throttled = matches!(&result, Err(EngineError::Api(a)) if a.is_throttling());
-                if throttled {
-                    self.inner.stats.throttles.fetch_add(1, Ordering::Relaxed);
-                }
-                if let Some(l) = &limiter {
-                    l.update(throttled);
-                }
-                match result {
+                .and_then(|resp| protocol::parse(model, operation, &resp));
+                let e = match result {
                     Ok(mut v) => {
-                        self.inner.quota.release(spent);
+                        attempts.succeeded();
                         self.inner
                             .identities
                             .mark_verified(&self.identity_key(credentials.access_key_id()));
@@ -525,39 +650,30 @@ impl AwsClient {
                         }
                         return Ok(v);
                     }
-                    Err(e) if e.is_retryable() && attempt < retry.max_attempts => {
-                        let cost = match e {
-                            EngineError::Timeout(_) | EngineError::Transport(_) => {
-                                throttle::TIMEOUT_RETRY_COST
-                            }
-                            _ => throttle::RETRY_COST,
-                        };
-                        if !self.inner.quota.acquire(cost) {
-                            tracing::debug!(operation = %op.name, region, "retry quota exhausted");
-                            return Err(e);
-                        }
-                        spent += cost;
+                    Err(e) => e,
+                };
+                let class = retry::classify(&e);
+                if class.is_throttle() {
+                    self.inner.stats.throttles.fetch_add(1, Ordering::Relaxed);
+                }
+                match attempts.failed(class) {
+                    retry::Next::GiveUp => return Err(e),
+                    retry::Next::RetryAfter(sleep) => {
                         self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
-                        let cap = retry
-                            .base_delay
-                            .saturating_mul(1u32 << (attempt - 1).min(16))
-                            .min(retry.max_backoff);
-                        // Full jitter: sleep anywhere in [0, cap).
-                        let sleep = cap.mul_f64(rand::rng().random::<f64>());
-                        tracing::debug!(operation = %op.name, region, attempt, error = %e, ?sleep, "retrying");
+                        tracing::debug!(operation = %op.name, region, attempt = attempts.attempt(), error = %e, ?sleep, "retrying");
                         tokio::time::sleep(sleep).await;
                     }
-                    Err(e) => return Err(e),
                 }
             }
         };
-        match tokio::time::timeout(retry.call_timeout, attempts).await {
+        match tokio::time::timeout(config.call_timeout, attempts).await {
             Ok(r) => r,
-            Err(_) => Err(EngineError::Timeout(retry.call_timeout)),
+            Err(_) => Err(TimeoutError::Call(config.call_timeout).into()),
         }
     }
 
     /// Page through a paginated operation; each item of the returned stream is one page.
+    /// Unlimited unless [`Pages::budget`] says otherwise.
     pub fn pages(
         &self,
         creds: Arc<CredentialSource>,
@@ -573,7 +689,9 @@ impl AwsClient {
             op,
             params,
             paginator,
-            previous: None,
+            seen: HashMap::new(),
+            calls: 0,
+            budget: Budget::default(),
             done: false,
         }
     }
@@ -589,15 +707,9 @@ impl AwsClient {
         params: &Value,
     ) -> Result<Value, EngineError> {
         let op = self.operation(service, operation)?;
-        let Some(p) = op.model.paginators.get(&op.name).cloned() else {
-            return self.call_op(creds, region, &op, params).await;
-        };
-        let mut pages = self.pages(creds.clone(), region, op, params.clone());
-        let mut full = paginate::FullResult::new();
-        while let Some(page) = pages.next_page().await {
-            full.add_page(&p, &page?);
-        }
-        Ok(full.finish())
+        self.pages(creds.clone(), region, op, params.clone())
+            .full_result()
+            .await
     }
 }
 
@@ -616,7 +728,28 @@ fn inject_tokens(params: &mut Value, tokens: &[(String, Option<Value>)]) {
     }
 }
 
-/// A paginated call in progress (see [`AwsClient::pages`]).
+/// A fixed-size digest of a page's next tokens: what a pagination remembers of every
+/// token it followed (16 bytes a page, however long the tokens).
+fn token_digest(tokens: &[(String, Option<Value>)]) -> [u8; 16] {
+    let mut h = sha2::Sha256::new();
+    for (k, v) in tokens {
+        h.update(k.as_bytes());
+        h.update([0]);
+        match v {
+            Some(v) => h.update(v.to_string().as_bytes()),
+            None => h.update([0xff]),
+        }
+        h.update([0]);
+    }
+    let full = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
+/// A paginated call in progress (see [`AwsClient::pages`]). It ends after the last page,
+/// at the first error, when a page's next token is one it already followed (a loop:
+/// [`ResponseError::PaginationLoop`]), or when its [`Budget`] is spent.
 pub struct Pages {
     client: AwsClient,
     creds: Arc<CredentialSource>,
@@ -624,27 +757,55 @@ pub struct Pages {
     op: OperationRef,
     params: Value,
     paginator: Option<model::Paginator>,
-    previous: Option<Vec<(String, Option<Value>)>>,
+    /// Digest of every token tuple followed → the page that returned it.
+    seen: HashMap<[u8; 16], u64>,
+    calls: u64,
+    budget: Budget,
     done: bool,
 }
 
 impl Pages {
+    /// Limit the calls and the time this pagination may take.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Calls made so far (one per page).
+    pub fn calls(&self) -> u64 {
+        self.calls
+    }
+
     /// The next page, or `None` after the last one. Operations without a paginator yield
     /// exactly one page.
     pub async fn next_page(&mut self) -> Option<Result<Value, EngineError>> {
         if self.done {
             return None;
         }
-        let page = match self
-            .client
-            .call_op(&self.creds, &self.region, &self.op, &self.params)
-            .await
-        {
-            Ok(p) => p,
-            Err(e) => {
-                self.done = true;
-                return Some(Err(e));
+        let result = self.fetch().await;
+        if result.is_err() {
+            self.done = true;
+        }
+        Some(result)
+    }
+
+    async fn fetch(&mut self) -> Result<Value, EngineError> {
+        if let Some(limit) = self.budget.max_calls {
+            if self.calls >= limit {
+                return Err(ConstructionError::CallLimit {
+                    operation: self.op.name.clone(),
+                    limit,
+                }
+                .into());
             }
+        }
+        self.calls += 1;
+        let call = self
+            .client
+            .call_op(&self.creds, &self.region, &self.op, &self.params);
+        let page = match self.budget.deadline {
+            Some(d) => d.run(call).await?,
+            None => call.await?,
         };
         match self
             .paginator
@@ -653,18 +814,36 @@ impl Pages {
         {
             None => self.done = true,
             Some(tokens) => {
-                if self.previous.as_ref() == Some(&tokens) {
-                    self.done = true;
-                    return Some(Err(EngineError::Pagination {
+                let digest = token_digest(&tokens);
+                if let Some(&first_seen) = self.seen.get(&digest) {
+                    return Err(ResponseError::PaginationLoop {
                         operation: self.op.name.clone(),
-                        message: "the same next token was received twice".into(),
-                    }));
+                        page: self.calls,
+                        first_seen,
+                    }
+                    .into());
                 }
+                self.seen.insert(digest, self.calls);
                 inject_tokens(&mut self.params, &tokens);
-                self.previous = Some(tokens);
             }
         }
-        Some(Ok(page))
+        Ok(page)
+    }
+
+    /// Every remaining page merged as boto3's `build_full_result()` merges them (the one
+    /// page itself for an operation without a paginator).
+    pub async fn full_result(mut self) -> Result<Value, EngineError> {
+        let Some(p) = self.paginator.clone() else {
+            return match self.next_page().await {
+                Some(r) => r,
+                None => Ok(Value::Object(Default::default())),
+            };
+        };
+        let mut full = paginate::FullResult::new();
+        while let Some(page) = self.next_page().await {
+            full.add_page(&p, &page?);
+        }
+        Ok(full.finish())
     }
 
     /// Whether the last page has been handed out (the next `next_page` makes no call).

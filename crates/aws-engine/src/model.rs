@@ -20,22 +20,35 @@ const PACK_MAGIC: &[u8] = b"MRHPACK1\n";
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ShapeRef {
+    /// The target shape's name.
     pub shape: String,
+    /// Where the value travels: `header`, `headers`, `uri`, `querystring`, `statusCode`
+    /// (none: the body).
     pub location: Option<String>,
+    /// The name on the wire (header, query key, XML element), when not the member name.
     pub location_name: Option<String>,
+    /// The EC2 query protocol's name for the member.
     pub query_name: Option<String>,
+    /// A list or map serialized without a wrapper element.
     #[serde(default)]
     pub flattened: bool,
+    /// The XML namespace of the element.
     pub xml_namespace: Option<XmlNamespace>,
+    /// Serialized as an XML attribute.
     #[serde(default)]
     pub xml_attribute: bool,
+    /// `iso8601`, `rfc822` or `unixTimestamp`, overriding the protocol's default.
     pub timestamp_format: Option<String>,
+    /// Filled with a fresh UUID when the caller leaves it out.
     #[serde(default)]
     pub idempotency_token: bool,
+    /// Part of the endpoint's host prefix.
     #[serde(default)]
     pub host_label: bool,
+    /// A string holding JSON (sent and returned as base64 in headers).
     #[serde(default)]
     pub jsonvalue: bool,
+    /// A streaming body.
     #[serde(default)]
     pub streaming: bool,
     /// An event's member that is the message payload (botocore's `eventpayload`).
@@ -44,6 +57,7 @@ pub struct ShapeRef {
     /// An event's member read from a message header (botocore's `eventheader`).
     #[serde(default, rename = "eventheader")]
     pub event_header: bool,
+    /// The query protocol's wrapper element of the output.
     #[serde(default)]
     pub result_wrapper: Option<String>,
     /// On an operation's input or output reference: the member that is the HTTP body.
@@ -52,78 +66,126 @@ pub struct ShapeRef {
     pub payload: Option<String>,
 }
 
+/// An XML namespace: a bare URI, or a prefix and a URI.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum XmlNamespace {
+    /// A bare namespace URI.
     Uri(String),
-    Full { prefix: Option<String>, uri: String },
+    /// `xmlns:prefix="uri"`.
+    Full {
+        /// The prefix, if any.
+        prefix: Option<String>,
+        /// The namespace URI.
+        uri: String,
+    },
 }
 
+/// A shape's type (botocore's `type`); what the engine does not treat specially is
+/// `Other`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ShapeType {
+    /// A structure of members.
     Structure,
+    /// A list.
     List,
+    /// A map.
     Map,
+    /// A string (or enum).
     String,
+    /// A 32-bit integer.
     Integer,
+    /// A 64-bit integer.
     Long,
+    /// A float.
     Float,
+    /// A double.
     Double,
+    /// A boolean.
     Boolean,
+    /// A timestamp.
     Timestamp,
+    /// Bytes (base64 in JSON).
     Blob,
+    /// Any other type (byte, short, bigInteger, document...).
     #[serde(other)]
     Other,
 }
 
+/// An error shape's `error` trait.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorTrait {
+    /// The error code when it differs from the shape name (query protocols).
     pub code: Option<String>,
+    /// The HTTP status the service answers with.
     pub http_status_code: Option<u16>,
+    /// The caller's fault rather than the service's.
     #[serde(default)]
     pub sender_fault: bool,
 }
 
+/// A named shape of a service model, as botocore's JSON has it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Shape {
+    /// Its type.
     #[serde(rename = "type")]
     pub kind: ShapeType,
+    /// A structure's members, in model order.
     #[serde(default)]
     pub members: IndexMap<String, ShapeRef>,
+    /// A list's member.
     pub member: Option<ShapeRef>,
+    /// A map's key.
     pub key: Option<ShapeRef>,
+    /// A map's value.
     pub value: Option<ShapeRef>,
+    /// A structure's required members.
     #[serde(default)]
     pub required: Vec<String>,
+    /// A list or map serialized without a wrapper element.
     #[serde(default)]
     pub flattened: bool,
+    /// The wire name when not the shape name.
     pub location_name: Option<String>,
     /// Where the value travels (`header`, `uri`, ...) when the shape itself says so;
     /// a member reference's `location` wins (see `protocol::shape::Resolved`).
     pub location: Option<String>,
+    /// A string holding JSON.
     #[serde(default)]
     pub jsonvalue: bool,
+    /// Serialized as an XML attribute.
     #[serde(default)]
     pub xml_attribute: bool,
+    /// `iso8601`, `rfc822` or `unixTimestamp`.
     pub timestamp_format: Option<String>,
+    /// The member that is the HTTP body.
     pub payload: Option<String>,
+    /// The XML namespace of the element.
     pub xml_namespace: Option<XmlNamespace>,
+    /// An error shape.
     #[serde(default)]
     pub exception: bool,
+    /// An error shape's `error` trait.
     pub error: Option<ErrorTrait>,
+    /// A streaming blob.
     #[serde(default)]
     pub streaming: bool,
+    /// A free-form document.
     #[serde(default)]
     pub document: bool,
+    /// A union: exactly one member is set.
     #[serde(default)]
     pub union: bool,
+    /// An event stream.
     #[serde(default)]
     pub eventstream: bool,
+    /// Holds sensitive data (redacted unless allowed).
     #[serde(default)]
     pub sensitive: bool,
+    /// The smallest value or length allowed.
     pub min: Option<f64>,
     /// What a codec works out about this shape on first use (the XML reader keeps its
     /// table of wire names here). The model does not know what it holds.
@@ -170,13 +232,17 @@ impl CodecCache {
     }
 }
 
+/// An operation's `http` trait.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpTrait {
+    /// The HTTP method (default POST).
     #[serde(default = "default_method")]
     pub method: String,
+    /// The URI template (default `/`).
     #[serde(default = "default_uri")]
     pub request_uri: String,
+    /// The success status, when not 200.
     pub response_code: Option<u16>,
 }
 
@@ -187,12 +253,15 @@ fn default_uri() -> String {
     "/".into()
 }
 
+/// An operation's `endpoint` trait.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointTrait {
+    /// Prepended to the host, with `{label}`s from the input.
     pub host_prefix: Option<String>,
 }
 
+/// One operation of a service model.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Operation {
@@ -204,37 +273,59 @@ pub struct Operation {
     /// The model's own `name` when it differs from the key (botocore's `wire_name`).
     #[serde(skip)]
     pub wire_name: Option<String>,
+    /// Its HTTP binding.
     #[serde(default)]
     pub http: HttpTrait,
+    /// The input shape.
     pub input: Option<ShapeRef>,
+    /// The output shape.
     pub output: Option<ShapeRef>,
+    /// The error shapes it declares.
     #[serde(default)]
     pub errors: Vec<ShapeRef>,
+    /// Its endpoint trait.
     pub endpoint: Option<EndpointTrait>,
+    /// Deprecated in the model.
     #[serde(default)]
     pub deprecated: bool,
+    /// `none` when it is called unsigned.
     pub auth_type: Option<String>,
+    /// A Content-MD5 checksum is required.
     #[serde(default)]
     pub http_checksum_required: bool,
 }
 
+/// A service model's `metadata`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Metadata {
+    /// The API version.
     pub api_version: String,
+    /// The endpoint prefix (the host's first label).
     pub endpoint_prefix: Option<String>,
+    /// The protocol (`query`, `ec2`, `json`, `rest-json`, `rest-xml`, `smithy-rpc-v2-cbor`).
     pub protocol: String,
+    /// Every protocol the service speaks, preferred first.
     #[serde(default)]
     pub protocols: Vec<String>,
+    /// The service id (`AWS_ENDPOINT_URL_<ID>` is derived from it).
     pub service_id: Option<String>,
+    /// The SigV4 signing name, when not the endpoint prefix.
     pub signing_name: Option<String>,
+    /// `v4`, `s3`, `s3v4`...
     pub signature_version: Option<String>,
+    /// The JSON protocol's `X-Amz-Target` prefix.
     pub target_prefix: Option<String>,
+    /// The JSON protocol's version (`1.0`, `1.1`).
     pub json_version: Option<String>,
+    /// The XML namespace of rest-xml bodies.
     pub xml_namespace: Option<String>,
+    /// The host of a global service.
     pub global_endpoint: Option<String>,
+    /// A JSON service that also answers query-style error codes.
     #[serde(default)]
     pub aws_query_compatible: Option<Value>,
+    /// The service's full name.
     pub service_full_name: Option<String>,
 }
 
@@ -242,14 +333,20 @@ pub struct Metadata {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub struct Paginator {
+    /// The input members that carry the token.
     #[serde(default, deserialize_with = "one_or_many")]
     pub input_token: Vec<String>,
+    /// The output members (JMESPath) the next token comes from.
     #[serde(default, deserialize_with = "one_or_many")]
     pub output_token: Vec<String>,
+    /// Where the items are (JMESPath).
     #[serde(default, deserialize_with = "one_or_many")]
     pub result_key: Vec<String>,
+    /// The input member that limits the page size.
     pub limit_key: Option<String>,
+    /// The output member that says whether there are more pages.
     pub more_results: Option<String>,
+    /// Output members that are not merged across pages.
     #[serde(default)]
     pub non_aggregate_keys: Vec<String>,
 }
@@ -296,10 +393,13 @@ struct LazyShape {
 pub struct ServiceModel {
     /// botocore's service name (the directory name, what `boto3.client(...)` takes).
     pub name: String,
+    /// Its `metadata`.
     pub metadata: Metadata,
+    /// Its operations, by the name boto3 calls them by.
     pub operations: IndexMap<String, Operation>,
     /// By name; the index is a stable handle (see [`ServiceModel::shape_index`]).
     shapes: IndexMap<String, LazyShape>,
+    /// Its paginators, by operation name.
     pub paginators: IndexMap<String, Paginator>,
     /// Where the model came from: "botocore X.Y.Z" or a directory.
     pub source: String,
@@ -308,6 +408,7 @@ pub struct ServiceModel {
 }
 
 impl ServiceModel {
+    /// A model from its JSON (service-2.json, and paginators-1.json when there is one).
     pub fn from_json(
         name: &str,
         service: Value,
@@ -316,9 +417,9 @@ impl ServiceModel {
     ) -> Result<Self, EngineError> {
         // Through text: shapes stay raw JSON until used.
         let raw: RawService = serde_json::from_str(&service.to_string())
-            .map_err(|e| EngineError::Model(format!("service model {name}: {e}")))?;
+            .map_err(|e| EngineError::model(format!("service model {name}: {e}")))?;
         let paginators: IndexMap<String, Paginator> = serde_json::from_value(paginators)
-            .map_err(|e| EngineError::Model(format!("paginators of {name}: {e}")))?;
+            .map_err(|e| EngineError::model(format!("paginators of {name}: {e}")))?;
         Ok(Self::assemble(name, raw, paginators, source))
     }
 
@@ -361,9 +462,10 @@ impl ServiceModel {
         }
     }
 
+    /// The shape named `name`, decoded on first use.
     pub fn shape(&self, name: &str) -> Result<&Shape, EngineError> {
         let i = self.shape_index(name).ok_or_else(|| {
-            EngineError::Model(format!(
+            EngineError::model(format!(
                 "{}: shape {name} is missing from the model",
                 self.name
             ))
@@ -382,11 +484,11 @@ impl ServiceModel {
         let (name, lazy) = self
             .shapes
             .get_index(i)
-            .ok_or_else(|| EngineError::Model(format!("{}: no shape #{i}", self.name)))?;
+            .ok_or_else(|| EngineError::model(format!("{}: no shape #{i}", self.name)))?;
         lazy.shape
             .get_or_init(|| serde_json::from_str(lazy.raw.get()).map_err(|e| e.to_string()))
             .as_ref()
-            .map_err(|e| EngineError::Model(format!("{}: shape {name}: {e}", self.name)))
+            .map_err(|e| EngineError::model(format!("{}: shape {name}: {e}", self.name)))
     }
 
     /// Every shape name (decoding none of them).
@@ -462,6 +564,7 @@ impl ServiceModel {
             .unwrap_or(&self.name)
     }
 
+    /// The endpoint prefix (the service name when the model has none).
     pub fn endpoint_prefix(&self) -> &str {
         self.metadata
             .endpoint_prefix
@@ -495,7 +598,7 @@ struct PackIndex {
 }
 
 fn read_pack_index() -> Result<PackIndex, EngineError> {
-    let bad = || EngineError::Model("embedded model pack is corrupt".into());
+    let bad = || EngineError::model("embedded model pack is corrupt");
     if !PACK.starts_with(PACK_MAGIC) {
         return Err(bad());
     }
@@ -541,6 +644,7 @@ impl Models {
         Self::new(dirs)
     }
 
+    /// The embedded models, with models in `extra_dirs` taking precedence.
     pub fn new(extra_dirs: Vec<PathBuf>) -> Result<Self, EngineError> {
         Ok(Models {
             index: read_pack_index()?,
@@ -617,7 +721,7 @@ impl Models {
             .pack_text(name)
             .ok_or_else(|| self.unknown_service(name))??;
         let doc: PackDoc = serde_json::from_slice(&text)
-            .map_err(|e| EngineError::Model(format!("parsing model {name}: {e}")))?;
+            .map_err(|e| EngineError::model(format!("parsing model {name}: {e}")))?;
         Ok(ServiceModel::assemble(
             name,
             doc.service,
@@ -636,14 +740,14 @@ impl Models {
             flate2::read::GzDecoder::new(blob)
                 .read_to_end(&mut text)
                 .map(|_| text)
-                .map_err(|e| EngineError::Model(format!("decoding model {name}: {e}"))),
+                .map_err(|e| EngineError::model(format!("decoding model {name}: {e}"))),
         )
     }
 
     fn pack_blob(&self, name: &str) -> Option<Result<Value, EngineError>> {
         Some(self.pack_text(name)?.and_then(|text| {
             serde_json::from_slice(&text)
-                .map_err(|e| EngineError::Model(format!("parsing model {name}: {e}")))
+                .map_err(|e| EngineError::model(format!("parsing model {name}: {e}")))
         }))
     }
 
@@ -656,18 +760,19 @@ impl Models {
                 None => Err("embedded endpoint data is missing".into()),
             })
             .clone()
-            .map_err(EngineError::Model)
+            .map_err(EngineError::model)
     }
 
     fn unknown_service(&self, name: &str) -> EngineError {
         let names = self.service_names();
         let suggestion = crate::suggest::nearest(name, names.iter().map(String::as_str), 3);
-        EngineError::UnknownService {
+        crate::error::ConstructionError::UnknownService {
             service: name.to_string(),
             suggestion: suggestion
                 .map(|s| format!(" (did you mean {s}?)"))
                 .unwrap_or_default(),
         }
+        .into()
     }
 }
 
@@ -685,7 +790,7 @@ fn latest_api_dir(service_dir: &Path) -> Option<PathBuf> {
 
 fn read_json_maybe_gz(path: &Path) -> Result<Option<Value>, EngineError> {
     let gz = path.with_extension("json.gz");
-    let err = |e: String| EngineError::Model(format!("{}: {e}", path.display()));
+    let err = |e: String| EngineError::model(format!("{}: {e}", path.display()));
     if path.exists() {
         let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
         return serde_json::from_slice(&bytes)
@@ -707,7 +812,7 @@ fn read_json_maybe_gz(path: &Path) -> Result<Option<Value>, EngineError> {
 
 fn load_dir(name: &str, api_dir: &Path) -> Result<ServiceModel, EngineError> {
     let service = read_json_maybe_gz(&api_dir.join("service-2.json"))?
-        .ok_or_else(|| EngineError::Model(format!("{}: no service-2.json", api_dir.display())))?;
+        .ok_or_else(|| EngineError::model(format!("{}: no service-2.json", api_dir.display())))?;
     let paginators = read_json_maybe_gz(&api_dir.join("paginators-1.json"))?
         .and_then(|mut v| v.get_mut("pagination").map(Value::take))
         .unwrap_or_else(|| Value::Object(Default::default()));

@@ -110,6 +110,7 @@ impl Default for FullResult {
 }
 
 impl FullResult {
+    /// An empty result.
     pub fn new() -> Self {
         FullResult {
             result: Value::Object(Map::new()),
@@ -118,6 +119,7 @@ impl FullResult {
         }
     }
 
+    /// Merge one page: result keys appended, the rest kept from the first page.
     pub fn add_page(&mut self, p: &Paginator, page: &Value) {
         if self.first {
             self.first = false;
@@ -158,6 +160,7 @@ impl FullResult {
         }
     }
 
+    /// The merged result, as `build_full_result()` returns it.
     pub fn finish(mut self) -> Value {
         if let Value::Object(m) = &mut self.result {
             for (k, v) in self.non_aggregate {

@@ -85,6 +85,7 @@ impl std::fmt::Display for ColumnKind {
 pub struct Column {
     /// The field name, as in the emitted JSON.
     pub name: String,
+    /// Its type.
     pub kind: ColumnKind,
     /// Where it comes from and what it holds, in a few words.
     pub description: String,
@@ -107,6 +108,7 @@ pub struct Reference {
     pub field: String,
     /// The type referred to, as `service:type` (`ec2:vpc`, `kms:key`).
     pub target_type: String,
+    /// Whether the field holds the id or the ARN.
     pub by: RefBy,
 }
 

@@ -26,12 +26,15 @@ pub const MAX_PRESIGN: u64 = 7 * 24 * 3600;
 /// A request as it arrived: the parts SigV4 covers.
 #[derive(Debug, Clone, Copy)]
 pub struct SignedRequest<'a> {
+    /// The HTTP method.
     pub method: &'a str,
     /// Percent-encoded as sent, no query string.
     pub path: &'a str,
     /// The query string as sent (no `?`).
     pub query: &'a str,
+    /// Every header, as received.
     pub headers: &'a [(String, String)],
+    /// The body.
     pub body: &'a [u8],
 }
 
@@ -53,9 +56,11 @@ impl<'a> SignedRequest<'a> {
 /// What the request's signature claims, before it is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorization {
+    /// The access key the request claims.
     pub access_key_id: String,
     /// `YYYYMMDD` of the credential scope.
     pub date: String,
+    /// The region of the credential scope.
     pub region: String,
     /// The signing name (`ec2`, `s3`, `elasticloadbalancing`, ...).
     pub service: String,
@@ -80,18 +85,35 @@ impl Authorization {
 /// Why a request is not authenticated. Messages name what was wrong, never a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
+    /// No `Authorization` header and no presigned query.
     #[error("the request is not signed")]
     Missing,
+    /// Signed, but not with AWS4-HMAC-SHA256.
     #[error("unsupported authorization: {0}")]
     Unsupported(String),
+    /// The authorization cannot be read.
     #[error("malformed authorization: {0}")]
     Malformed(String),
+    /// Signed too long ago (or a presigned URL past its expiry).
     #[error("signature expired: signed at {signed}, now {now}")]
-    Expired { signed: String, now: String },
+    Expired {
+        /// When it was signed.
+        signed: String,
+        /// The server's time.
+        now: String,
+    },
+    /// Signed in the future, beyond the skew window.
     #[error("signature not yet current: signed at {signed}, now {now}")]
-    NotYetValid { signed: String, now: String },
+    NotYetValid {
+        /// When it was signed.
+        signed: String,
+        /// The server's time.
+        now: String,
+    },
+    /// The declared payload hash is not the body's.
     #[error("the body does not hash to x-amz-content-sha256")]
     PayloadMismatch,
+    /// The signature is not the one the key's secret gives.
     #[error("the request signature does not match the signature calculated with the key's secret")]
     SignatureMismatch,
 }

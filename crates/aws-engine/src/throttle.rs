@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 /// Standard mode's retry quota: retries draw from a shared bucket so a failing endpoint
 /// cannot trigger a retry storm; successes refill it.
 #[derive(Debug)]
-pub struct RetryQuota {
+pub(crate) struct RetryQuota {
     tokens: Mutex<u32>,
 }
 
-pub const QUOTA_MAX: u32 = 500;
-pub const RETRY_COST: u32 = 5;
-pub const TIMEOUT_RETRY_COST: u32 = 10;
+pub(crate) const QUOTA_MAX: u32 = 500;
+pub(crate) const RETRY_COST: u32 = 5;
+pub(crate) const TIMEOUT_RETRY_COST: u32 = 10;
 
 impl Default for RetryQuota {
     fn default() -> Self {
@@ -27,7 +27,7 @@ impl Default for RetryQuota {
 
 impl RetryQuota {
     /// Take the cost of one retry; `false` when the bucket cannot pay (no retry then).
-    pub fn acquire(&self, cost: u32) -> bool {
+    pub(crate) fn acquire(&self, cost: u32) -> bool {
         let mut t = self.tokens.lock().unwrap();
         if *t >= cost {
             *t -= cost;
@@ -38,12 +38,13 @@ impl RetryQuota {
     }
 
     /// A success gives back what its retries cost, or one token.
-    pub fn release(&self, cost: u32) {
+    pub(crate) fn release(&self, cost: u32) {
         let mut t = self.tokens.lock().unwrap();
         *t = (*t + cost.max(1)).min(QUOTA_MAX);
     }
 
-    pub fn available(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn available(&self) -> u32 {
         *self.tokens.lock().unwrap()
     }
 }
@@ -74,7 +75,7 @@ struct LimiterState {
 /// boto3's adaptive limiter: off until the service throttles, then a token bucket whose
 /// rate drops multiplicatively on each throttle and grows back along a cubic curve.
 #[derive(Debug)]
-pub struct AdaptiveLimiter {
+pub(crate) struct AdaptiveLimiter {
     state: Mutex<LimiterState>,
 }
 
@@ -101,7 +102,7 @@ impl Default for AdaptiveLimiter {
 
 impl AdaptiveLimiter {
     /// Wait for permission to send one request (immediately while not enabled).
-    pub async fn acquire(&self) {
+    pub(crate) async fn acquire(&self) {
         loop {
             let wait = {
                 let mut s = self.state.lock().unwrap();
@@ -120,7 +121,7 @@ impl AdaptiveLimiter {
     }
 
     /// Record the outcome of a request: throttled or not.
-    pub fn update(&self, throttled: bool) {
+    pub(crate) fn update(&self, throttled: bool) {
         let mut s = self.state.lock().unwrap();
         s.update_measured_rate();
         let now = Instant::now();
@@ -150,7 +151,8 @@ impl AdaptiveLimiter {
     }
 
     /// Current sending rate allowed (requests/s), `None` while the limiter is off.
-    pub fn rate(&self) -> Option<f64> {
+    #[cfg(test)]
+    pub(crate) fn rate(&self) -> Option<f64> {
         let s = self.state.lock().unwrap();
         s.enabled.then_some(s.fill_rate)
     }
@@ -180,12 +182,12 @@ impl LimiterState {
 
 /// One limiter per key, created on first use.
 #[derive(Debug, Default)]
-pub struct Limiters {
+pub(crate) struct Limiters {
     map: Mutex<HashMap<String, Arc<AdaptiveLimiter>>>,
 }
 
 impl Limiters {
-    pub fn get(&self, key: &str) -> Arc<AdaptiveLimiter> {
+    pub(crate) fn get(&self, key: &str) -> Arc<AdaptiveLimiter> {
         self.map
             .lock()
             .unwrap()

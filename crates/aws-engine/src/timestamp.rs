@@ -25,6 +25,7 @@ impl Timestamp {
         parse_iso8601(t).or_else(|| parse_rfc822(t)).map(Timestamp)
     }
 
+    /// Seconds since the Unix epoch; `None` out of range or not finite.
     pub fn from_epoch(secs: f64) -> Option<Timestamp> {
         if !secs.is_finite() {
             return None;

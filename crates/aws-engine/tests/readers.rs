@@ -241,7 +241,7 @@ fn typical_bodies_parse() {
         let v = parse(&m, 200, &typical(proto)).unwrap_or_else(|e| panic!("{proto}: {e}"));
         assert_eq!(v["Name"], "n", "{proto}: {v}");
         match parse(&m, 400, &error_typical(proto)) {
-            Err(EngineError::Api(e)) => {
+            Err(EngineError::Service(e)) => {
                 assert_eq!(
                     (e.code.as_str(), e.message.as_str()),
                     ("Bad", "m"),

@@ -72,6 +72,7 @@ pub fn iam_action(model: &aws_engine::ServiceModel, operation: &str) -> String {
         "monitoring" => "cloudwatch",
         other => other,
     };
+    let control = model.name == "s3control";
     // Operations whose IAM action has another name.
     let action = match (prefix, operation) {
         ("s3", "ListBuckets") => "ListAllMyBuckets",
@@ -79,6 +80,51 @@ pub fn iam_action(model: &aws_engine::ServiceModel, operation: &str) -> String {
         ("s3", "ListObjectVersions") => "ListBucketVersions",
         ("s3", "HeadObject") => "GetObject",
         ("s3", "ListMultipartUploads") => "ListBucketMultipartUploads",
+        // S3 Control's account-level block (signed as s3 too).
+        ("s3", "GetPublicAccessBlock") if control => "GetAccountPublicAccessBlock",
+        ("s3", "PutPublicAccessBlock" | "DeletePublicAccessBlock") if control => {
+            "PutAccountPublicAccessBlock"
+        }
+        // S3's bucket configuration reads and writes are authorised under older names.
+        ("s3", "GetBucketEncryption") => "GetEncryptionConfiguration",
+        ("s3", "PutBucketEncryption" | "DeleteBucketEncryption") => "PutEncryptionConfiguration",
+        ("s3", "GetPublicAccessBlock") => "GetBucketPublicAccessBlock",
+        ("s3", "PutPublicAccessBlock" | "DeletePublicAccessBlock") => "PutBucketPublicAccessBlock",
+        ("s3", "GetBucketLifecycle" | "GetBucketLifecycleConfiguration") => {
+            "GetLifecycleConfiguration"
+        }
+        (
+            "s3",
+            "PutBucketLifecycle" | "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle",
+        ) => "PutLifecycleConfiguration",
+        ("s3", "GetBucketReplication") => "GetReplicationConfiguration",
+        ("s3", "PutBucketReplication" | "DeleteBucketReplication") => "PutReplicationConfiguration",
+        ("s3", "GetBucketCors") => "GetBucketCORS",
+        ("s3", "PutBucketCors" | "DeleteBucketCors") => "PutBucketCORS",
+        ("s3", "GetBucketNotification" | "GetBucketNotificationConfiguration") => {
+            "GetBucketNotification"
+        }
+        ("s3", "PutBucketNotification" | "PutBucketNotificationConfiguration") => {
+            "PutBucketNotification"
+        }
+        ("s3", "GetBucketAccelerateConfiguration") => "GetAccelerateConfiguration",
+        ("s3", "PutBucketAccelerateConfiguration") => "PutAccelerateConfiguration",
+        ("s3", "GetObjectLockConfiguration") => "GetBucketObjectLockConfiguration",
+        ("s3", "PutObjectLockConfiguration") => "PutBucketObjectLockConfiguration",
+        ("s3", "GetBucketAnalyticsConfiguration" | "ListBucketAnalyticsConfigurations") => {
+            "GetAnalyticsConfiguration"
+        }
+        ("s3", "GetBucketInventoryConfiguration" | "ListBucketInventoryConfigurations") => {
+            "GetInventoryConfiguration"
+        }
+        ("s3", "GetBucketMetricsConfiguration" | "ListBucketMetricsConfigurations") => {
+            "GetMetricsConfiguration"
+        }
+        (
+            "s3",
+            "GetBucketIntelligentTieringConfiguration"
+            | "ListBucketIntelligentTieringConfigurations",
+        ) => "GetIntelligentTieringConfiguration",
         _ => operation,
     };
     format!("{prefix}:{action}")
@@ -345,6 +391,29 @@ mod tests {
         );
         assert_eq!(class_label("secretsmanager:GetSecretValue"), "secret");
         assert_eq!(class_label("ec2:DescribeVpcs"), "read");
+    }
+
+    #[test]
+    fn s3_configuration_operations_map_to_their_iam_actions() {
+        let models = aws_engine::Models::new(vec![]).unwrap();
+        let s3 = models.service("s3").unwrap();
+        let control = models.service("s3control").unwrap();
+        for (op, action) in [
+            ("GetBucketEncryption", "s3:GetEncryptionConfiguration"),
+            ("GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock"),
+            ("GetBucketPolicyStatus", "s3:GetBucketPolicyStatus"),
+            (
+                "GetBucketLifecycleConfiguration",
+                "s3:GetLifecycleConfiguration",
+            ),
+            ("ListBuckets", "s3:ListAllMyBuckets"),
+        ] {
+            assert_eq!(iam_action(&s3, op), action, "{op}");
+        }
+        assert_eq!(
+            iam_action(&control, "GetPublicAccessBlock"),
+            "s3:GetAccountPublicAccessBlock"
+        );
     }
 
     #[test]

@@ -257,7 +257,8 @@ pub struct SandboxArgs {
     /// Size of one params-json a plugin may send, KiB.
     #[arg(long, default_value_t = 1024, value_parser = usize_in(1..=bounds::BIG_KIB), help_heading = heading::SANDBOX)]
     pub max_params_kib: usize,
-    /// Size of one response handed to a plugin, MiB.
+    /// Size of one AWS response, MiB: a larger answer fails its call, refused by its
+    /// Content-Length or as it streams in, before parsing (also what a plugin is handed).
     #[arg(long, default_value_t = 256, value_parser = usize_in(1..=bounds::WASM_MEMORY_MIB), help_heading = heading::SANDBOX)]
     pub max_response_mib: usize,
     /// AWS calls (pages included) one scope may make.
@@ -284,6 +285,9 @@ pub struct LoadArgs {
     /// Refuse the plugin unless its sha256 is this.
     #[arg(long)]
     pub plugin_sha256: Option<String>,
+    /// Seconds the plugin's manifest() may take (the only plugin code loading runs).
+    #[arg(long = "manifest-timeout", default_value_t = 300, value_parser = u64_in(1..=bounds::TIMEOUT_SECS))]
+    pub manifest_timeout: u64,
     #[command(flatten)]
     pub allow: AllowArgs,
     /// Compile the plugin afresh instead of using the compiled-artifact cache.
@@ -319,6 +323,16 @@ pub struct CallArgs {
     /// Print {account: {region: response}} instead of the list of scopes.
     #[arg(long, help_heading = heading::OUTPUT)]
     pub by_account: bool,
+    /// Seconds one scope (an account and region, every page) may take.
+    #[arg(long, default_value_t = 300, value_parser = u64_in(1..=bounds::TIMEOUT_SECS), help_heading = heading::REQUESTS)]
+    pub timeout: u64,
+    /// AWS calls (pages) one scope may make.
+    #[arg(long, default_value_t = 1_000_000, value_parser = u64_in(1..=u64::from(u32::MAX)), help_heading = heading::REQUESTS)]
+    pub max_calls: u64,
+    /// Size of one AWS response, MiB: a larger answer fails its scope, refused by its
+    /// Content-Length or as it streams in, before parsing.
+    #[arg(long, default_value_t = 256, value_parser = usize_in(1..=bounds::WASM_MEMORY_MIB), help_heading = heading::REQUESTS)]
+    pub max_response_mib: usize,
     #[command(flatten)]
     pub allow: AllowArgs,
     /// Run an allowed write without asking for confirmation (needed in a pipe).

@@ -11,6 +11,7 @@ use aws_engine::{AwsClient, Grants, Models, OpClass};
 use plugin_host::{GivenParam, Limits, Plugin, PluginRuntime};
 
 use super::args::{AllowArgs, CacheArgs, LoadArgs, OutputArgs, RetryMode, SandboxArgs, ScopeArgs};
+use crate::pipeline::ScopeLimits;
 use crate::plan::{self, AccountOptions, ScopeRequest};
 use crate::render::Query;
 
@@ -104,14 +105,13 @@ pub fn open_cache(args: &CacheArgs) -> Option<Arc<ResponseCache>> {
 }
 
 /// The AWS client: endpoint override, retries and time-outs, response cache, identity
-/// store; nothing allowed beyond `read` (redactable reads come back redacted).
-#[allow(dead_code)] // for commands that take no --allow
-pub fn client(scope: &ScopeArgs) -> Result<AwsClient> {
-    client_with(scope, &AllowArgs::default())
-}
-
-/// [`client`] with what `--allow` lets run (and see unredacted).
-pub fn client_with(scope: &ScopeArgs, allow: &AllowArgs) -> Result<AwsClient> {
+/// store; what `--allow` lets run (and see unredacted), and the largest response body
+/// read (`--max-response-mib`, see [`mib_bytes`]).
+pub fn client_with(
+    scope: &ScopeArgs,
+    allow: &AllowArgs,
+    max_response_bytes: u64,
+) -> Result<AwsClient> {
     let models = Arc::new(Models::from_env()?);
     let grants = grants(&models, allow)?;
     let retry = aws_engine::RetryConfig {
@@ -128,7 +128,22 @@ pub fn client_with(scope: &ScopeArgs, allow: &AllowArgs) -> Result<AwsClient> {
         .cache(open_cache(&scope.cache))
         .identity_store(state_dir())
         .grants(grants)
+        .max_response_bytes(max_response_bytes)
         .build()?)
+}
+
+/// `--max-response-mib` in bytes (at least 1 MiB).
+pub fn mib_bytes(mib: usize) -> u64 {
+    (mib.max(1) as u64).saturating_mul(1 << 20)
+}
+
+/// `--max-calls` and `--timeout` of one scope, for the scopes mrhost runs itself (`call`,
+/// model-derived types); plugins get theirs from [`limits`].
+pub fn scope_limits(max_calls: u64, timeout_secs: u64) -> ScopeLimits {
+    ScopeLimits {
+        max_calls,
+        timeout: Duration::from_secs(timeout_secs.max(1)),
+    }
 }
 
 /// The sandbox limits of every scope.
@@ -165,7 +180,10 @@ impl RuntimeArgs for SandboxArgs {
 
 impl RuntimeArgs for LoadArgs {
     fn runtime_limits(&self) -> Limits {
-        Limits::default()
+        Limits {
+            timeout: Duration::from_secs(self.manifest_timeout.max(1)),
+            ..Limits::default()
+        }
     }
     fn no_compile_cache(&self) -> bool {
         self.no_compile_cache

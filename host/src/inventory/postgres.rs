@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio_postgres::Client;
 
 use super::schema::{cell, meta_columns, Cell, Column, FoundColumns, Kind, TableColumns, TypeSpec};
-use super::sqlite::{quote, META_TABLES, SCHEMA_VERSION};
+use super::sqlite::{create_table_sql, quote, META_TABLES, SCHEMA_VERSION};
 use super::store::{
     fmt_time, new_sync_id, Classifier, Failure, SyncRow, SyncSession, SyncStart, UnitCommit,
     UnitCounts, UnitKey, Verdict, Version,
@@ -402,31 +402,10 @@ impl PgStore {
             .map_err(err(ctx()))?;
         let t = quote(&spec.table);
         let cols = if rows.is_empty() {
-            let mut cols = TableColumns::from_spec(spec);
-            cols.merge(found);
-            cols.tags |= found.tags;
-            let mut defs: Vec<String> = meta_columns(cols.tags)
-                .iter()
-                .map(|c| format!("{} {}", quote(&c.name), sql_type(c.kind)))
-                .collect();
-            defs.extend(
-                cols.columns
-                    .iter()
-                    .map(|c| format!("{} {}", quote(&c.name), sql_type(c.kind))),
-            );
-            defs.push("\"_json\" JSONB".into());
-            tx.batch_execute(&format!(
-                "CREATE TABLE {t} ({});
-                 CREATE INDEX {} ON {t} (_account, _region, _id) WHERE _valid_to IS NULL;
-                 CREATE INDEX {} ON {t} (_valid_from);
-                 CREATE INDEX {} ON {t} (_valid_to);",
-                defs.join(", "),
-                quote(&format!("{}__open", spec.table)),
-                quote(&format!("{}__from", spec.table)),
-                quote(&format!("{}__to", spec.table)),
-            ))
-            .await
-            .map_err(err(ctx()))?;
+            let cols = TableColumns::for_new_table(spec, found);
+            tx.batch_execute(&create_table_sql(&spec.table, &cols, sql_type))
+                .await
+                .map_err(err(ctx()))?;
             tx.execute(
                 "INSERT INTO _mrhost_tables (name, kind, created, tags) VALUES ($1, 'type', now(), $2)",
                 &[&spec.table, &cols.tags],

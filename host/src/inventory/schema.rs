@@ -470,6 +470,14 @@ impl TableColumns {
         }
     }
 
+    /// The columns of a table created now: the type's own, then those its first rows have.
+    pub fn for_new_table(spec: &TypeSpec, found: &FoundColumns) -> TableColumns {
+        let mut cols = TableColumns::from_spec(spec);
+        cols.merge(found);
+        cols.tags |= found.tags;
+        cols
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.columns
             .iter()

@@ -46,6 +46,32 @@ pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
+/// `CREATE TABLE` for a type's table and its three history indexes, in SQL SQLite and
+/// PostgreSQL both accept; `sql_type` names a column kind in the destination's dialect.
+pub(super) fn create_table_sql(
+    table: &str,
+    cols: &TableColumns,
+    sql_type: fn(Kind) -> &'static str,
+) -> String {
+    let t = quote(table);
+    let defs: Vec<String> = meta_columns(cols.tags)
+        .iter()
+        .chain(&cols.columns)
+        .map(|c| format!("{} {}", quote(&c.name), sql_type(c.kind)))
+        .chain([format!("\"_json\" {}", sql_type(Kind::Json))])
+        .collect();
+    format!(
+        "CREATE TABLE {t} ({});
+         CREATE INDEX {} ON {t} (_account, _region, _id) WHERE _valid_to IS NULL;
+         CREATE INDEX {} ON {t} (_valid_from);
+         CREATE INDEX {} ON {t} (_valid_to);",
+        defs.join(", "),
+        quote(&format!("{table}__open")),
+        quote(&format!("{table}__from")),
+        quote(&format!("{table}__to")),
+    )
+}
+
 fn sql_type(k: Kind) -> &'static str {
     match k {
         Kind::Bool => "BOOLEAN",
@@ -368,30 +394,9 @@ impl SqliteStore {
         let now = fmt_time(time::OffsetDateTime::now_utc());
         match tables.get_mut(&spec.table) {
             None => {
-                let mut cols = TableColumns::from_spec(spec);
-                cols.merge(found);
-                cols.tags |= found.tags;
-                let mut defs: Vec<String> = meta_columns(cols.tags)
-                    .iter()
-                    .map(|c| format!("{} {}", quote(&c.name), sql_type(c.kind)))
-                    .collect();
-                defs.extend(
-                    cols.columns
-                        .iter()
-                        .map(|c| format!("{} {}", quote(&c.name), sql_type(c.kind))),
-                );
-                defs.push("\"_json\" JSON".into());
-                tx.execute_batch(&format!(
-                    "CREATE TABLE {t} ({});
-                     CREATE INDEX {} ON {t} (_account, _region, _id) WHERE _valid_to IS NULL;
-                     CREATE INDEX {} ON {t} (_valid_from);
-                     CREATE INDEX {} ON {t} (_valid_to);",
-                    defs.join(", "),
-                    quote(&format!("{}__open", spec.table)),
-                    quote(&format!("{}__from", spec.table)),
-                    quote(&format!("{}__to", spec.table)),
-                ))
-                .map_err(err(ctx()))?;
+                let cols = TableColumns::for_new_table(spec, found);
+                tx.execute_batch(&create_table_sql(&spec.table, &cols, sql_type))
+                    .map_err(err(ctx()))?;
                 tx.execute(
                     "INSERT INTO _mrhost_tables (name, kind, created, tags) VALUES (?1, 'type', ?2, ?3)",
                     params![spec.table, now, i64::from(cols.tags)],

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use aws_engine::catalogue::ModelType;
 use aws_engine::schema::{Column, Reference, Schema};
-use aws_engine::{AwsClient, EngineError, Models};
+use aws_engine::{AwsClient, Budget, ConstructionError, EngineError, Models, TimeoutError};
 use plugin_host::{CollectStats, Plugin, PluginRuntime, ScopeAccount, ScopeContext, ScopeError};
 
 use super::{Emitted, Options, ScopeSink, ScopeTags};
@@ -64,10 +64,54 @@ impl From<ScopeError> for ScopeFailure {
 }
 
 impl From<EngineError> for ScopeFailure {
+    /// The engine's error; a scope limit is named by the flag that set it.
     fn from(e: EngineError) -> Self {
+        let message = match &e {
+            EngineError::Construction(ConstructionError::CallLimit { limit, .. }) => {
+                format!("call limit of {limit} AWS calls per scope reached (--max-calls)")
+            }
+            EngineError::Timeout(TimeoutError::Deadline(limit)) => {
+                format!(
+                    "time limit of {} s per scope reached (--timeout)",
+                    limit.as_secs()
+                )
+            }
+            _ => e.to_string(),
+        };
         ScopeFailure {
             code: e.code().map(str::to_string),
-            message: e.to_string(),
+            message,
+        }
+    }
+}
+
+/// `--max-calls` and `--timeout` for the scopes mrhost runs itself (a model-derived type,
+/// `call`); a plugin's scope has them from its sandbox limits.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopeLimits {
+    /// AWS calls (pages) one scope may make.
+    pub max_calls: u64,
+    /// How long one scope may take.
+    pub timeout: Duration,
+}
+
+impl ScopeLimits {
+    /// The engine's budget for one scope's pagination, starting now.
+    pub fn budget(&self) -> Budget {
+        Budget::unlimited()
+            .max_calls(self.max_calls)
+            .time_limit(self.timeout)
+    }
+
+    /// Run one scope within its time limit: the engine stops a call at the deadline; this
+    /// also bounds what the scope does between calls.
+    pub async fn run<T>(
+        &self,
+        scope: impl std::future::Future<Output = Result<T, EngineError>>,
+    ) -> Result<T, EngineError> {
+        match tokio::time::timeout(self.timeout, scope).await {
+            Ok(r) => r,
+            Err(_) => Err(TimeoutError::Deadline(self.timeout).into()),
         }
     }
 }
@@ -153,14 +197,27 @@ pub async fn collect_scope(
             Source::Model(ty, params) => {
                 let tags = ScopeTags::new(&account, &region, options);
                 let started = std::time::Instant::now();
-                super::model_source::collect(&client, creds, &tags, &region, &ty, &params, &tx)
-                    .await
-                    .map(|(resources, calls)| ScopeSuccess {
-                        resources,
-                        calls,
-                        elapsed: started.elapsed(),
-                    })
-                    .map_err(ScopeFailure::from)
+                let limits = options.limits;
+                let scope = super::model_source::collect(
+                    &client,
+                    creds,
+                    &tags,
+                    &region,
+                    &ty,
+                    &params,
+                    &tx,
+                    limits.map(|l| l.budget()).unwrap_or_default(),
+                );
+                match limits {
+                    Some(l) => l.run(scope).await,
+                    None => scope.await,
+                }
+                .map(|(resources, calls)| ScopeSuccess {
+                    resources,
+                    calls,
+                    elapsed: started.elapsed(),
+                })
+                .map_err(ScopeFailure::from)
             }
         }
     });
@@ -218,14 +275,16 @@ pub async fn run_source(
 }
 
 /// `mrhost call`: one operation in every target; pages merged unless `paginate` is false.
+/// Each target is one scope under `limits`.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_call(
     client: AwsClient,
-    service: String,
-    operation: String,
+    op: aws_engine::OperationRef,
     params: Value,
     targets: Vec<Target>,
     concurrency: usize,
     paginate: bool,
+    limits: ScopeLimits,
     counters: Arc<Counters>,
 ) -> Vec<(Target, Result<Value, ScopeFailure>)> {
     use std::sync::atomic::Ordering::Relaxed;
@@ -233,19 +292,24 @@ pub async fn run_call(
         .map(|t| {
             let counters = counters.clone();
             let client = client.clone();
-            let service = service.clone();
-            let operation = operation.clone();
+            let op = op.clone();
             let params = params.clone();
             async move {
-                let r = if paginate {
-                    client
-                        .paginate_all(&t.account.creds, &t.region, &service, &operation, &params)
-                        .await
-                } else {
-                    client
-                        .call(&t.account.creds, &t.region, &service, &operation, &params)
-                        .await
-                };
+                let mut pages = client
+                    .pages(t.account.creds.clone(), &t.region, op, params)
+                    .budget(limits.budget());
+                let r = limits
+                    .run(async move {
+                        if paginate {
+                            pages.full_result().await
+                        } else {
+                            pages
+                                .next_page()
+                                .await
+                                .unwrap_or_else(|| Ok(Value::Object(Default::default())))
+                        }
+                    })
+                    .await;
                 counters.scopes_done.fetch_add(1, Relaxed);
                 if r.is_err() {
                     counters.scopes_failed.fetch_add(1, Relaxed);

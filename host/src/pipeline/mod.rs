@@ -9,7 +9,7 @@ pub mod tags;
 
 use serde_json::Value;
 
-pub use fanout::{Counters, ScopeFailure, ScopeOutcome, Source};
+pub use fanout::{Counters, ScopeFailure, ScopeLimits, ScopeOutcome, Source};
 use plugin_host::ScopeAccount;
 
 /// How resources are shaped on their way out, for every source of a run.
@@ -18,6 +18,9 @@ pub struct Options {
     /// `--raw`: items exactly as AWS returned them, scope tags aside (no `TagsMap`, no
     /// `Name`).
     pub raw: bool,
+    /// `--max-calls` and `--timeout` of a scope mrhost runs itself (a model-derived
+    /// type); `None`: unlimited. A plugin's scope has them from its sandbox limits.
+    pub limits: Option<ScopeLimits>,
 }
 
 /// A resource on its way to the output, already tagged with its scope.

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use aws_engine::catalogue::{last_segment, take_items, ModelType};
-use aws_engine::{AwsClient, CredentialSource, EngineError};
+use aws_engine::{AwsClient, Budget, CredentialSource, EngineError};
 use serde_json::{json, Value};
 
 use super::{Emitted, ScopeTags, Tagged};
 
-/// Collect one scope; returns (items, calls).
+/// Collect one scope within `budget`; returns (items, calls).
+#[allow(clippy::too_many_arguments)]
 pub async fn collect(
     client: &AwsClient,
     creds: Arc<CredentialSource>,
@@ -18,9 +19,12 @@ pub async fn collect(
     t: &ModelType,
     params: &Value,
     tx: &tokio::sync::mpsc::Sender<Emitted>,
+    budget: Budget,
 ) -> Result<(u64, u64), EngineError> {
     let op = client.operation(&t.service, &t.operation)?;
-    let mut pages = client.pages(creds, region, op, params.clone());
+    let mut pages = client
+        .pages(creds, region, op, params.clone())
+        .budget(budget);
     let (mut items, mut calls) = (0u64, 0u64);
     while let Some(page) = pages.next_page().await {
         calls += 1;

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use aws_engine::{AwsClient, CredentialSource, EngineError};
+use aws_engine::{AwsClient, ConstructionError, CredentialSource, EngineError};
 use futures::stream::{self, StreamExt};
 use serde_json::json;
 
@@ -105,7 +105,7 @@ async fn profile_account(
             .identity(&creds, &region)
             .await
             .map_err(|e| match e {
-                EngineError::Credentials(_) => fail(&e),
+                EngineError::Construction(ConstructionError::Credentials(_)) => fail(&e),
                 other => skip_for(
                     &label,
                     &format!("{}: GetCallerIdentity", creds.label),

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_engine::cache::ResponseCache;
+use aws_engine::error::{ConstructionError, ResponseError};
 use aws_engine::forward::{Outbound, Target};
 use aws_engine::inbound::{InboundError, InboundRequest, Router, WireProtocol};
 use aws_engine::sigv4_verify::{self, SignedRequest};
@@ -593,10 +594,11 @@ impl Server {
             )
             .await?;
         let (Some(account), Some(arn)) = (out["Account"].as_str(), out["Arn"].as_str()) else {
-            return Err(EngineError::Credentials(format!(
+            return Err(ConstructionError::Credentials(format!(
                 "{}: GetCallerIdentity named no account",
                 key.label
-            )));
+            ))
+            .into());
         };
         let id = Identity {
             account: account.to_string(),
@@ -637,9 +639,14 @@ impl Server {
             Err(EngineError::Timeout(t)) => Err(AwsError::new(
                 504,
                 "RequestTimeout",
-                format!("mrhost serve: the service did not answer within {t:?}"),
+                format!("mrhost serve: the service did not answer: {t}"),
             )),
-            Err(e @ EngineError::Credentials(_)) => Err(AwsError::new(
+            Err(e @ EngineError::Response(ResponseError::TooLarge { .. })) => Err(AwsError::new(
+                502,
+                "ResponseTooLarge",
+                format!("mrhost serve: {e} (--max-response-mib)"),
+            )),
+            Err(e @ EngineError::Construction(ConstructionError::Credentials(_))) => Err(AwsError::new(
                 500,
                 "InternalFailure",
                 format!("mrhost serve: key {}: {e}", key.name),

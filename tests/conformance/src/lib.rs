@@ -612,7 +612,7 @@ fn check_output(
         let want_code = case["errorCode"].as_str().unwrap_or_default();
         let want_message = case["errorMessage"].as_str().unwrap_or_default();
         let e = match parsed {
-            Err(EngineError::Api(e)) => *e,
+            Err(EngineError::Service(e)) => *e,
             Err(other) => return Err(format!("expected API error {want_code}, got {other}")),
             Ok(v) => return Err(format!("expected API error {want_code}, got {v}")),
         };

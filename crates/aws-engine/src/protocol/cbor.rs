@@ -12,7 +12,7 @@ use minicbor::data::Type;
 use minicbor::{Decoder, Encoder};
 use serde_json::{Map, Value};
 
-use super::shape::{float_json, timestamp_param, too_deep, Resolved, MAX_DEPTH};
+use super::shape::{float_json, timestamp_param, too_deep, ReadError, Resolved, MAX_DEPTH};
 use crate::model::{ServiceModel, ShapeRef, ShapeType};
 use crate::timestamp::Timestamp;
 
@@ -35,7 +35,7 @@ pub(crate) enum Cbor {
 
 impl Cbor {
     /// The value under a text key of a map.
-    pub fn get(&self, key: &str) -> Option<&Cbor> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Cbor> {
         match self {
             Cbor::Map(pairs) => pairs
                 .iter()
@@ -45,7 +45,7 @@ impl Cbor {
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Cbor::Text(t) => Some(t),
             _ => None,
@@ -58,12 +58,12 @@ fn decode_error(e: minicbor::decode::Error) -> String {
 }
 
 /// Decode the first data item of `bytes` (what follows it is ignored, as botocore does).
-pub(crate) fn decode(bytes: &[u8]) -> Result<Cbor, String> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Cbor, ReadError> {
     let mut d = Decoder::new(bytes);
     item(&mut d, 0)
 }
 
-fn item(d: &mut Decoder<'_>, depth: usize) -> Result<Cbor, String> {
+fn item(d: &mut Decoder<'_>, depth: usize) -> Result<Cbor, ReadError> {
     if depth > MAX_DEPTH {
         return Err(too_deep("the CBOR body", MAX_DEPTH));
     }
@@ -132,15 +132,20 @@ fn item(d: &mut Decoder<'_>, depth: usize) -> Result<Cbor, String> {
             match (tag, value) {
                 (1, Cbor::Int(i)) => Cbor::Time(i as f64),
                 (1, Cbor::Float(f)) => Cbor::Time(f),
-                (1, other) => return Err(format!("Unable to parse datetime value: {other:?}")),
-                (t, _) => return Err(format!("Found CBOR tag not supported by botocore: {t}")),
+                (1, other) => {
+                    return Err(format!("Unable to parse datetime value: {other:?}").into())
+                }
+                (t, _) => {
+                    return Err(format!("Found CBOR tag not supported by botocore: {t}").into())
+                }
             }
         }
         other => {
             return Err(format!(
                 "unsupported CBOR data item ({other}) at byte {}",
                 d.position()
-            ))
+            )
+            .into())
         }
     })
 }
@@ -150,8 +155,8 @@ fn item(d: &mut Decoder<'_>, depth: usize) -> Result<Cbor, String> {
 fn each(
     d: &mut Decoder<'_>,
     len: Option<u64>,
-    mut f: impl FnMut(&mut Decoder<'_>) -> Result<(), String>,
-) -> Result<(), String> {
+    mut f: impl FnMut(&mut Decoder<'_>) -> Result<(), ReadError>,
+) -> Result<(), ReadError> {
     match len {
         Some(n) => {
             for _ in 0..n {
@@ -200,11 +205,11 @@ fn enc_error(e: minicbor::encode::Error<std::convert::Infallible>) -> String {
 
 /// boto3-style params → CBOR, driven by the shape.
 pub(crate) struct CborWriter<'m> {
-    pub model: &'m ServiceModel,
+    pub(crate) model: &'m ServiceModel,
 }
 
 impl CborWriter<'_> {
-    pub fn encode(&self, r: &ShapeRef, v: &Value) -> Result<Vec<u8>, String> {
+    pub(crate) fn encode(&self, r: &ShapeRef, v: &Value) -> Result<Vec<u8>, String> {
         let mut e = Encoder::new(Vec::new());
         self.write(&mut e, r, v, 0)?;
         Ok(e.into_writer())
@@ -212,7 +217,7 @@ impl CborWriter<'_> {
 
     fn write(&self, e: &mut Enc, r: &ShapeRef, v: &Value, depth: usize) -> Result<(), String> {
         if depth > MAX_DEPTH {
-            return Err(too_deep("the parameters", MAX_DEPTH));
+            return Err(too_deep("the parameters", MAX_DEPTH).to_string());
         }
         let res = Resolved::new(self.model, r)?;
         let shape = res.shape;
@@ -314,15 +319,15 @@ impl CborWriter<'_> {
 
 /// CBOR from a service → boto3-shaped JSON, driven by the shape.
 pub(crate) struct CborReader<'m> {
-    pub model: &'m ServiceModel,
+    pub(crate) model: &'m ServiceModel,
 }
 
 impl CborReader<'_> {
-    pub fn value(&self, r: &ShapeRef, v: &Cbor) -> Result<Value, String> {
+    pub(crate) fn value(&self, r: &ShapeRef, v: &Cbor) -> Result<Value, ReadError> {
         self.value_at(r, v, 0)
     }
 
-    fn value_at(&self, r: &ShapeRef, v: &Cbor, depth: usize) -> Result<Value, String> {
+    fn value_at(&self, r: &ShapeRef, v: &Cbor, depth: usize) -> Result<Value, ReadError> {
         if depth > MAX_DEPTH {
             return Err(too_deep("the response", MAX_DEPTH));
         }
@@ -354,11 +359,11 @@ impl CborReader<'_> {
     }
 
     /// A structure: members by their names (botocore's rpcv2 parser reads member names).
-    pub fn structure(&self, r: &ShapeRef, v: &Cbor) -> Result<Value, String> {
+    pub(crate) fn structure(&self, r: &ShapeRef, v: &Cbor) -> Result<Value, ReadError> {
         self.structure_at(r, v, 0)
     }
 
-    fn structure_at(&self, r: &ShapeRef, v: &Cbor, depth: usize) -> Result<Value, String> {
+    fn structure_at(&self, r: &ShapeRef, v: &Cbor, depth: usize) -> Result<Value, ReadError> {
         let shape = self.model.shape(&r.shape).map_err(|e| e.to_string())?;
         let pairs = match v {
             Cbor::Map(p) => p,
@@ -374,7 +379,8 @@ impl CborReader<'_> {
                 return Err(format!(
                     "Invalid service response: {} must have one and only one member set.",
                     r.shape
-                ));
+                )
+                .into());
             }
         }
         let mut out = Map::new();
@@ -397,7 +403,7 @@ fn key_text(k: &Cbor) -> String {
 }
 
 /// A CBOR item as JSON without a shape: bytes as base64 text, tag-1 timestamps as ISO text.
-pub(crate) fn raw(v: &Cbor, depth: usize) -> Result<Value, String> {
+pub(crate) fn raw(v: &Cbor, depth: usize) -> Result<Value, ReadError> {
     if depth > MAX_DEPTH {
         return Err(too_deep("the response", MAX_DEPTH));
     }
@@ -458,9 +464,12 @@ mod tests {
     fn refuses_deep_truncated_and_unknown_tags() {
         let deep = vec![0x81u8; 20_000];
         let err = decode(&deep).unwrap_err();
-        assert!(err.contains("nested deeper"), "{err}");
+        assert_eq!(err, too_deep("the CBOR body", MAX_DEPTH));
         assert!(decode(&[0x82, 0x01]).is_err());
-        assert!(decode(&[0xc2, 0x41, 0x01]).unwrap_err().contains("tag"));
+        assert!(decode(&[0xc2, 0x41, 0x01])
+            .unwrap_err()
+            .to_string()
+            .contains("tag"));
         // A definite length far beyond the input allocates nothing ahead.
         assert!(decode(&[0x9b, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).is_err());
     }

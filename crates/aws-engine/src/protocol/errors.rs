@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::cbor::{Cbor, CborReader};
 use super::json::JsonReader;
 use super::shape::scalar;
+use super::shape::ReadError;
 use super::xml::{self, XmlTree};
 use super::WireResponse;
 use crate::error::{ApiError, EngineError};
@@ -25,10 +26,10 @@ pub(crate) enum ErrorBody {
 
 /// What the protocol read from an error response.
 pub(crate) struct ParsedError {
-    pub code: String,
-    pub message: String,
-    pub request_id: Option<String>,
-    pub body: ErrorBody,
+    pub(crate) code: String,
+    pub(crate) message: String,
+    pub(crate) request_id: Option<String>,
+    pub(crate) body: ErrorBody,
 }
 
 /// botocore's `_is_generic_error_response`: a 5xx whose body is empty or HTML carries no
@@ -149,13 +150,13 @@ fn tree_text(v: Option<&Value>) -> Option<String> {
 /// An XML error body (botocore's `QueryParser`/`EC2QueryParser._do_error_parse` and
 /// `RestXMLParser._do_error_parse`). A body that is not XML gives the status, as
 /// botocore's rest-xml parser does (query and ec2 would raise; the status is more useful).
-pub(crate) fn xml_error(resp: &WireResponse, ec2: bool) -> Result<ParsedError, String> {
+pub(crate) fn xml_error(resp: &WireResponse, ec2: bool) -> Result<ParsedError, ReadError> {
     if resp.body.is_empty() {
         return Ok(from_status(resp));
     }
     let tree = match xml::read_tree(&resp.body) {
         Ok(t) => t,
-        Err(e) if e.contains("nested deeper") => return Err(e),
+        Err(e @ ReadError::TooDeep { .. }) => return Err(e),
         Err(_) => return Ok(from_status(resp)),
     };
     let XmlTree { root, children, .. } = tree;
@@ -218,7 +219,7 @@ pub(crate) fn api_error(
         bound_members(model, shape, resp, &mut out).ok()?;
         Some(out)
     });
-    EngineError::Api(Box::new(ApiError {
+    EngineError::Service(Box::new(ApiError {
         code: e.code,
         message: e.message,
         http_status: resp.status,

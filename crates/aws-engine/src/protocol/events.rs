@@ -9,17 +9,17 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::eventstream::{self, HeaderValue, Message};
-use super::shape::Resolved;
+use super::shape::{ReadError, Resolved};
 use crate::model::{ServiceModel, ShapeRef, ShapeType};
 use crate::timestamp::Timestamp;
 
 /// Reads one payload in the protocol's format: as the structure `r` (`whole`), or as a
 /// value of the member `r`.
-pub(crate) type PayloadReader<'a> = &'a dyn Fn(&ShapeRef, bool, &[u8]) -> Result<Value, String>;
+pub(crate) type PayloadReader<'a> = &'a dyn Fn(&ShapeRef, bool, &[u8]) -> Result<Value, ReadError>;
 
 /// The messages of an event-stream body.
-pub(crate) fn messages(body: &[u8]) -> Result<Vec<Message>, String> {
-    eventstream::decode(body)
+pub(crate) fn messages(body: &[u8]) -> Result<Vec<Message>, ReadError> {
+    eventstream::decode(body).map_err(ReadError::Invalid)
 }
 
 fn text<'m>(m: &'m Message, name: &str) -> &'m str {
@@ -34,7 +34,7 @@ pub(crate) fn events(
     stream: &ShapeRef,
     messages: &[Message],
     read: PayloadReader<'_>,
-) -> Result<Value, String> {
+) -> Result<Value, ReadError> {
     let shape = model.shape(&stream.shape).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for m in messages {
@@ -48,14 +48,16 @@ pub(crate) fn events(
                     "the event stream ended with an error: {}: {}",
                     text(m, ":error-code"),
                     text(m, ":error-message")
-                ))
+                )
+                .into())
             }
             "exception" => {
                 let message = exception_message(m);
                 return Err(format!(
                     "the event stream ended with an exception: {}: {message}",
                     text(m, ":exception-type")
-                ));
+                )
+                .into());
             }
             _ => {}
         }
@@ -88,7 +90,7 @@ fn one_event(
     event_ref: &ShapeRef,
     m: &Message,
     read: PayloadReader<'_>,
-) -> Result<Value, String> {
+) -> Result<Value, ReadError> {
     let shape = model.shape(&event_ref.shape).map_err(|e| e.to_string())?;
     let mut out = Map::new();
     for (name, member) in &shape.members {

@@ -21,7 +21,7 @@ pub(crate) enum HeaderValue {
 }
 
 impl HeaderValue {
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             HeaderValue::Text(t) => Some(t),
             _ => None,
@@ -29,7 +29,7 @@ impl HeaderValue {
     }
 
     /// As boto3 shows it: bytes as base64, timestamps as ISO 8601.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             HeaderValue::Bool(b) => Value::Bool(*b),
             HeaderValue::Int(i) => Value::from(*i),
@@ -48,12 +48,12 @@ impl HeaderValue {
 /// One message of the stream.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Message {
-    pub headers: Vec<(String, HeaderValue)>,
-    pub payload: Vec<u8>,
+    pub(crate) headers: Vec<(String, HeaderValue)>,
+    pub(crate) payload: Vec<u8>,
 }
 
 impl Message {
-    pub fn header(&self, name: &str) -> Option<&HeaderValue> {
+    pub(crate) fn header(&self, name: &str) -> Option<&HeaderValue> {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 }

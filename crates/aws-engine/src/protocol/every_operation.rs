@@ -257,7 +257,7 @@ fn check_operation(client: &AwsClient, service: &str, key: &str) -> Result<(), S
         })?;
     }
     match super::parse(model, operation, &error_response(model)) {
-        Err(EngineError::Api(e))
+        Err(EngineError::Service(e))
             if e.code == "NoSuchThingAnywhere" && e.message == "it is not there" =>
         {
             Ok(())

@@ -9,10 +9,10 @@ use crate::model::{ServiceModel, ShapeRef, ShapeType};
 
 /// Flattens params into form pairs.
 pub(crate) struct FormWriter<'m> {
-    pub model: &'m ServiceModel,
+    pub(crate) model: &'m ServiceModel,
     /// ec2's rules: `queryName` first, capitalized `locationName`, lists never wrapped.
-    pub ec2: bool,
-    pub out: Vec<(String, String)>,
+    pub(crate) ec2: bool,
+    pub(crate) out: Vec<(String, String)>,
 }
 
 impl FormWriter<'_> {
@@ -37,7 +37,7 @@ impl FormWriter<'_> {
     }
 
     /// Add `v`, a value of `r`, under `prefix`.
-    pub fn write(&mut self, r: &ShapeRef, v: &Value, prefix: &str) -> Result<(), String> {
+    pub(crate) fn write(&mut self, r: &ShapeRef, v: &Value, prefix: &str) -> Result<(), String> {
         self.write_at(r, v, prefix, 0)
     }
 
@@ -49,7 +49,7 @@ impl FormWriter<'_> {
         depth: usize,
     ) -> Result<(), String> {
         if depth > MAX_DEPTH {
-            return Err(too_deep("the parameters", MAX_DEPTH));
+            return Err(too_deep("the parameters", MAX_DEPTH).to_string());
         }
         let res = Resolved::new(self.model, r)?;
         let shape = res.shape;

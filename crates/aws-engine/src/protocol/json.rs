@@ -8,23 +8,23 @@ use serde_json::{Map, Value};
 use super::shape::{
     is_bound_in_response, location, timestamp_param, timestamp_text, wire_name, Resolved,
 };
-use super::shape::{too_deep, MAX_DEPTH};
+use super::shape::{too_deep, ReadError, MAX_DEPTH};
 use crate::model::{ServiceModel, ShapeRef, ShapeType};
 use crate::timestamp::Timestamp;
 
 /// boto3-style params → the JSON a service expects.
 pub(crate) struct JsonWriter<'m> {
-    pub model: &'m ServiceModel,
+    pub(crate) model: &'m ServiceModel,
 }
 
 impl JsonWriter<'_> {
-    pub fn value(&self, r: &ShapeRef, v: &Value) -> Result<Value, String> {
+    pub(crate) fn value(&self, r: &ShapeRef, v: &Value) -> Result<Value, String> {
         self.value_at(r, v, 0)
     }
 
     fn value_at(&self, r: &ShapeRef, v: &Value, depth: usize) -> Result<Value, String> {
         if depth > MAX_DEPTH {
-            return Err(too_deep("the parameters", MAX_DEPTH));
+            return Err(too_deep("the parameters", MAX_DEPTH).to_string());
         }
         let res = Resolved::new(self.model, r)?;
         let shape = res.shape;
@@ -87,7 +87,11 @@ impl JsonWriter<'_> {
     }
 
     /// The members of `r` that go into a body (no `location`), as a JSON object.
-    pub fn body_members(&self, r: &ShapeRef, params: &Value) -> Result<Map<String, Value>, String> {
+    pub(crate) fn body_members(
+        &self,
+        r: &ShapeRef,
+        params: &Value,
+    ) -> Result<Map<String, Value>, String> {
         let shape = self.model.shape(&r.shape).map_err(|e| e.to_string())?;
         let mut out = Map::new();
         for (k, val) in params.as_object().into_iter().flatten() {
@@ -110,17 +114,17 @@ impl JsonWriter<'_> {
 
 /// A JSON body as botocore's `_parse_body_as_json` reads it, for success and error
 /// responses alike: empty is `{}`, a body that is not JSON becomes `{"message": body}`.
-/// Text nested deeper than [`MAX_DEPTH`] (serde_json's own limit, the same figure) is an
-/// error rather than a message.
-pub(crate) fn parse_body(body: &[u8]) -> Result<Value, String> {
+/// Text nested [`MAX_DEPTH`] levels or deeper (serde_json's own limit, the same figure)
+/// is an error rather than a message: it is measured before parsing.
+pub(crate) fn parse_body(body: &[u8]) -> Result<Value, ReadError> {
     if body.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
+    if nesting_reaches(body, MAX_DEPTH) {
+        return Err(too_deep("the JSON body", MAX_DEPTH));
+    }
     match serde_json::from_slice(body) {
         Ok(v) => Ok(v),
-        Err(e) if e.to_string().contains("recursion limit") => {
-            Err(too_deep("the JSON body", MAX_DEPTH))
-        }
         Err(_) => {
             let mut m = Map::new();
             m.insert(
@@ -132,17 +136,46 @@ pub(crate) fn parse_body(body: &[u8]) -> Result<Value, String> {
     }
 }
 
+/// Whether JSON text opens `limit` arrays or objects inside one another (strings skipped)
+/// — where serde_json would stop with its recursion limit. One pass, no allocation.
+fn nesting_reaches(body: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth >= limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// JSON from a service → boto3-shaped JSON, driven by the shape.
 pub(crate) struct JsonReader<'m> {
-    pub model: &'m ServiceModel,
+    pub(crate) model: &'m ServiceModel,
 }
 
 impl JsonReader<'_> {
-    pub fn value(&self, r: &ShapeRef, v: &Value) -> Result<Value, String> {
+    pub(crate) fn value(&self, r: &ShapeRef, v: &Value) -> Result<Value, ReadError> {
         self.value_at(r, v, 0)
     }
 
-    fn value_at(&self, r: &ShapeRef, v: &Value, depth: usize) -> Result<Value, String> {
+    fn value_at(&self, r: &ShapeRef, v: &Value, depth: usize) -> Result<Value, ReadError> {
         if depth > MAX_DEPTH {
             return Err(too_deep("the response", MAX_DEPTH));
         }
@@ -187,7 +220,12 @@ impl JsonReader<'_> {
 
     /// A structure's members in model order; with `body_only`, members bound to headers
     /// or the status code are left for the REST layer.
-    pub fn structure(&self, r: &ShapeRef, v: &Value, body_only: bool) -> Result<Value, String> {
+    pub(crate) fn structure(
+        &self,
+        r: &ShapeRef,
+        v: &Value,
+        body_only: bool,
+    ) -> Result<Value, ReadError> {
         self.structure_at(r, v, body_only, 0)
     }
 
@@ -197,7 +235,7 @@ impl JsonReader<'_> {
         v: &Value,
         body_only: bool,
         depth: usize,
-    ) -> Result<Value, String> {
+    ) -> Result<Value, ReadError> {
         let shape = self.model.shape(&r.shape).map_err(|e| e.to_string())?;
         let obj = match v {
             Value::Object(o) => o,

@@ -90,7 +90,7 @@ pub trait Protocol: Send + Sync {
         op: &Operation,
         params: &Value,
     ) -> Result<WireRequest, EngineError>;
-    /// A parsed success response, or the service's error as `EngineError::Api`.
+    /// A parsed success response, or the service's error as `EngineError::Service`.
     fn parse(
         &self,
         model: &ServiceModel,
@@ -116,7 +116,9 @@ pub fn for_service(model: &ServiceModel) -> Result<&'static dyn Protocol, Engine
         "rest-json" => Ok(&REST_JSON),
         "rest-xml" => Ok(&REST_XML),
         "smithy-rpc-v2-cbor" => Ok(&CBOR),
-        other => Err(EngineError::UnsupportedProtocol(other.to_string())),
+        other => {
+            Err(crate::error::ConstructionError::UnsupportedProtocol(other.to_string()).into())
+        }
     }
 }
 
@@ -201,7 +203,7 @@ fn check_headers(op: &Operation, req: &WireRequest) -> Result<(), EngineError> {
 }
 
 /// A response as boto3 returns it (without `ResponseMetadata`), or the service's error as
-/// `EngineError::Api`.
+/// `EngineError::Service`.
 pub fn parse(
     model: &ServiceModel,
     op: &Operation,
@@ -215,7 +217,7 @@ pub fn parse(
 pub fn cbor_to_json(bytes: &[u8]) -> Result<Value, EngineError> {
     cbor::decode(bytes)
         .and_then(|c| cbor::raw(&c, 0))
-        .map_err(|m| EngineError::parse("CBOR", m))
+        .map_err(|m| m.into_engine("CBOR"))
 }
 
 /// boto3 fills members marked `idempotencyToken` with a fresh UUID when the caller leaves

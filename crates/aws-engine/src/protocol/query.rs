@@ -5,13 +5,14 @@ use serde_json::Value;
 
 use super::errors;
 use super::form::{form_encode, FormWriter};
+use super::shape::ReadError;
 use super::xml;
 use super::{Protocol, WireRequest, WireResponse};
 use crate::error::EngineError;
 use crate::model::{Operation, ServiceModel};
 
 pub(crate) struct Query {
-    pub ec2: bool,
+    pub(crate) ec2: bool,
 }
 
 impl Protocol for Query {
@@ -48,7 +49,7 @@ impl Protocol for Query {
         op: &Operation,
         resp: &WireResponse,
     ) -> Result<Value, EngineError> {
-        let perr = |m: String| EngineError::parse(&op.name, m);
+        let perr = |e: ReadError| e.into_engine(&op.name);
         if resp.status >= 301 {
             let parsed = match errors::generic(resp) {
                 Some(p) => p,

@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 use super::errors::{self, bound_members};
 use super::events;
 use super::json::{self, JsonReader, JsonWriter};
-use super::shape::{percent_encode, python_float_str, scalar_text, timestamp_param, Resolved};
+use super::shape::{
+    percent_encode, python_float_str, scalar_text, timestamp_param, ReadError, Resolved,
+};
 use super::xml;
 use super::xml_write::XmlWriter;
 use super::{Protocol, WireRequest, WireResponse};
@@ -18,7 +20,7 @@ use crate::model::{Operation, ServiceModel, Shape, ShapeRef, ShapeType};
 
 /// The REST protocols; `xml` picks the body codec.
 pub(crate) struct Rest {
-    pub xml: bool,
+    pub(crate) xml: bool,
 }
 
 /// A label or query-string value as text (botocore's `_get_uri_and_query_string_value`:
@@ -326,7 +328,7 @@ impl Protocol for Rest {
         op: &Operation,
         resp: &WireResponse,
     ) -> Result<Value, EngineError> {
-        let perr = |m: String| EngineError::parse(&op.name, m);
+        let perr = |e: ReadError| e.into_engine(&op.name);
         if resp.status >= 301 {
             let parsed = match errors::generic(resp) {
                 Some(p) => p,
@@ -350,7 +352,7 @@ impl Protocol for Rest {
         // Members bound to headers and the status come first, then the body's, as in
         // botocore's parsed dict.
         let mut out = Value::Object(Map::new());
-        bound_members(model, shape, resp, &mut out).map_err(perr)?;
+        bound_members(model, shape, resp, &mut out).map_err(|m| perr(m.into()))?;
         let Value::Object(mut merged) = out else {
             return Ok(Value::Object(Map::new()));
         };
@@ -422,13 +424,15 @@ impl Rest {
         r: &ShapeRef,
         whole: bool,
         bytes: &[u8],
-    ) -> Result<Value, String> {
+    ) -> Result<Value, ReadError> {
         if self.xml {
             if bytes.is_empty() {
                 return Ok(Value::Object(Map::new()));
             }
             if whole {
-                let shape = model.shape(&r.shape).map_err(|e| e.to_string())?;
+                let shape = model
+                    .shape(&r.shape)
+                    .map_err(|e| ReadError::Invalid(e.to_string()))?;
                 let root = xml::Root::Structure {
                     shape,
                     wrapper: None,
@@ -469,7 +473,7 @@ fn s3_quirks(
         return Ok(None);
     }
     if op.name == "GetBucketLocation" {
-        let tree = xml::read_tree(&resp.body).map_err(|m| EngineError::parse(&op.name, m))?;
+        let tree = xml::read_tree(&resp.body).map_err(|m| m.into_engine(&op.name))?;
         let mut m = Map::new();
         if !tree.text.trim().is_empty() {
             m.insert(
@@ -486,8 +490,7 @@ fn s3_quirks(
         if is_error {
             let mut r = resp.clone();
             r.status = 500;
-            let parsed =
-                errors::xml_error(&r, false).map_err(|m| EngineError::parse(&op.name, m))?;
+            let parsed = errors::xml_error(&r, false).map_err(|m| m.into_engine(&op.name))?;
             return Ok(Some(Err(errors::api_error(model, op, parsed, &r))));
         }
     }

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::cbor::{self, CborReader, CborWriter};
 use super::errors;
 use super::events;
+use super::shape::ReadError;
 use super::{Protocol, WireRequest, WireResponse};
 use crate::error::EngineError;
 use crate::model::{Operation, ServiceModel};
@@ -55,7 +56,7 @@ impl Protocol for RpcV2Cbor {
         op: &Operation,
         resp: &WireResponse,
     ) -> Result<Value, EngineError> {
-        let perr = |m: String| EngineError::parse(&op.name, m);
+        let perr = |e: ReadError| e.into_engine(&op.name);
         if resp.status >= 301 {
             let parsed = match errors::generic(resp) {
                 Some(p) => p,

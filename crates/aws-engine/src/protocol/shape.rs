@@ -22,53 +22,108 @@ pub const MAX_DEPTH: usize = 128;
 /// responses — ec2 instances, CloudFront distributions — nest about a dozen).
 pub const MAX_XML_DEPTH: usize = 64;
 
-/// The one-line error a reader gives for data nested deeper than it follows.
-pub(crate) fn too_deep(what: &str, limit: usize) -> String {
-    format!("{what} is nested deeper than {limit} levels")
+/// Why a reader refused what it was given. The kind stays typed up to the engine's error
+/// ([`ResponseError::TooDeep`](crate::error::ResponseError::TooDeep) or
+/// [`Unparsable`](crate::error::ResponseError::Unparsable)); nothing reads it back from
+/// the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReadError {
+    /// Nested deeper than the reader follows.
+    TooDeep {
+        /// What was nested: `the XML body`, `the response`...
+        what: &'static str,
+        /// The deepest nesting read.
+        limit: usize,
+    },
+    /// Anything else, in one line.
+    Invalid(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::TooDeep { what, limit } => {
+                write!(f, "{what} is nested deeper than {limit} levels")
+            }
+            ReadError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<String> for ReadError {
+    fn from(m: String) -> Self {
+        ReadError::Invalid(m)
+    }
+}
+
+impl From<&str> for ReadError {
+    fn from(m: &str) -> Self {
+        ReadError::Invalid(m.to_string())
+    }
+}
+
+impl ReadError {
+    /// The engine's error for the response of `operation` that could not be read.
+    pub(crate) fn into_engine(self, operation: &str) -> crate::error::EngineError {
+        match self {
+            ReadError::TooDeep { what, limit } => crate::error::ResponseError::TooDeep {
+                operation: operation.to_string(),
+                what: what.to_string(),
+                limit,
+            }
+            .into(),
+            ReadError::Invalid(m) => crate::error::EngineError::parse(operation, m),
+        }
+    }
+}
+
+/// The error a reader gives for data nested deeper than it follows.
+pub(crate) fn too_deep(what: &'static str, limit: usize) -> ReadError {
+    ReadError::TooDeep { what, limit }
 }
 
 /// The serialization traits of a shape as seen through one reference to it.
 pub(crate) struct Resolved<'a> {
-    pub shape: &'a Shape,
-    pub r: &'a ShapeRef,
+    pub(crate) shape: &'a Shape,
+    pub(crate) r: &'a ShapeRef,
 }
 
 impl<'a> Resolved<'a> {
-    pub fn new(model: &'a ServiceModel, r: &'a ShapeRef) -> Result<Self, String> {
+    pub(crate) fn new(model: &'a ServiceModel, r: &'a ShapeRef) -> Result<Self, String> {
         Ok(Resolved {
             shape: model.shape(&r.shape).map_err(|e| e.to_string())?,
             r,
         })
     }
-    pub fn location_name(&self) -> Option<&'a str> {
+    pub(crate) fn location_name(&self) -> Option<&'a str> {
         self.r
             .location_name
             .as_deref()
             .or(self.shape.location_name.as_deref())
     }
-    pub fn flattened(&self) -> bool {
+    pub(crate) fn flattened(&self) -> bool {
         self.r.flattened || self.shape.flattened
     }
-    pub fn timestamp_format(&self) -> Option<&'a str> {
+    pub(crate) fn timestamp_format(&self) -> Option<&'a str> {
         self.r
             .timestamp_format
             .as_deref()
             .or(self.shape.timestamp_format.as_deref())
     }
     /// `header`, `headers`, `uri`, `querystring`, `statusCode`, or none (the body).
-    pub fn location(&self) -> Option<&'a str> {
+    pub(crate) fn location(&self) -> Option<&'a str> {
         self.r
             .location
             .as_deref()
             .or(self.shape.location.as_deref())
     }
-    pub fn jsonvalue(&self) -> bool {
+    pub(crate) fn jsonvalue(&self) -> bool {
         self.r.jsonvalue || self.shape.jsonvalue
     }
-    pub fn xml_attribute(&self) -> bool {
+    pub(crate) fn xml_attribute(&self) -> bool {
         self.r.xml_attribute || self.shape.xml_attribute
     }
-    pub fn xml_namespace(&self) -> Option<&'a XmlNamespace> {
+    pub(crate) fn xml_namespace(&self) -> Option<&'a XmlNamespace> {
         self.r
             .xml_namespace
             .as_ref()

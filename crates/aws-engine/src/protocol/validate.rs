@@ -9,7 +9,7 @@ use super::shape::{too_deep, MAX_DEPTH};
 use crate::model::{ServiceModel, ShapeRef, ShapeType};
 use crate::timestamp::Timestamp;
 
-pub fn validate(
+pub(crate) fn validate(
     model: &ServiceModel,
     input: Option<&ShapeRef>,
     params: &Value,
@@ -55,7 +55,7 @@ fn check(
     depth: usize,
 ) -> Result<(), String> {
     if depth > MAX_DEPTH {
-        return Err(too_deep("the parameters", MAX_DEPTH));
+        return Err(too_deep("the parameters", MAX_DEPTH).to_string());
     }
     let shape = model.shape(&r.shape).map_err(|e| e.to_string())?;
     let shown = if path.is_empty() { "input" } else { path };

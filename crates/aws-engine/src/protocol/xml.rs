@@ -19,13 +19,13 @@ use quick_xml::events::{BytesRef, BytesStart, BytesText, Event};
 use quick_xml::Reader;
 use serde_json::{Map, Value};
 
-use super::shape::{is_bound_in_response, scalar, too_deep, Resolved, MAX_XML_DEPTH};
+use super::shape::{is_bound_in_response, scalar, too_deep, ReadError, Resolved, MAX_XML_DEPTH};
 use crate::model::{ServiceModel, Shape, ShapeRef, ShapeType};
 
 /// A reference to a shape as the XML reader needs it: the target (by index into the
 /// model) and the traits botocore merges from the reference over the shape.
 #[derive(Debug, Clone)]
-pub struct XmlRef {
+pub(crate) struct XmlRef {
     target: usize,
     flattened: bool,
     timestamp_format: Option<String>,
@@ -78,7 +78,7 @@ struct MapInfo {
 
 /// How XML is read into one shape, worked out on first use and kept in the shape.
 #[derive(Debug)]
-pub struct XmlTable {
+pub(crate) struct XmlTable {
     /// Structure members in model order (members bound to headers or the status left out).
     members: Vec<XmlMember>,
     /// For each member, the index of the next member that reads the same element name
@@ -185,7 +185,7 @@ fn member_xml_name<'a>(model: &'a ServiceModel, name: &'a str, res: &Resolved<'a
 }
 
 /// What a body is read as.
-pub enum Root<'m, 'w> {
+pub(crate) enum Root<'m, 'w> {
     /// The root element is this structure; with `wrapper`, a child of the root of that name
     /// (query's `<OperationResult>`) is read instead when there is one.
     Structure {
@@ -201,7 +201,7 @@ pub enum Root<'m, 'w> {
 }
 
 /// A malformed document: reported as is, whatever else is wrong.
-struct Malformed(String);
+struct Malformed(ReadError);
 
 type Read<T> = Result<T, Malformed>;
 /// A value, or why the shape walk rejects it (the element was consumed either way).
@@ -209,11 +209,11 @@ type Walked<T> = Result<T, String>;
 
 /// Read a whole body as `root`. A malformed document is reported as such; otherwise the
 /// first problem a walk in model order meets.
-pub fn parse_body<'m>(
+pub(crate) fn parse_body<'m>(
     model: &'m ServiceModel,
     root: Root<'m, '_>,
     bytes: &[u8],
-) -> Result<Value, String> {
+) -> Result<Value, ReadError> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().trim_text(false);
     let mut s = Stream {
@@ -245,7 +245,7 @@ pub fn parse_body<'m>(
         }
     })();
     run.map_err(|Malformed(m)| m)?;
-    result.ok_or_else(|| "empty XML document".to_string())?
+    Ok(result.ok_or_else(|| "empty XML document".to_string())??)
 }
 
 struct Stream<'a, 'm> {
@@ -269,14 +269,15 @@ fn check_attrs(e: &BytesStart<'_>) -> Read<()> {
         return Ok(());
     }
     for a in e.attributes() {
-        let a = a.map_err(|e| Malformed(e.to_string()))?;
-        a.unescape_value().map_err(|e| Malformed(e.to_string()))?;
+        let a = a.map_err(|e| Malformed(e.to_string().into()))?;
+        a.unescape_value()
+            .map_err(|e| Malformed(e.to_string().into()))?;
     }
     Ok(())
 }
 
 fn text_piece<'a>(t: &BytesText<'a>) -> Read<Cow<'a, str>> {
-    t.xml_content().map_err(|e| Malformed(e.to_string()))
+    t.xml_content().map_err(|e| Malformed(e.to_string().into()))
 }
 
 enum RefPiece {
@@ -285,13 +286,16 @@ enum RefPiece {
 }
 
 fn ref_piece(r: &BytesRef<'_>) -> Read<RefPiece> {
-    if let Some(c) = r.resolve_char_ref().map_err(|e| Malformed(e.to_string()))? {
+    if let Some(c) = r
+        .resolve_char_ref()
+        .map_err(|e| Malformed(e.to_string().into()))?
+    {
         return Ok(RefPiece::Char(c));
     }
-    let name = r.decode().map_err(|e| Malformed(e.to_string()))?;
+    let name = r.decode().map_err(|e| Malformed(e.to_string().into()))?;
     match quick_xml::escape::resolve_predefined_entity(&name) {
         Some(v) => Ok(RefPiece::Entity(v)),
-        None => Err(Malformed(format!("unknown XML entity &{name};"))),
+        None => Err(Malformed(format!("unknown XML entity &{name};").into())),
     }
 }
 
@@ -304,10 +308,13 @@ enum Child<'a> {
 impl<'a, 'm> Stream<'a, 'm> {
     fn next(&mut self) -> Read<Event<'a>> {
         let ev = self.reader.read_event().map_err(|e| {
-            Malformed(format!(
-                "malformed XML at byte {}: {e}",
-                self.reader.error_position()
-            ))
+            Malformed(
+                format!(
+                    "malformed XML at byte {}: {e}",
+                    self.reader.error_position()
+                )
+                .into(),
+            )
         })?;
         match &ev {
             Event::Start(_) => {
@@ -372,7 +379,7 @@ impl<'a, 'm> Stream<'a, 'm> {
     fn shape(&self, i: usize) -> Read<&'m Shape> {
         self.model()?
             .shape_at(i)
-            .map_err(|e| Malformed(e.to_string()))
+            .map_err(|e| Malformed(e.to_string().into()))
     }
 
     fn model(&self) -> Read<&'m ServiceModel> {
@@ -825,19 +832,19 @@ enum Slot {
 
 /// A whole document as botocore's error parsers see it (see [`read_tree`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct XmlTree {
+pub(crate) struct XmlTree {
     /// The root element's local name.
-    pub root: String,
+    pub(crate) root: String,
     /// The root element's own text.
-    pub text: String,
+    pub(crate) text: String,
     /// The root's child elements by local name: objects for elements with children,
     /// text for the others.
-    pub children: Map<String, Value>,
+    pub(crate) children: Map<String, Value>,
 }
 
 /// A document read without a shape, for error bodies: the root's name, text and children
 /// (see [`XmlTree`]). Malformed or too deeply nested documents are errors.
-pub fn read_tree(bytes: &[u8]) -> Result<XmlTree, String> {
+pub(crate) fn read_tree(bytes: &[u8]) -> Result<XmlTree, ReadError> {
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().trim_text(false);
     let mut s = Stream {
@@ -875,12 +882,12 @@ pub fn read_tree(bytes: &[u8]) -> Result<XmlTree, String> {
         }
     })();
     run.map_err(|Malformed(m)| m)?;
-    result.ok_or_else(|| "empty XML document".to_string())
+    result.ok_or_else(|| "empty XML document".into())
 }
 
 /// The local name of a document's first element, read no further (`None` when the
 /// document has no element before something malformed).
-pub fn root_name(bytes: &[u8]) -> Option<String> {
+pub(crate) fn root_name(bytes: &[u8]) -> Option<String> {
     let mut reader = Reader::from_reader(bytes);
     loop {
         match reader.read_event().ok()? {
@@ -939,7 +946,7 @@ mod tests {
 
     fn same(model: &ServiceModel, root: Root<'_, '_>, bytes: &[u8]) {
         let want = dom(model, &root, bytes);
-        let got = parse_body(model, root, bytes);
+        let got = parse_body(model, root, bytes).map_err(|e| e.to_string());
         assert_eq!(got, want, "body: {}", String::from_utf8_lossy(bytes));
     }
 

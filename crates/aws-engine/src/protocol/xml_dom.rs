@@ -10,15 +10,15 @@ use crate::model::{ServiceModel, Shape, ShapeRef, ShapeType};
 /// One element: its local name (namespace prefix dropped, as botocore does), attributes by
 /// their qualified name, child elements and its own text.
 #[derive(Debug, Default, Clone)]
-pub struct XmlNode {
-    pub name: String,
-    pub attrs: Vec<(String, String)>,
-    pub children: Vec<XmlNode>,
-    pub text: String,
+pub(crate) struct XmlNode {
+    pub(crate) name: String,
+    pub(crate) attrs: Vec<(String, String)>,
+    pub(crate) children: Vec<XmlNode>,
+    pub(crate) text: String,
 }
 
 impl XmlNode {
-    pub fn child(&self, name: &str) -> Option<&XmlNode> {
+    pub(crate) fn child(&self, name: &str) -> Option<&XmlNode> {
         self.children.iter().find(|c| c.name == name)
     }
 }
@@ -32,7 +32,7 @@ fn local(name: &[u8]) -> String {
 }
 
 /// Parse a whole document into its root element.
-pub fn parse_document(bytes: &[u8]) -> Result<XmlNode, String> {
+pub(crate) fn parse_document(bytes: &[u8]) -> Result<XmlNode, String> {
     let mut reader = quick_xml::Reader::from_reader(bytes);
     reader.config_mut().trim_text(false);
     let mut stack: Vec<XmlNode> = Vec::new();
@@ -106,13 +106,13 @@ pub fn parse_document(bytes: &[u8]) -> Result<XmlNode, String> {
     root.ok_or_else(|| "empty XML document".into())
 }
 
-pub struct XmlParser<'m> {
-    pub model: &'m ServiceModel,
+pub(crate) struct XmlParser<'m> {
+    pub(crate) model: &'m ServiceModel,
 }
 
 impl<'m> XmlParser<'m> {
     /// Parse `nodes` (one element, or the repeated siblings that share a tag) as `r`.
-    pub fn parse(&self, r: &ShapeRef, nodes: &[&XmlNode]) -> Result<Value, String> {
+    pub(crate) fn parse(&self, r: &ShapeRef, nodes: &[&XmlNode]) -> Result<Value, String> {
         let res = Resolved::new(self.model, r)?;
         self.parse_resolved(&res, nodes)
     }
@@ -170,7 +170,7 @@ impl<'m> XmlParser<'m> {
         }
     }
 
-    pub fn structure(&self, shape: &Shape, node: &XmlNode) -> Result<Value, String> {
+    pub(crate) fn structure(&self, shape: &Shape, node: &XmlNode) -> Result<Value, String> {
         let mut out = Map::new();
         for (name, member) in &shape.members {
             if is_bound_in_response(self.model, member) {

@@ -9,7 +9,7 @@ use crate::model::{ServiceModel, ShapeRef, ShapeType, XmlNamespace};
 
 /// boto3-style params → XML text.
 pub(crate) struct XmlWriter<'m> {
-    pub model: &'m ServiceModel,
+    pub(crate) model: &'m ServiceModel,
 }
 
 pub(crate) fn escape_text(s: &str) -> String {
@@ -43,7 +43,7 @@ fn ns_attr(ns: Option<&XmlNamespace>) -> String {
 
 impl XmlWriter<'_> {
     /// `v` as the element `name` (botocore's root: the reference's `locationName`).
-    pub fn write(
+    pub(crate) fn write(
         &self,
         r: &ShapeRef,
         v: &Value,
@@ -62,7 +62,7 @@ impl XmlWriter<'_> {
         depth: usize,
     ) -> Result<(), String> {
         if depth > MAX_DEPTH {
-            return Err(too_deep("the parameters", MAX_DEPTH));
+            return Err(too_deep("the parameters", MAX_DEPTH).to_string());
         }
         let res = Resolved::new(self.model, r)?;
         let shape = res.shape;

@@ -16,7 +16,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use aws_engine::{AwsClient, CredentialSource, EngineError, OperationRef, Pages};
+use aws_engine::{
+    AwsClient, ConstructionError, CredentialSource, EngineError, OperationRef, Pages,
+};
 use serde_json::Value;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Resource, ResourceTable};
@@ -44,10 +46,13 @@ pub(crate) enum CallFailure {
     Failed(String),
 }
 
+/// The engine's error as the contract's: the service's answer as `api` (with whether the
+/// engine retries its kind), a request that cannot be made as `invalid-request`, and
+/// everything else (transport, time-outs, credentials, an unusable response) as `failed`.
 impl From<EngineError> for CallFailure {
     fn from(e: EngineError) -> Self {
         match e {
-            EngineError::Api(a) => {
+            EngineError::Service(a) => {
                 let retryable = a.is_retryable();
                 let a = *a;
                 CallFailure::Api {
@@ -57,9 +62,11 @@ impl From<EngineError> for CallFailure {
                     retryable,
                 }
             }
-            e @ (EngineError::UnknownService { .. }
-            | EngineError::UnknownOperation { .. }
-            | EngineError::InvalidParams { .. }) => CallFailure::InvalidRequest(e.to_string()),
+            EngineError::Construction(
+                c @ (ConstructionError::UnknownService { .. }
+                | ConstructionError::UnknownOperation { .. }
+                | ConstructionError::InvalidParams { .. }),
+            ) => CallFailure::InvalidRequest(c.to_string()),
             e => CallFailure::Failed(e.to_string()),
         }
     }

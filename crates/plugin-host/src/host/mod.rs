@@ -100,9 +100,7 @@ impl ScopeAccount {
             .get_or_init(|| async {
                 match &self.0.resolve {
                     Some(f) => f().await,
-                    None => Err(EngineError::Credentials(
-                        "the scope's account is unknown".into(),
-                    )),
+                    None => Err(EngineError::credentials("the scope's account is unknown")),
                 }
             })
             .await;

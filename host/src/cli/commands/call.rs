@@ -32,7 +32,11 @@ use crate::render::Format;
 /// `--by-account`'s nested object). Anything but a read needs `--allow` and a
 /// confirmation (`--yes`).
 pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
-    let client = setup::client_with(&args.scope, &args.allow)?;
+    let client = setup::client_with(
+        &args.scope,
+        &args.allow,
+        setup::mib_bytes(args.max_response_mib),
+    )?;
     let query = setup::compile_query(&args.out)?;
     let format = args.out.output.clone().unwrap_or(Format::Json);
     if matches!(format, Format::Sqlite(_)) {
@@ -93,12 +97,12 @@ pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
     let progress = Progress::start(total, counters.clone(), client.clone(), ctx.quiet);
     let mut results = fanout::run_call(
         client.clone(),
-        args.service.clone(),
-        op.name.clone(),
+        op.clone(),
         params,
         targets,
         args.scope.concurrency,
         !args.no_paginate,
+        setup::scope_limits(args.max_calls, args.timeout),
         counters.clone(),
     )
     .await;

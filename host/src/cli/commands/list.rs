@@ -57,7 +57,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
     else {
         bail!("name a resource type (mrhost list SERVICE RESOURCE), or list them with mrhost list --available [SERVICE]");
     };
-    let ty = catalogue::find(&models, service, resource).map_err(|e| anyhow::anyhow!(e))?;
+    let ty = catalogue::find(&models, service, resource)?;
     let params: Value = match &args.params {
         Some(p) => serde_json::from_str(p)
             .map_err(|e| anyhow::anyhow!("--params is not valid JSON: {e}"))?,
@@ -78,7 +78,11 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
             missing.join(", ")
         );
     }
-    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
+    let client = setup::client_with(
+        &args.scope,
+        &args.sandbox.allow,
+        setup::mib_bytes(args.sandbox.max_response_mib),
+    )?;
     setup::compile_query(&args.out)?;
     let op = client.operation(&ty.service, &ty.operation)?;
     op.validate(&params)?;
@@ -107,7 +111,13 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
         ignore_error_codes: &args.scope.ignore_error_codes,
         out: &args.out,
         group_by_region: args.group_by_region,
-        options: crate::pipeline::Options { raw: args.raw },
+        options: crate::pipeline::Options {
+            raw: args.raw,
+            limits: Some(setup::scope_limits(
+                args.sandbox.max_calls,
+                args.sandbox.timeout,
+            )),
+        },
     };
     let mut covered_by = None;
     if let Some(path) = bundled_plugin_for(&args.plugins, &ty)? {

@@ -34,6 +34,7 @@ pub async fn plugins(cmd: PluginsCommand) -> Result<i32> {
         } => {
             let sandbox = LoadArgs {
                 plugin_sha256: None,
+                manifest_timeout: 300,
                 allow,
                 no_compile_cache,
             };
@@ -198,7 +199,7 @@ async fn install(source: &str, sha256: Option<&str>, force: bool, load: &LoadArg
 /// GET a plugin over HTTP(S), at most [`MAX_DOWNLOAD`] bytes, a 2xx status only.
 async fn download(url: &str) -> Result<Vec<u8>> {
     use http_body_util::BodyExt;
-    let client = aws_engine::http::build_client()?;
+    let client = aws_engine::https_client()?;
     let req = http::Request::get(url)
         .header("user-agent", concat!("mrhost/", env!("CARGO_PKG_VERSION")))
         .body(http_body_util::Full::new(bytes::Bytes::new()))

@@ -20,8 +20,7 @@ pub async fn policy(ctx: Ctx, args: PolicyArgs) -> Result<i32> {
         let text = path.to_string_lossy();
         if !path.exists() && !text.ends_with(".wasm") {
             if let Some((service, resource)) = text.split_once(':') {
-                let t =
-                    catalogue::find(&models, service, resource).map_err(|e| anyhow::anyhow!(e))?;
+                let t = catalogue::find(&models, service, resource)?;
                 actions.push(policy::iam_action(
                     &*models.service(&t.service)?,
                     &t.operation,

@@ -71,7 +71,11 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
     if let Some(dest) = args.from.clone() {
         return query_stored(ctx, &args, &dest).await;
     }
-    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
+    let client = setup::client_with(
+        &args.scope,
+        &args.sandbox.allow,
+        setup::mib_bytes(args.sandbox.max_response_mib),
+    )?;
     let jmes = setup::compile_query(&args.out)?;
     let format = args
         .out
@@ -218,14 +222,22 @@ pub async fn query(ctx: Ctx, args: QueryArgs) -> Result<i32> {
             items
         }));
     }
+    let options = Options {
+        limits: Some(setup::scope_limits(
+            args.sandbox.max_calls,
+            args.sandbox.timeout,
+        )),
+        ..Default::default()
+    };
     let outcomes: Vec<(usize, Target, Result<_, ScopeFailure>)> = stream::iter(units)
         .map(|(i, t)| {
+            let options = options;
             let source = sources[i].source.clone();
             let tx = senders[i].clone();
             let client = client.clone();
             let counters = counters.clone();
             async move {
-                let r = collect_scope(source, client, &t, tx, Options::default()).await;
+                let r = collect_scope(source, client, &t, tx, options).await;
                 counters.scopes_done.fetch_add(1, Relaxed);
                 if r.is_err() {
                     counters.scopes_failed.fetch_add(1, Relaxed);

@@ -16,7 +16,11 @@ use crate::plan::PendingPlan;
 /// lookups included; roles are assumed afterwards with a session policy of the plugin's
 /// declared operations.
 pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
-    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
+    let client = setup::client_with(
+        &args.scope,
+        &args.sandbox.allow,
+        setup::mib_bytes(args.sandbox.max_response_mib),
+    )?;
     setup::compile_query(&args.out)?;
     let request = setup::scope_request(&client, &args.scope)?;
     let enabled = setup::lists_enabled_regions(&request);
@@ -36,7 +40,10 @@ pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
         ignore_error_codes: &args.scope.ignore_error_codes,
         out: &args.out,
         group_by_region: args.group_by_region,
-        options: Options { raw: args.raw },
+        options: Options {
+            raw: args.raw,
+            ..Options::default()
+        },
     }
     .run(Source::Plugin(runtime, plugin), shape, plan)
     .await

@@ -28,7 +28,11 @@ enum Target {
 /// Start the server; returns when it has been stopped (Ctrl-C, SIGTERM) and drained.
 pub async fn serve(ctx: Ctx, args: ServeArgs) -> Result<i32> {
     let addr = listen_address(&args)?;
-    let client = setup::client_with(&args.scope, &args.allow)?;
+    let client = setup::client_with(
+        &args.scope,
+        &args.allow,
+        setup::mib_bytes(args.max_response_mib),
+    )?;
     let cache = setup::open_cache(&args.scope.cache);
     let request = setup::scope_request(&client, &args.scope)?;
 

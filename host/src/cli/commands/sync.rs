@@ -133,7 +133,11 @@ pub async fn sync(ctx: Ctx, args: SyncArgs) -> Result<i32> {
         None => Destination::Sqlite(Destination::default_path()),
     };
     let shard = args.shard;
-    let client = setup::client_with(&args.scope, &args.sandbox.allow)?;
+    let client = setup::client_with(
+        &args.scope,
+        &args.sandbox.allow,
+        setup::mib_bytes(args.sandbox.max_response_mib),
+    )?;
     let named = expand_sources(&client, &args.sources)?;
     let mut request = setup::scope_request(&client, &args.scope)?;
     request.accounts.shard = shard;
