@@ -182,10 +182,8 @@ enum Segment {
 impl Route {
     fn parse(operation: &str, method: &str, request_uri: &str) -> Route {
         let (path, query) = request_uri.split_once('?').unwrap_or((request_uri, ""));
-        let segments = path
-            .strip_prefix('/')
-            .unwrap_or(path)
-            .split('/')
+        let segments = path_segments(path)
+            .into_iter()
             .map(|s| match (s.find('{'), s.rfind('}')) {
                 (Some(open), Some(close)) if open < close => {
                     let name = s.get(open + 1..close).unwrap_or_default();
@@ -296,6 +294,19 @@ fn match_segments(template: &[Segment], request: &[String]) -> bool {
     }
 }
 
+/// A path's segments, without the leading `/` and without one trailing `/` (`/a/b/` and
+/// `/a/b` are one route: Lambda's model wrote `ListFunctions` as
+/// `/2015-03-31/functions/` for years, and SDKs built on either spelling are in use).
+/// The root `/` stays one empty segment.
+fn path_segments(path: &str) -> Vec<&str> {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    let path = match path.strip_suffix('/') {
+        Some(p) if !p.is_empty() => p,
+        _ => path,
+    };
+    path.split('/').collect()
+}
+
 fn label_fits(value: &str, prefix: &str, suffix: &str) -> bool {
     value.len() > prefix.len() + suffix.len()
         && value.starts_with(prefix)
@@ -356,6 +367,8 @@ impl Router {
     fn index(&self) -> &HashMap<String, Vec<String>> {
         self.by_signing_name.get_or_init(|| {
             let mut map: HashMap<String, Vec<String>> = HashMap::new();
+            // Service name → its service id, lower-case, spaces as dashes.
+            let mut ids: HashMap<String, String> = HashMap::new();
             for name in self.models.service_names() {
                 // Read each model in a store of its own that is dropped straight away, so
                 // building the index keeps none of the 400-odd models in memory.
@@ -365,6 +378,9 @@ impl Router {
                 let Ok(model) = scratch.service(&name) else {
                     continue;
                 };
+                if let Some(id) = &model.metadata.service_id {
+                    ids.insert(name.clone(), id.to_ascii_lowercase().replace(' ', "-"));
+                }
                 let mut keys = vec![model.signing_name().to_string()];
                 if model.endpoint_prefix() != model.signing_name() {
                     keys.push(model.endpoint_prefix().to_string());
@@ -374,8 +390,21 @@ impl Router {
                 }
             }
             for (signing, names) in map.iter_mut() {
-                names.sort_by_key(|n| (n != signing, n.clone()));
+                names.sort();
                 names.dedup();
+                // Rank: the service named like the signing name, then one whose service id
+                // is that name (`Lambda`, not `Lambda Core`), then by name — the same order
+                // on every run, whatever order the models were read in.
+                let ranked: Vec<(bool, bool, String)> = names
+                    .drain(..)
+                    .map(|n| {
+                        let id_matches = ids.get(&n).is_some_and(|id| id == signing);
+                        (n != *signing, !id_matches, n)
+                    })
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                names.extend(ranked.into_iter().map(|(_, _, n)| n));
             }
             map
         })
@@ -532,17 +561,15 @@ impl Router {
         }
 
         // REST: method + URI template + query literals.
-        let segments: Vec<String> = req
-            .path
-            .strip_prefix('/')
-            .unwrap_or(req.path)
-            .split('/')
+        let segments: Vec<String> = path_segments(req.path)
+            .into_iter()
             .map(path_decode)
             .collect();
         let query: Vec<(String, String)> = form_pairs(req.query).collect();
         for lenient in [false, true] {
-            let mut matched: Vec<(Arc<ServiceModel>, Route)> = Vec::new();
-            for m in &candidates {
+            // (candidate rank, model, route): the rank breaks ties between services.
+            let mut matched: Vec<(usize, Arc<ServiceModel>, Route)> = Vec::new();
+            for (rank, m) in candidates.iter().enumerate() {
                 let Some(protocol) = WireProtocol::of_model(m) else {
                     continue;
                 };
@@ -551,25 +578,30 @@ impl Router {
                 }
                 for r in self.routes_of(m).iter() {
                     if r.matches(req.method, &segments, &query, lenient) {
-                        matched.push((m.clone(), r.clone()));
+                        matched.push((rank, m.clone(), r.clone()));
                     }
                 }
             }
             if matched.is_empty() {
                 continue;
             }
-            // Most specific first; ties keep model order.
-            matched.sort_by(|a, b| b.1.specificity().cmp(&a.1.specificity()));
+            // Most specific first; between equally specific routes the better-ranked
+            // service (see `candidates`), then the model's own order.
+            matched.sort_by(|a, b| {
+                b.2.specificity()
+                    .cmp(&a.2.specificity())
+                    .then(a.0.cmp(&b.0))
+            });
             // S3's `x-id=Operation` names the operation where templates tie (PutObject and
             // CopyObject share `PUT /{Bucket}/{Key+}`).
             if let Some((_, x_id)) = query.iter().find(|(k, _)| k == "x-id") {
-                if let Some(i) = matched.iter().position(|(_, r)| &r.operation == x_id) {
+                if let Some(i) = matched.iter().position(|(_, _, r)| &r.operation == x_id) {
                     let chosen = matched.remove(i);
                     matched.insert(0, chosen);
                 }
             }
             let mut it = matched.into_iter();
-            let Some((model, route)) = it.next() else {
+            let Some((_, model, route)) = it.next() else {
                 continue;
             };
             let protocol = WireProtocol::of_model(&model).unwrap_or(WireProtocol::RestJson);
@@ -577,7 +609,7 @@ impl Router {
                 model,
                 operation: route.operation,
                 protocol,
-                also: it.map(|(m, r)| (m, r.operation)).collect(),
+                also: it.map(|(_, m, r)| (m, r.operation)).collect(),
             });
         }
         let protocol = candidates.first().and_then(|m| WireProtocol::of_model(m));
@@ -792,6 +824,36 @@ mod tests {
             ),
             ("lambda".into(), "ListFunctions".into())
         );
+        // The model's spelling (no trailing slash) too; and the other services signing as
+        // `lambda` answer their own routes, Lambda itself coming first among them.
+        assert_eq!(
+            id(
+                &r,
+                "lambda",
+                req("GET", "/2015-03-31/functions", "", &[], b"")
+            ),
+            ("lambda".into(), "ListFunctions".into())
+        );
+        assert_eq!(
+            id(
+                &r,
+                "lambda",
+                req("POST", "/2026-10-01/runtimes", "", &[], b"")
+            ),
+            ("lambda-core".into(), "CreateRuntime".into())
+        );
+        let names: Vec<String> = r
+            .candidates("lambda")
+            .unwrap()
+            .iter()
+            .map(|m| m.name.clone())
+            .collect();
+        assert_eq!(
+            names.first().map(String::as_str),
+            Some("lambda"),
+            "{names:?}"
+        );
+        assert!(names.len() > 1, "{names:?}");
         assert_eq!(
             id(
                 &r,
