@@ -283,6 +283,13 @@ impl Server {
                 .unwrap_or(WireProtocol::RestXml);
         }
         d.s3 = auth.service == "s3" && d.protocol == WireProtocol::RestXml;
+        // A JSON service that answers query codes too (SQS) says so in its refusals of
+        // keys and signatures as well, before the operation is known.
+        d.query_compatible = d.protocol == WireProtocol::Json
+            && self.router.candidates(&auth.service).is_ok_and(|c| {
+                c.first()
+                    .is_some_and(|m| m.metadata.aws_query_compatible.is_some())
+            });
         log.region = Some(auth.region.clone());
         let Some(key) = self.keys.get(&auth.access_key_id).cloned() else {
             return Err(fail(
