@@ -565,6 +565,7 @@ mod tests {
     const SECRET: &str = "local/secret+key/for/tests/only/0123456789";
 
     /// Sign a request with aws-sigv4 (the client side), return its headers.
+    #[allow(clippy::too_many_arguments)]
     fn signed(
         method: &str,
         url: &str,
