@@ -13,6 +13,7 @@ mod plan;
 mod progress;
 mod render;
 mod report;
+mod serve;
 mod sql;
 
 use clap::Parser;

@@ -21,6 +21,7 @@ mod plugins;
 mod report;
 mod results;
 mod sandbox;
+mod serve;
 mod services;
 mod services_inventory;
 mod trust;

@@ -356,7 +356,7 @@ impl ResponseCache {
 /// Make `dir` a private directory: created 0700 (with its missing parents), or, when it
 /// exists, owned by this user and not writable by group or others (then tightened to 0700).
 /// Anything else is refused: another local user could plant or read what goes in it.
-pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), String> {
+pub fn ensure_private_dir(dir: &Path) -> Result<(), String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -401,7 +401,7 @@ pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), String> {
 }
 
 /// A file this user may trust: owned by this user, not writable by group or others.
-pub(crate) fn check_private_file(path: &Path) -> Result<(), String> {
+pub fn check_private_file(path: &Path) -> Result<(), String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -445,7 +445,7 @@ fn create_private_file(path: &Path) -> Result<(), String> {
 }
 
 /// Replace `path` atomically with `bytes`, mode 0600.
-pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);

@@ -39,14 +39,17 @@ pub mod classify;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod forward;
 mod http;
 pub mod identity;
+pub mod inbound;
 pub mod model;
 pub mod paginate;
 pub mod protocol;
 pub mod quirks;
 pub mod retry;
 pub mod schema;
+pub mod sigv4_verify;
 pub mod suggest;
 mod throttle;
 pub mod timestamp;
@@ -318,7 +321,7 @@ impl Budget {
 
 /// The adaptive limiter a request is paced by: one per (credentials, region, service);
 /// STS's limits are per calling account over every region, so its key has no region.
-fn limiter_key(label: &str, region: &str, signing_name: &str) -> String {
+pub(crate) fn limiter_key(label: &str, region: &str, signing_name: &str) -> String {
     if signing_name == "sts" {
         format!("{label}/*/sts")
     } else {

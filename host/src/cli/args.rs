@@ -52,6 +52,10 @@ pub enum Command {
     Cache(CacheCommand),
     /// Print the least-privilege IAM policy for running these plugins.
     Policy(PolicyArgs),
+    /// A local AWS endpoint for any client (boto3, the AWS CLI, SDKs): it holds the
+    /// credentials, checks each request's signature against a local key, refuses what the
+    /// operation classes do not allow, caches reads, and sends the rest on re-signed.
+    Serve(ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, ...) or the man page (man).
     Completions(CompletionsArgs),
     /// Run AWS protocol conformance vectors (botocore format) through the engine.
@@ -559,4 +563,38 @@ pub struct CompletionsArgs {
     /// bash, zsh, fish, elvish, powershell, or man (the man page, roff).
     #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell", "man"])]
     pub shell: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: String,
+    /// Allow a --listen address that is not loopback; the reason is printed as a warning.
+    #[arg(long, value_name = "REASON")]
+    pub listen_any: Option<String>,
+    /// A local key NAME acting as PROFILE (from the AWS config files) or ROLE_ARN (assumed
+    /// with --profile's or the default credentials); repeatable. Default: one key per
+    /// identity the scope flags name (`default` when there is one).
+    #[arg(long = "key", value_name = "NAME=PROFILE|ROLE_ARN")]
+    pub keys: Vec<String>,
+    /// Make new local key pairs for this run's keys (clients need the new lines).
+    #[arg(long)]
+    pub rotate_keys: bool,
+    #[command(flatten)]
+    pub allow: AllowArgs,
+    /// Largest request body accepted, KiB.
+    #[arg(long, default_value_t = 10240)]
+    pub max_request_kib: usize,
+    /// Largest service answer handed back, MiB.
+    #[arg(long, default_value_t = 256)]
+    pub max_response_mib: usize,
+    /// Client connections open at once (more wait).
+    #[arg(long, default_value_t = 256)]
+    pub max_connections: usize,
+    /// Seconds the requests in flight get to finish after Ctrl-C.
+    #[arg(long, default_value_t = 30)]
+    pub drain_timeout: u64,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
 }

@@ -116,6 +116,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Cache(c) => commands::cache::cache(c).await,
         Command::Plugins(c) => commands::plugins::plugins(c).await,
         Command::Policy(a) => commands::policy::policy(ctx, a).await,
+        Command::Serve(a) => commands::serve::serve(ctx, a).await,
         Command::Completions(a) => commands::completions::completions(&a),
         Command::Conformance { dir, failures } => {
             commands::conformance::conformance(&dir, failures)

@@ -11,4 +11,5 @@ pub mod policy;
 pub mod query;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod sync;
