@@ -141,44 +141,83 @@ impl Classification {
 }
 
 type Table = HashMap<&'static str, HashMap<&'static str, Classification>>;
+type ServiceOps = HashMap<&'static str, Classification>;
 
-/// The data file, parsed once. Malformed lines (there are none; a test checks) are skipped.
+/// One data line: `service, operation, class, source`; `None` for comments, blank and
+/// malformed lines (there are none; a test checks).
+fn parse_line(line: &'static str) -> Option<(&'static str, &'static str, Classification)> {
+    if line.starts_with('#') || line.trim().is_empty() {
+        return None;
+    }
+    let mut f = line.split('\t');
+    let (Some(service), Some(op), Some(class), Some(source)) =
+        (f.next(), f.next(), f.next(), f.next())
+    else {
+        return None;
+    };
+    let class = OpClass::parse(class)?;
+    Some((
+        service,
+        op,
+        Classification {
+            class,
+            source,
+            operation: op,
+        },
+    ))
+}
+
+/// The whole data file, parsed once (20k operations: several milliseconds, so only the
+/// commands that list every class pay it; [`classify`] reads one service's block).
 pub fn table() -> &'static Table {
     static PARSED: OnceLock<Table> = OnceLock::new();
     PARSED.get_or_init(|| {
         let mut t: Table = HashMap::new();
-        for line in TABLE.lines() {
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
-            }
-            let mut f = line.split('\t');
-            let (Some(service), Some(op), Some(class), Some(source)) =
-                (f.next(), f.next(), f.next(), f.next())
-            else {
-                continue;
-            };
-            let Some(class) = OpClass::parse(class) else {
-                continue;
-            };
-            t.entry(service).or_default().insert(
-                op,
-                Classification {
-                    class,
-                    source,
-                    operation: op,
-                },
-            );
+        for (service, op, c) in TABLE.lines().filter_map(parse_line) {
+            t.entry(service).or_default().insert(op, c);
         }
         t
     })
 }
 
+/// One service's operations, parsed on first use. The data file is sorted by service, so
+/// a service's lines are one block, found by searching for its first line.
+fn service_ops(service: &str) -> &'static ServiceOps {
+    static EMPTY: OnceLock<ServiceOps> = OnceLock::new();
+    static SERVICES: OnceLock<std::sync::Mutex<HashMap<String, &'static ServiceOps>>> =
+        OnceLock::new();
+    let services = SERVICES.get_or_init(Default::default);
+    let empty = || EMPTY.get_or_init(HashMap::new);
+    // A poisoned lock only means another thread panicked mid-insert; the map is still whole.
+    let mut known = services.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(ops) = known.get(service) {
+        return ops;
+    }
+    // Only services the file names are remembered (a few hundred at most), so unknown
+    // names from a request cannot grow the map.
+    let Some(at) = TABLE.find(&format!("\n{service}\t")) else {
+        return empty();
+    };
+    let mut ops = ServiceOps::new();
+    for line in TABLE.get(at + 1..).unwrap_or_default().lines() {
+        match parse_line(line) {
+            Some((s, op, c)) if s == service => {
+                ops.insert(op, c);
+            }
+            Some(_) => break,
+            None => continue,
+        }
+    }
+    let ops: &'static ServiceOps = Box::leak(Box::new(ops));
+    known.insert(service.to_string(), ops);
+    ops
+}
+
 /// The class of `service:Operation` (botocore service name, the model's operation key).
 /// An operation the data file does not name is a `write`.
 pub fn classify(service: &str, operation: &str) -> Classification {
-    table()
-        .get(service)
-        .and_then(|ops| ops.get(operation))
+    service_ops(service)
+        .get(operation)
         .copied()
         .unwrap_or(Classification {
             class: OpClass::Write,
@@ -458,6 +497,31 @@ mod tests {
             "the data file names operations no model has"
         );
         assert!(total > 19_000, "{total}");
+    }
+
+    /// `classify` reads one service's block; it must agree with the whole file's parse for
+    /// every operation, and call an unknown one a write.
+    #[test]
+    fn classify_by_service_block_agrees_with_the_whole_table() {
+        let mut n = 0;
+        for (service, ops) in table() {
+            for (op, c) in ops {
+                let got = classify(service, op);
+                assert_eq!(
+                    (got.class, got.source),
+                    (c.class, c.source),
+                    "{service}:{op}"
+                );
+                n += 1;
+            }
+        }
+        assert!(n > 19_000, "{n} operations");
+        assert_eq!(classify("ec2", "NoSuchOperation").class, OpClass::Write);
+        assert_eq!(
+            classify("no-such-service", "DescribeVpcs").class,
+            OpClass::Write
+        );
+        assert_eq!(classify("ec", "DescribeVpcs").class, OpClass::Write);
     }
 
     #[test]
