@@ -152,29 +152,7 @@ impl Moto {
 
     /// [`Moto::boto3`] with changes to boto3's environment (profiles, keys).
     pub fn boto3_with(&self, calls: Vec<Value>, extra: impl FnOnce(&mut Command)) -> Vec<Value> {
-        let py = python().expect("python");
-        let mut cmd = Command::new(py);
-        cmd.arg(repo_root().join("tests/py/aws.py"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        safe_env(&mut cmd);
-        extra(&mut cmd);
-        let mut child = cmd.spawn().expect("run boto3");
-        let program = json!({"endpoint": self.url, "calls": calls});
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(program.to_string().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "boto3 failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("boto3 output is JSON")
+        boto3_at(&self.url, calls, extra)
     }
 
     /// Run mrhost against this server.
@@ -590,4 +568,32 @@ pub fn pluck(v: &Value, path: &str) -> Vec<Value> {
         Some(Value::Array(a)) => a.iter().flat_map(inner).collect(),
         Some(x) => inner(x),
     }
+}
+
+/// boto3 (tests/py/aws.py) against any `endpoint` (moto, a proxy, `mrhost serve`), with
+/// changes to its environment; one result per call.
+pub fn boto3_at(endpoint: &str, calls: Vec<Value>, extra: impl FnOnce(&mut Command)) -> Vec<Value> {
+    let py = python().expect("python");
+    let mut cmd = Command::new(py);
+    cmd.arg(repo_root().join("tests/py/aws.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    safe_env(&mut cmd);
+    extra(&mut cmd);
+    let mut child = cmd.spawn().expect("run boto3");
+    let program = json!({"endpoint": endpoint, "calls": calls});
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(program.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "boto3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("boto3 output is JSON")
 }

@@ -193,33 +193,6 @@ impl Drop for Serve {
     }
 }
 
-/// boto3 (tests/py/aws.py) against `endpoint`; `None` credentials use the environment's.
-fn boto3_at(endpoint: &str, calls: Vec<Value>, extra: impl FnOnce(&mut Command)) -> Vec<Value> {
-    let py = python().expect("python");
-    let mut cmd = Command::new(py);
-    cmd.arg(repo_root().join("tests/py/aws.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    safe_env(&mut cmd);
-    extra(&mut cmd);
-    let mut child = cmd.spawn().expect("run boto3");
-    let program = json!({"endpoint": endpoint, "calls": calls});
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(program.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "boto3 failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("boto3 output is JSON")
-}
-
 /// Every call with the given credentials.
 fn with_credentials(calls: &[Value], creds: &Value) -> Vec<Value> {
     calls
