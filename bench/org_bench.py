@@ -12,15 +12,12 @@ lighter or heavier than average, so it is an estimate, said so in the report).
 
 import json
 import os
-import re
 import shlex
-import subprocess
 import sys
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from org_server import compare  # noqa: E402
+from org_server import Process, compare  # noqa: E402
 from server import REGIONS_17  # noqa: E402
 
 PEERS = {
@@ -28,35 +25,6 @@ PEERS = {
     "botocove": os.path.join(HERE, "peers", "botocove_org.py"),
     "multiregion": os.path.join(HERE, "peers", "multiregion_org.py"),
 }
-
-
-class OrgServer:
-    def __init__(self, accounts, extra=()):
-        cmd = [sys.executable, os.path.join(HERE, "org_server.py"), "--port", "0", "--max-seconds", "21600",
-               "--accounts", str(accounts), "--prerender", *extra]
-        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=sys.stderr, cwd=HERE)
-        line = self.p.stdout.readline().decode()
-        m = re.match(r"PORT (\d+)", line)
-        if not m:
-            self.stop()
-            raise SystemExit("org_server did not start: %r" % line)
-        self.url = "http://127.0.0.1:%s" % m.group(1)
-
-    def get(self, path):
-        with urllib.request.urlopen(self.url + path, timeout=120) as r:
-            return json.load(r)
-
-    def reset(self):
-        urllib.request.urlopen(urllib.request.Request(self.url + "/reset", data=b"", method="POST"), timeout=10).read()
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
 
 
 # ---------------------------------------------------------------- mrhost sync
@@ -245,7 +213,7 @@ def figures(r, summary, c, st):
 
 def org(b, args, run, stats, log, env, out):
     extra = list(args.org_server_arg or [])
-    srv = OrgServer(args.org_accounts, extra)
+    srv = Process(["--accounts", str(args.org_accounts), "--prerender", *extra], max_seconds=21600)
     b.servers.append(srv)
     exp = srv.get("/expected")
     members = len(exp["active_members"])

@@ -21,17 +21,15 @@ each pair); --skip-peers about 1.5 minutes.
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from org_server import TYPES, compare  # noqa: E402
+from org_server import TYPES, Process, compare  # noqa: E402
 from server import REGIONS_17  # noqa: E402
 
 RESULTS = []
@@ -49,34 +47,6 @@ def env_for(url):
                AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", AWS_ENDPOINT_URL=url,
                AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, TZ="UTC")
     return env
-
-
-class OrgServer:
-    def __init__(self, *args):
-        cmd = [sys.executable, os.path.join(HERE, "org_server.py"), "--port", "0", "--max-seconds", "3600", *args]
-        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=sys.stderr, cwd=HERE)
-        line = self.p.stdout.readline().decode()
-        m = re.match(r"PORT (\d+)", line)
-        if not m:
-            self.stop()
-            raise SystemExit("org_server did not start: %r" % line)
-        self.url = "http://127.0.0.1:%s" % m.group(1)
-
-    def get(self, path):
-        with urllib.request.urlopen(self.url + path, timeout=60) as r:
-            return json.load(r)
-
-    def reset(self):
-        urllib.request.urlopen(urllib.request.Request(self.url + "/reset", data=b"", method="POST"), timeout=10).read()
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
 
 
 # The fields each item must come back with (botocore names): proof that nothing was dropped.
@@ -237,7 +207,7 @@ def throttling():
     args = []
     for s in ("ec2", "rds", "iam", "sts", "org"):
         args += ["--%s-rate" % s, "0.0001", "--%s-burst" % s, "1"]
-    srv = OrgServer("--accounts", "10", "--delays", "none", *args)
+    srv = Process(["--accounts", "10", "--delays", "none", *args])
     try:
         old = dict(os.environ)
         os.environ.update(env_for(srv.url))
@@ -330,7 +300,7 @@ def main():
     ap.add_argument("--skip-peers", action="store_true")
     args = ap.parse_args()
     t0 = time.time()
-    srv = OrgServer("--accounts", str(args.accounts))
+    srv = Process(["--accounts", str(args.accounts)])
     try:
         exp = srv.get("/expected")
         print("org_server: %d accounts, %d ACTIVE members, %d items (%s)" % (

@@ -282,6 +282,42 @@ class Org:
         }
 
 
+class Process:
+    """This server in a child process on a free loopback port, for the benches and the
+    self-test: `args` are its command-line flags; `url` is where it listens."""
+
+    def __init__(self, args, python=sys.executable, max_seconds=3600, stderr=sys.stderr):
+        import subprocess
+        cmd = [python, os.path.join(HERE, "org_server.py"), "--port", "0",
+               "--max-seconds", str(max_seconds), *args]
+        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, cwd=HERE)
+        line = self.p.stdout.readline().decode()
+        m = re.match(r"PORT (\d+)", line)
+        if not m:
+            self.stop()
+            raise SystemExit("org_server did not start: %r" % line)
+        self.url = "http://127.0.0.1:%s" % m.group(1)
+
+    def get(self, path):
+        import urllib.request
+        with urllib.request.urlopen(self.url + path, timeout=120) as r:
+            return json.load(r)
+
+    def reset(self):
+        import urllib.request
+        urllib.request.urlopen(urllib.request.Request(self.url + "/reset", data=b"", method="POST"), timeout=10).read()
+
+    def stop(self):
+        import subprocess
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
 def compare(expected, summary):
     """What a run lost against /expected. `summary` is a peer's JSON (peers/org_calls.py):
     {"accounts": [...], "limit": K|None, "regions": [...], "items": {acct: {type: {region: n}}},

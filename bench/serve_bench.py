@@ -18,7 +18,6 @@ Results: bench/out/serve.json and a Markdown table on stdout.
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -26,11 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from server import REGIONS_17  # noqa: E402
+from org_server import Process  # noqa: E402
 
 # One audit script: what a person would write with boto3 (paginators, one region after
 # another). It prints the item count per (type, region) as JSON.
@@ -58,37 +57,6 @@ json.dump(out, sys.stdout)
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
-
-
-class OrgServer:
-    """org_server.py with one account (the management account the base key belongs to)."""
-
-    def __init__(self, python, extra=()):
-        cmd = [python, os.path.join(HERE, "org_server.py"), "--port", "0", "--accounts", "1",
-               "--max-seconds", "7200", "--prerender", *extra]
-        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=HERE)
-        line = self.p.stdout.readline().decode()
-        m = re.match(r"PORT (\d+)", line)
-        if not m:
-            self.stop()
-            raise SystemExit("org_server did not start: %r" % line)
-        self.url = "http://127.0.0.1:%s" % m.group(1)
-
-    def get(self, path):
-        with urllib.request.urlopen(self.url + path, timeout=60) as r:
-            return json.load(r)
-
-    def reset(self):
-        urllib.request.urlopen(urllib.request.Request(self.url + "/reset", data=b"", method="POST"), timeout=10).read()
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
 
 
 class Serve:
@@ -170,7 +138,9 @@ def main():
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.startswith("MRHOST_")}
     base.update({"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull,
                  "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_DEFAULT_REGION": "us-east-1"})
-    org = OrgServer(args.python)
+    # org_server.py with one account (the management account the base key belongs to).
+    org = Process(["--accounts", "1", "--prerender"], python=args.python, max_seconds=7200,
+                  stderr=subprocess.DEVNULL)
     try:
         want = expected_counts(org)
         results = {"scripts": args.scripts, "runs": args.runs, "regions": len(REGIONS_17),
