@@ -187,7 +187,6 @@ fn service_ops(service: &str) -> &'static ServiceOps {
     static SERVICES: OnceLock<std::sync::Mutex<HashMap<String, &'static ServiceOps>>> =
         OnceLock::new();
     let services = SERVICES.get_or_init(Default::default);
-    let empty = || EMPTY.get_or_init(HashMap::new);
     // A poisoned lock only means another thread panicked mid-insert; the map is still whole.
     let mut known = services.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(ops) = known.get(service) {
@@ -196,7 +195,7 @@ fn service_ops(service: &str) -> &'static ServiceOps {
     // Only services the file names are remembered (a few hundred at most), so unknown
     // names from a request cannot grow the map.
     let Some(at) = TABLE.find(&format!("\n{service}\t")) else {
-        return empty();
+        return EMPTY.get_or_init(HashMap::new);
     };
     let mut ops = ServiceOps::new();
     for line in TABLE.get(at + 1..).unwrap_or_default().lines() {

@@ -208,7 +208,6 @@ const WRITE_BATCH: usize = 64;
 struct FetchedUnit {
     key: UnitKey,
     spec: Arc<TypeSpec>,
-    rows: Option<UnitRows>,
     found: FoundColumns,
     calls: u64,
     started: OffsetDateTime,
@@ -248,6 +247,7 @@ async fn write_units(
             }
         }
         let mut fetched = Vec::new();
+        let mut rows_of = Vec::new();
         let mut results: Vec<(UnitKey, Result<UnitCounts, ScopeFailure>)> = Vec::new();
         for f in batch {
             match f {
@@ -263,10 +263,10 @@ async fn write_units(
                     let Some(spec) = specs.get(source) else {
                         continue;
                     };
+                    rows_of.push(rows);
                     fetched.push(FetchedUnit {
                         key,
                         spec: spec.clone(),
-                        rows: Some(rows),
                         found,
                         calls,
                         started,
@@ -299,19 +299,18 @@ async fn write_units(
         }
         if !fetched.is_empty() {
             let commits: Vec<UnitCommit<'_>> = fetched
-                .iter_mut()
-                .filter_map(|u| {
-                    Some(UnitCommit {
-                        sync,
-                        key: &u.key,
-                        spec: &u.spec,
-                        found: &u.found,
-                        rows: u.rows.take()?,
-                        started: u.started,
-                        finished: u.finished,
-                        calls: u.calls,
-                        refs: &refs,
-                    })
+                .iter()
+                .zip(rows_of)
+                .map(|(u, rows)| UnitCommit {
+                    sync,
+                    key: &u.key,
+                    spec: &u.spec,
+                    found: &u.found,
+                    rows,
+                    started: u.started,
+                    finished: u.finished,
+                    calls: u.calls,
+                    refs: &refs,
                 })
                 .collect();
             match store.commit_units(commits).await {
