@@ -17,6 +17,12 @@ mod serve;
 mod sql;
 
 use clap::Parser;
+
+/// mimalloc, not glibc's malloc: the per-resource path allocates and frees small values
+/// (JSON maps, strings) on several threads, and glibc's arenas spent a quarter of `sync`'s
+/// CPU at 1,000 accounts in malloc, free and consolidation (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use cli::{exit, Cli};
 use tracing_subscriber::EnvFilter;
 

@@ -5,11 +5,13 @@
 //! - [`schema`]: tables, typed columns, ids, content hashes, tags, references.
 //! - [`buffer`]: one unit's resources between fetch and commit (memory, then a file).
 //! - [`store`]: destinations and what each does; [`sqlite`], [`postgres`], [`parquet`].
-//! - [`sync`]: one plan, one scheduler, one writer.
+//! - [`sync`]: one plan, one scheduler, one writer; [`dispatch`]: the order units start in
+//!   (slowest region first).
 //! - [`diff`]: what changed between two syncs, field by field.
 
 pub mod buffer;
 pub mod diff;
+pub mod dispatch;
 pub mod parquet;
 mod pg_tls;
 pub mod postgres;

@@ -567,34 +567,45 @@ impl RefIndex {
         if self.by_field.is_empty() {
             return Vec::new();
         }
+        // One path buffer for the whole walk: a key is pushed on the way down and cut
+        // off on the way back, instead of a new string for every key of every level.
+        fn walk_map(
+            idx: &RefIndex,
+            table: &str,
+            own_id: &str,
+            path: &mut String,
+            m: &Map<String, Value>,
+            out: &mut BTreeSet<Reference>,
+        ) {
+            for (k, x) in m {
+                let len = path.len();
+                if len > 0 {
+                    path.push('.');
+                }
+                path.push_str(k);
+                if let (Some(to), Value::String(id)) = (idx.by_field.get(k), x) {
+                    if !(id.is_empty() || (to == table && id == own_id)) {
+                        out.insert(Reference {
+                            field: path.clone(),
+                            to_type: to.clone(),
+                            to_id: id.clone(),
+                        });
+                    }
+                }
+                walk(idx, table, own_id, path, x, out);
+                path.truncate(len);
+            }
+        }
         fn walk(
             idx: &RefIndex,
             table: &str,
             own_id: &str,
-            path: &str,
+            path: &mut String,
             v: &Value,
             out: &mut BTreeSet<Reference>,
         ) {
             match v {
-                Value::Object(m) => {
-                    for (k, x) in m {
-                        let p = if path.is_empty() {
-                            k.clone()
-                        } else {
-                            format!("{path}.{k}")
-                        };
-                        if let (Some(to), Value::String(id)) = (idx.by_field.get(k), x) {
-                            if !(id.is_empty() || (to == table && id == own_id)) {
-                                out.insert(Reference {
-                                    field: p.clone(),
-                                    to_type: to.clone(),
-                                    to_id: id.clone(),
-                                });
-                            }
-                        }
-                        walk(idx, table, own_id, &p, x, out);
-                    }
-                }
+                Value::Object(m) => walk_map(idx, table, own_id, path, m, out),
                 Value::Array(a) => {
                     for x in a {
                         walk(idx, table, own_id, path, x, out);
@@ -603,18 +614,7 @@ impl RefIndex {
                 _ => {}
             }
         }
-        for (k, x) in item {
-            if let (Some(to), Value::String(id)) = (self.by_field.get(k), x) {
-                if !(id.is_empty() || (to == table && id == own_id)) {
-                    out.insert(Reference {
-                        field: k.clone(),
-                        to_type: to.clone(),
-                        to_id: id.clone(),
-                    });
-                }
-            }
-            walk(self, table, own_id, k, x, &mut out);
-        }
+        walk_map(self, table, own_id, &mut String::new(), item, &mut out);
         out.into_iter().collect()
     }
 }

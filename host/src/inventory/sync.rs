@@ -3,6 +3,8 @@
 //! unlinked file) and committed by one writer, atomically with the unit's record, as soon
 //! as the unit finishes. A unit that fails is recorded and the others go on.
 
+use std::collections::HashSet;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
@@ -11,6 +13,7 @@ use futures::stream::{self, StreamExt};
 use time::OffsetDateTime;
 
 use super::buffer::{UnitBuffer, UnitRows};
+use super::dispatch::{slowest_region_first, RegionLatency};
 use super::progress::SyncCounters;
 use super::schema::{prepare, FoundColumns, RefIndex, TypeSpec};
 use super::store::{ErrorClass, Failure, Store, SyncRow, UnitCommit, UnitCounts, UnitKey};
@@ -18,7 +21,7 @@ use super::InventoryError;
 use crate::pipeline::fanout::collect_scope;
 use crate::pipeline::Options;
 use crate::pipeline::{ScopeFailure, Source};
-use crate::plan::{ScopePlan, SkippedAccount, Target};
+use crate::plan::{PlanError, ScopePlan, SkippedAccount, Target};
 
 /// One type to sync: who produces it and its schema.
 pub struct SyncSource {
@@ -65,42 +68,57 @@ pub struct SyncOutcome {
     pub counts: UnitCounts,
 }
 
-/// The sync's units: each source over its targets, in the shard, minus those done.
-async fn plan_units(
-    plan: &ScopePlan,
-    sources: &[SyncSource],
-    done: &std::collections::HashSet<UnitKey>,
-) -> Result<(Vec<Unit>, usize), crate::plan::PlanError> {
-    let mut per_source: Vec<Vec<Unit>> = Vec::new();
-    let mut skipped_done = 0;
-    let regional = plan.targets(false).await?;
-    let global = plan.targets(true).await?;
-    for (i, s) in sources.iter().enumerate() {
-        let targets = if s.spec.global { &global } else { &regional };
-        let mut units = Vec::new();
-        for t in targets {
-            let key = UnitKey {
-                table: s.spec.table.clone(),
-                account: t.account.id.clone(),
-                region: t.region.clone(),
-            };
-            if done.contains(&key) {
-                skipped_done += 1;
-                continue;
+/// The sync's units, account by account as the plan resolves each one (its role assumed):
+/// each source over that account's targets, round-robin over the sources so the services
+/// and regions being called at any moment are many rather than one, minus those done.
+/// Units of the first accounts start while later accounts' roles are still being assumed.
+fn plan_units<'a>(
+    plan: &'a ScopePlan,
+    sources: &'a [SyncSource],
+    done: &'a HashSet<UnitKey>,
+    skipped_done: &'a AtomicUsize,
+) -> impl futures::Stream<Item = Result<Unit, PlanError>> + 'a {
+    plan.targets_by_account().flat_map(move |r| {
+        let units: Vec<Result<Unit, PlanError>> = match r {
+            Err(e) => vec![Err(e)],
+            Ok((regional, global)) => {
+                let per_source: Vec<Vec<Unit>> = sources
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let targets = if s.spec.global { &global } else { &regional };
+                        targets
+                            .iter()
+                            .filter_map(|t| {
+                                let key = UnitKey {
+                                    table: s.spec.table.clone(),
+                                    account: t.account.id.clone(),
+                                    region: t.region.clone(),
+                                };
+                                if done.contains(&key) {
+                                    skipped_done.fetch_add(1, Relaxed);
+                                    return None;
+                                }
+                                Some(Unit {
+                                    key,
+                                    source: i,
+                                    target: t.clone(),
+                                })
+                            })
+                            .collect()
+                    })
+                    .collect();
+                round_robin(per_source).into_iter().map(Ok).collect()
             }
-            units.push(Unit {
-                key,
-                source: i,
-                target: t.clone(),
-            });
-        }
-        per_source.push(units);
-    }
-    // Round-robin over the sources, so the services and regions being called at any
-    // moment are many rather than one.
+        };
+        stream::iter(units)
+    })
+}
+
+/// One from each list in turn, until all are empty.
+fn round_robin<T>(lists: Vec<Vec<T>>) -> Vec<T> {
     let mut out = Vec::new();
-    let mut iters: Vec<std::vec::IntoIter<Unit>> =
-        per_source.into_iter().map(|v| v.into_iter()).collect();
+    let mut iters: Vec<std::vec::IntoIter<T>> = lists.into_iter().map(|v| v.into_iter()).collect();
     loop {
         let mut any = false;
         for it in &mut iters {
@@ -110,10 +128,9 @@ async fn plan_units(
             }
         }
         if !any {
-            break;
+            return out;
         }
     }
-    Ok((out, skipped_done))
 }
 
 /// Fetch one unit into a buffer.
@@ -377,16 +394,8 @@ pub async fn run(
     store: Store,
     session: &super::store::SyncSession,
 ) -> Result<(Store, SyncOutcome), anyhow::Error> {
-    let (units, already_done) = plan_units(&plan, &job.sources, &session.done).await?;
-    let skipped = plan.skipped();
     let tables: Vec<String> = job.sources.iter().map(|s| s.spec.table.clone()).collect();
     let counters = Arc::new(SyncCounters::new(&tables));
-    counters.total.store(units.len() as u64, Relaxed);
-    for u in &units {
-        if let Some(t) = counters.of(&u.key.table) {
-            t.total.fetch_add(1, Relaxed);
-        }
-    }
     let specs: Vec<Arc<TypeSpec>> = job.sources.iter().map(|s| s.spec.clone()).collect();
     let spec_list: Vec<TypeSpec> = specs.iter().map(|s| (**s).clone()).collect();
     let refs = Arc::new(RefIndex::new(&spec_list));
@@ -404,10 +413,32 @@ pub async fn run(
         counters.clone(),
         job.ignore.clone(),
     ));
-    let n_units = units.len();
     let sources: Vec<Source> = job.sources.iter().map(|s| s.source.clone()).collect();
-    stream::iter(units)
+    let skipped_done = AtomicUsize::new(0);
+    let n_units = AtomicUsize::new(0);
+    let mut plan_error = None;
+    let units = plan_units(&plan, &job.sources, &session.done, &skipped_done)
+        // A plan error (no region, say) ends the plan there; it is returned below.
+        .scan(&mut plan_error, |slot, r| {
+            std::future::ready(match r {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    **slot = Some(e);
+                    None
+                }
+            })
+        })
+        .inspect(|u| {
+            n_units.fetch_add(1, Relaxed);
+            counters.total.fetch_add(1, Relaxed);
+            if let Some(t) = counters.of(&u.key.table) {
+                t.total.fetch_add(1, Relaxed);
+            }
+        });
+    let latency = Arc::new(RegionLatency::default());
+    slowest_region_first(Box::pin(units), |u: &Unit| &u.key.region, latency.clone())
         .map(|u| {
+            let latency = latency.clone();
             let client = job.client.clone();
             let source = sources.get(u.source).cloned();
             let spec = specs.get(u.source).cloned();
@@ -434,6 +465,16 @@ pub async fn run(
                         finished: OffsetDateTime::now_utc(),
                     },
                 };
+                if let Finished::Fetched {
+                    key,
+                    calls,
+                    started,
+                    finished,
+                    ..
+                } = &f
+                {
+                    latency.record(&key.region, (*finished - *started).as_seconds_f64(), *calls);
+                }
                 // A closed writer (it failed) ends the sync; its error is reported.
                 let _ = tx.send(f).await;
             }
@@ -447,6 +488,12 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!("inventory writer failed: {e}"))?;
     progress.finish();
     let (counts, failures) = written?;
+    if let Some(e) = plan_error {
+        return Err(e.into());
+    }
+    let n_units = n_units.into_inner();
+    let already_done = skipped_done.into_inner();
+    let skipped = plan.skipped();
     for s in skipped.iter().filter(|s| s.failure) {
         let now = OffsetDateTime::now_utc();
         store

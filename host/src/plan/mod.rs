@@ -167,30 +167,60 @@ impl ScopePlan {
         let mut out = Vec::new();
         for (account, regions) in self.accounts.iter().zip(resolved) {
             let Ok(regions) = regions? else { continue };
-            if global {
-                let mut parts: Vec<String> = regions
-                    .iter()
-                    .map(|r| regions::partition(&self.client, r))
-                    .collect();
-                parts.dedup();
-                for p in parts {
-                    out.push(Target {
-                        account: account.clone(),
-                        region: regions::global_region(&p).to_string(),
-                        partition: p,
-                    });
-                }
-            } else {
-                for r in regions {
-                    out.push(Target {
-                        partition: regions::partition(&self.client, r),
-                        account: account.clone(),
-                        region: r.clone(),
-                    });
-                }
-            }
+            out.extend(self.targets_in(account, regions, global));
         }
         Ok(out)
+    }
+
+    /// Each account's targets — (regional, global) — in the plan's account order, as soon
+    /// as that account is resolved (its role assumed, its regions known), so work on the
+    /// first accounts starts while later roles are still being assumed. A skipped account
+    /// yields nothing.
+    pub fn targets_by_account(
+        &self,
+    ) -> impl futures::Stream<Item = Result<(Vec<Target>, Vec<Target>), PlanError>> + '_ {
+        stream::iter(self.accounts.iter().enumerate())
+            .map(move |(i, account)| async move {
+                let regions = self.regions_of(i, account).await?;
+                Ok(match regions {
+                    Ok(regions) => Some((
+                        self.targets_in(account, regions, false),
+                        self.targets_in(account, regions, true),
+                    )),
+                    Err(_) => None,
+                })
+            })
+            .buffered(self.concurrency)
+            .filter_map(|r: Result<Option<_>, PlanError>| async move { r.transpose() })
+    }
+
+    /// One account's targets over its regions: each region, or for a global source its
+    /// partitions' global regions.
+    fn targets_in(&self, account: &Account, regions: &[String], global: bool) -> Vec<Target> {
+        let mut out = Vec::new();
+        if global {
+            let mut parts: Vec<String> = regions
+                .iter()
+                .map(|r| regions::partition(&self.client, r))
+                .collect();
+            parts.dedup();
+            for p in parts {
+                out.push(Target {
+                    account: account.clone(),
+                    region: regions::global_region(&p).to_string(),
+                    partition: p,
+                });
+            }
+        } else {
+            for r in regions {
+                out.push(Target {
+                    partition: regions::partition(&self.client, r),
+                    account: account.clone(),
+                    region: r.clone(),
+                });
+            }
+        }
+        out
     }
 
     async fn regions_of(
