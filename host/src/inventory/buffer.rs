@@ -5,10 +5,12 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Cursor, Seek, Write};
 
-use super::schema::Prepared;
+use super::schema::{Prepared, Reference};
 
-/// Bytes a unit keeps in memory before it spills to a file.
-pub const MEMORY_LIMIT: usize = 1 << 20;
+/// Bytes a unit keeps in memory before it spills to a file. Finished units wait for the
+/// writer (a channel and a batch of 64 each): at 1 MiB apiece those could hold 128 MiB,
+/// half the 256 MiB the 1,000-account sync is allowed; a unit this large is rare.
+pub const MEMORY_LIMIT: usize = 256 << 10;
 
 /// Prepared resources as JSON lines.
 pub struct UnitBuffer {
@@ -55,8 +57,9 @@ impl UnitBuffer {
         }
     }
 
-    /// One line: the id as a JSON string, the hash, the tags as compact JSON (or nothing)
-    /// and the item's compact JSON, tab-separated (compact JSON holds no raw tab or newline).
+    /// One line: the id as a JSON string, the hash, the tags as compact JSON (or nothing),
+    /// the references as `[[field, type, id], …]` (or nothing) and the item's compact JSON,
+    /// tab-separated (compact JSON holds no raw tab or newline).
     fn encode(out: &mut Vec<u8>, p: &Prepared) -> io::Result<()> {
         serde_json::to_writer(&mut *out, &p.id)?;
         out.push(b'\t');
@@ -64,6 +67,15 @@ impl UnitBuffer {
         out.push(b'\t');
         if let Some(t) = &p.tags {
             serde_json::to_writer(&mut *out, t)?;
+        }
+        out.push(b'\t');
+        if !p.refs.is_empty() {
+            let refs: Vec<[&str; 3]> = p
+                .refs
+                .iter()
+                .map(|r| [r.field.as_str(), r.to_type.as_str(), r.to_id.as_str()])
+                .collect();
+            serde_json::to_writer(&mut *out, &refs)?;
         }
         out.push(b'\t');
         out.extend_from_slice(p.json.as_bytes());
@@ -125,10 +137,14 @@ impl UnitRows {
 
 fn decode(line: &str) -> io::Result<Prepared> {
     let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
-    let mut parts = line.splitn(4, '\t');
-    let (Some(id), Some(hash), Some(tags), Some(json)) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let mut parts = line.splitn(5, '\t');
+    let (Some(id), Some(hash), Some(tags), Some(refs), Some(json)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return Err(bad("a buffered row lost its fields"));
     };
     let id: String =
@@ -141,11 +157,25 @@ fn decode(line: &str) -> io::Result<Prepared> {
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
         )
     };
+    let refs = if refs.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_str::<Vec<[String; 3]>>(refs)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
+            .into_iter()
+            .map(|[field, to_type, to_id]| Reference {
+                field,
+                to_type,
+                to_id,
+            })
+            .collect()
+    };
     Ok(Prepared {
         id,
         hash: hash.to_string(),
         tags,
         json: json.to_string(),
+        refs,
     })
 }
 

@@ -650,7 +650,7 @@ impl ParquetStore {
             let fetched = ts_cell(c.finished);
             let mut seen = HashSet::new();
             while let Some(row) = c.rows.next_row() {
-                let p = row.map_err(io(format!("reading back {}", key.label())))?;
+                let mut p = row.map_err(io(format!("reading back {}", key.label())))?;
                 if !seen.insert(p.id.clone()) {
                     continue;
                 }
@@ -690,7 +690,7 @@ impl ParquetStore {
                 }
                 w.row_done()?;
                 n.resources += 1;
-                let refs = c.refs.references(&key.table, &p.id, &item);
+                let refs = std::mem::take(&mut p.refs);
                 if !refs.is_empty() {
                     if refs_w.is_none() {
                         let dest = self

@@ -548,7 +548,7 @@ impl PgStore {
                     copy_cell(&mut buf, cl);
                 }
                 buf.push(b'\n');
-                for r in c.refs.references(&key.table, &p.id, &item) {
+                for r in &p.refs {
                     for (i, f) in [
                         key.table.as_str(),
                         p.id.as_str(),

@@ -11,6 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use aws_engine::catalogue::{last_segment, ModelType};
 use aws_engine::model::{ServiceModel, ShapeType};
 use aws_engine::Models;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -292,20 +293,29 @@ fn is_tag_field(name: &str) -> bool {
 /// make a new version.
 const VOLATILE: &[&str] = &["LatestRestorableTime"];
 
-/// One resource made ready for a destination: its id, content hash, tags, and the item as
-/// compact JSON (what `_json` holds and the hash is taken over). A destination parses the
-/// JSON only for the rows it writes: an unchanged resource is never parsed again.
+/// One resource made ready for a destination: its id, content hash, tags, the item as
+/// compact JSON (what `_json` holds and the hash is taken over), and the references it
+/// makes (found where the item is still parsed, so the writer need not parse it again).
+/// A destination parses the JSON only for the rows it writes, and only its top level:
+/// an unchanged resource is never parsed again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
     pub id: String,
     pub hash: String,
     pub tags: Option<Map<String, Value>>,
     pub json: String,
+    pub refs: Vec<Reference>,
 }
 
 impl Prepared {
     /// The item's fields.
     pub fn item(&self) -> Result<Map<String, Value>, serde_json::Error> {
+        serde_json::from_str(&self.json)
+    }
+
+    /// The item's top-level fields, each still as its JSON text: what a destination's
+    /// columns need, without building the nested values (see [`cell_raw`]).
+    pub fn fields(&self) -> Result<HashMap<String, &RawValue>, serde_json::Error> {
         serde_json::from_str(&self.json)
     }
 }
@@ -374,6 +384,7 @@ pub fn prepare(
             hash,
             tags,
             json,
+            refs: Vec::new(),
         },
         item,
     ))
@@ -451,6 +462,21 @@ pub fn cell(kind: Kind, v: Option<&Value>) -> Cell {
         (Kind::Text, Value::String(s)) => Cell::Text(s.clone()),
         (Kind::Json, other) => Cell::Json(other.to_string()),
         _ => Cell::Null,
+    }
+}
+
+/// [`cell`] of a field still as JSON text ([`Prepared::fields`]): a JSON column takes the
+/// text as it stands (it is serde_json's compact output already, what `to_string` of the
+/// parsed value gives back); any other kind parses its one value.
+pub fn cell_raw(kind: Kind, v: Option<&RawValue>) -> Cell {
+    let Some(v) = v else { return Cell::Null };
+    match kind {
+        Kind::Json if v.get() == "null" => Cell::Null,
+        Kind::Json => Cell::Json(v.get().to_string()),
+        _ => match serde_json::from_str::<Value>(v.get()) {
+            Ok(x) => cell(kind, Some(&x)),
+            Err(_) => Cell::Null,
+        },
     }
 }
 

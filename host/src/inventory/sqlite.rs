@@ -8,7 +8,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde_json::Value;
 
-use super::schema::{cell, meta_columns, Cell, Column, Kind, TableColumns, TypeSpec};
+use super::schema::{cell_raw, meta_columns, Cell, Column, Kind, TableColumns, TypeSpec};
 use super::store::{
     fmt_time, new_sync_id, Classifier, Failure, SyncRow, SyncSession, SyncStart, UnitCommit,
     UnitCounts, UnitKey, Verdict, Version,
@@ -121,7 +121,7 @@ impl SqliteStore {
             .map_err(|e| dest_err(e.to_string()))?;
             let mut s = SqliteStore {
                 path: path.to_path_buf(),
-                conn,
+                    conn,
                 tables: HashMap::new(),
             };
             let has: bool = s
@@ -534,7 +534,7 @@ impl SqliteStore {
                     Verdict::Changed => to_close.push(p.id.clone()),
                     Verdict::Added => {}
                 }
-                let item = p.item().map_err(|e| InventoryError::Io {
+                let fields = p.fields().map_err(|e| InventoryError::Io {
                     what: format!("reading back {}", key.label()),
                     source: e.into(),
                 })?;
@@ -555,13 +555,13 @@ impl SqliteStore {
                     });
                 }
                 for col in &cols.columns {
-                    values.push(to_sql(cell(col.kind, item.get(&col.name))));
+                    values.push(to_sql(cell_raw(col.kind, fields.get(&col.name).copied())));
                 }
                 values.push(Sql::Text(p.json.clone()));
                 insert
                     .execute(rusqlite::params_from_iter(values))
                     .map_err(err(what()))?;
-                for r in c.refs.references(&key.table, &p.id, &item) {
+                for r in &p.refs {
                     insert_ref
                         .execute(params![
                             key.table,

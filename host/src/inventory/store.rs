@@ -9,7 +9,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::buffer::UnitRows;
-use super::schema::{FoundColumns, Prepared, RefIndex, TypeSpec};
+use super::schema::{FoundColumns, Prepared, TypeSpec};
 use super::{parquet, postgres, sqlite, InventoryError};
 
 /// Where an inventory lives.
@@ -162,7 +162,6 @@ pub struct UnitCommit<'a> {
     pub started: OffsetDateTime,
     pub finished: OffsetDateTime,
     pub calls: u64,
-    pub refs: &'a RefIndex,
 }
 
 /// What a commit changed.

@@ -138,6 +138,7 @@ async fn fetch(
     client: AwsClient,
     source: Source,
     spec: Arc<TypeSpec>,
+    refs: Arc<RefIndex>,
     unit: Unit,
     counters: Arc<SyncCounters>,
 ) -> Finished {
@@ -153,9 +154,12 @@ async fn fetch(
     let type_counters = counters.of(&unit.key.table);
     while let Some(e) = rx.recv().await {
         let e: crate::pipeline::Emitted = e;
-        let Ok((p, item)) = prepare(e.resource.into_value(), spec.id_field.as_deref()) else {
+        let Ok((mut p, item)) = prepare(e.resource.into_value(), spec.id_field.as_deref()) else {
             continue;
         };
+        // Found here, in the unit's own task, while the item is parsed: the writer (one
+        // for the whole sync) then never parses an item's nested values.
+        p.refs = refs.references(&spec.table, &p.id, &item);
         found.observe(&p, &item);
         drop(item);
         if io_error.is_none() {
@@ -237,7 +241,6 @@ async fn write_units(
     mut store: Store,
     sync: i64,
     specs: Vec<Arc<TypeSpec>>,
-    refs: Arc<RefIndex>,
     mut rx: tokio::sync::mpsc::Receiver<Finished>,
     counters: Arc<SyncCounters>,
     ignore: Vec<String>,
@@ -327,7 +330,6 @@ async fn write_units(
                     started: u.started,
                     finished: u.finished,
                     calls: u.calls,
-                    refs: &refs,
                 })
                 .collect();
             match store.commit_units(commits).await {
@@ -408,7 +410,6 @@ pub async fn run(
         store,
         session.id,
         specs.clone(),
-        refs,
         rx,
         counters.clone(),
         job.ignore.clone(),
@@ -439,6 +440,7 @@ pub async fn run(
     slowest_region_first(Box::pin(units), |u: &Unit| &u.key.region, latency.clone())
         .map(|u| {
             let latency = latency.clone();
+            let refs = refs.clone();
             let client = job.client.clone();
             let source = sources.get(u.source).cloned();
             let spec = specs.get(u.source).cloned();
@@ -453,7 +455,7 @@ pub async fn run(
                 // accounts that one task was the process's ceiling: one core).
                 let key = u.key.clone();
                 let started = OffsetDateTime::now_utc();
-                let f = match tokio::spawn(fetch(client, source, spec, u, counters)).await {
+                let f = match tokio::spawn(fetch(client, source, spec, refs, u, counters)).await {
                     Ok(f) => f,
                     Err(join) => Finished::Failed {
                         key,
