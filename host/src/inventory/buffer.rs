@@ -196,11 +196,18 @@ mod tests {
         for limit in [1 << 20, 100] {
             let mut b = UnitBuffer::new(limit);
             for i in 0..50 {
-                let (p, _item) = super::super::schema::prepare(
+                let (mut p, _item) = super::super::schema::prepare(
                     json!({"Id": format!("r{i}"), "N": i, "T": "a\tb\nc", "Tags": [{"Key": "k", "Value": "v"}]}),
                     Some("Id"),
                 )
                 .unwrap();
+                if i % 2 == 1 {
+                    p.refs = vec![Reference {
+                        field: "A.B\t".into(),
+                        to_type: "vpcs".into(),
+                        to_id: format!("vpc-{i}"),
+                    }];
+                }
                 b.push(&p).unwrap();
             }
             assert_eq!(b.file.is_some(), limit == 100);
@@ -209,6 +216,9 @@ mod tests {
             let back: Vec<Prepared> = rows.map(|r| r.unwrap()).collect();
             assert_eq!(back[7].item().unwrap()["T"], json!("a\tb\nc"));
             assert_eq!(back[7].tags.as_ref().unwrap()["k"], json!("v"));
+            assert_eq!(back[7].refs[0].to_id, "vpc-7");
+            assert_eq!(back[7].refs[0].field, "A.B\t");
+            assert!(back[8].refs.is_empty());
             let ids: Vec<String> = back.into_iter().map(|p| p.id).collect();
             assert_eq!(ids.len(), 50);
             assert_eq!(ids[0], "r0");

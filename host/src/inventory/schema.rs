@@ -739,6 +739,39 @@ mod tests {
     }
 
     #[test]
+    fn a_cell_from_the_raw_text_is_the_cell_from_the_parsed_value() {
+        // What the writer stores from the top-level text must be what it stored from
+        // the parsed item, for every kind and every sort of value.
+        let (p, item) = prepare(
+            json!({
+                "Id": "x", "B": true, "I": -7, "F": 0.1, "Big": 18446744073709551615u64,
+                "E": 1.0e300, "T": "2024-05-01T10:00:00+00:00", "S": "tab\there \"q\" \u{e9}\u{1}",
+                "N": null, "O": {"z": [1, {"y": "\n"}], "a": 2.5}, "A": [], "Ep": 1714557600.5
+            }),
+            Some("Id"),
+        )
+        .unwrap();
+        let fields = p.fields().unwrap();
+        let kinds = [
+            Kind::Bool,
+            Kind::Int,
+            Kind::Float,
+            Kind::Timestamp,
+            Kind::Text,
+            Kind::Json,
+        ];
+        for name in item.keys().chain(["Missing".to_string()].iter()) {
+            for kind in kinds {
+                assert_eq!(
+                    cell_raw(kind, fields.get(name).copied()),
+                    cell(kind, item.get(name)),
+                    "{name} as {kind:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn references_follow_unique_id_fields() {
         let specs = vec![
             TypeSpec {

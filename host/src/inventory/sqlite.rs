@@ -121,7 +121,7 @@ impl SqliteStore {
             .map_err(|e| dest_err(e.to_string()))?;
             let mut s = SqliteStore {
                 path: path.to_path_buf(),
-                    conn,
+                conn,
                 tables: HashMap::new(),
             };
             let has: bool = s
