@@ -280,24 +280,56 @@ async fn read_body(
     if let Some(n) = declared.filter(|n| *n > limit) {
         return Err(too_large(Some(n)));
     }
-    // Reserve what the server declared (within the limit): one allocation, no doubling.
-    let capacity = declared.unwrap_or(8 * 1024).min(limit);
-    let mut buf = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(8 * 1024));
     let mut body = resp.into_body();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| DispatchError {
+    let io = |e: hyper::Error| -> EngineError {
+        DispatchError {
             kind: DispatchKind::Io,
             target: target.to_string(),
             message: format!("reading the response: {}", chain(&e)),
-        })?;
-        if let Ok(data) = frame.into_data() {
-            if buf.len() as u64 + data.len() as u64 > limit {
-                return Err(too_large(declared));
+        }
+        .into()
+    };
+    if let Some(n) = declared {
+        // Reserve what the server declared (within the limit): one allocation, no doubling.
+        let mut buf = BytesMut::with_capacity(usize::try_from(n).unwrap_or(0));
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.map_err(io)?.into_data() {
+                if buf.len() as u64 + data.len() as u64 > limit {
+                    return Err(too_large(declared));
+                }
+                buf.extend_from_slice(&data);
             }
-            buf.extend_from_slice(&data);
+        }
+        return Ok(buf.freeze());
+    }
+    // No length declared: keep the frames as they come and join them once at the end, so
+    // memory never holds more than the limit while reading (a growing buffer would hold
+    // its old and new copies at each doubling, up to twice the limit and more when the
+    // allocator keeps what was freed) and a body over the limit is refused at the limit.
+    let mut frames: Vec<Bytes> = Vec::new();
+    let mut len = 0u64;
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.map_err(io)?.into_data() {
+            len += data.len() as u64;
+            if len > limit {
+                return Err(too_large(None));
+            }
+            if !data.is_empty() {
+                frames.push(data);
+            }
         }
     }
-    Ok(buf.freeze())
+    Ok(match frames.len() {
+        0 => Bytes::new(),
+        1 => frames.pop().unwrap_or_default(),
+        _ => {
+            let mut buf = BytesMut::with_capacity(usize::try_from(len).unwrap_or(0));
+            for f in frames {
+                buf.extend_from_slice(&f);
+            }
+            buf.freeze()
+        }
+    })
 }
 
 fn host_of(uri: &http::Uri) -> String {
