@@ -655,6 +655,14 @@ fn ids_of_estate(e: &Estate) -> BTreeSet<(String, String, String, String)> {
         .collect()
 }
 
+/// The shard (of `n`) an account id belongs to: the first eight bytes of its SHA-256, big
+/// endian, modulo `n` — what `--shard` documents.
+fn shard_of(id: &str, n: u64) -> u64 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(id.as_bytes());
+    u64::from_be_bytes(d[..8].try_into().unwrap()) % n
+}
+
 fn sync_args<'a>(dest: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec![
         "sync",
@@ -918,8 +926,34 @@ fn sync_an_organization_into_every_destination_with_history_resume_and_shards() 
         "resumed against uninterrupted"
     );
 
-    // 5. Three shards with one sync id into one PostgreSQL = one unsharded sync.
+    // 5. Three shards with one sync id into one PostgreSQL = one unsharded sync. The third
+    //    reads its accounts from a list made once (`--accounts @FILE`, the JSON `aws
+    //    organizations list-accounts` writes) instead of listing the Organization: the
+    //    management account left out (the role is the members'), and a SUSPENDED account
+    //    of that shard skipped as one.
     let pg2 = pg.createdb("inv2");
+    let listed = moto.boto3(vec![b3(
+        GLOBAL_REGION,
+        "organizations",
+        "ListAccounts",
+        json!({}),
+    )]);
+    let mut listing: Vec<Value> = listed[0]["Accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| members.iter().any(|m| a["Id"] == json!(m)))
+        .cloned()
+        .collect();
+    assert_eq!(listing.len(), members.len(), "{listed:?}");
+    let suspended = (0u64..)
+        .map(|n| format!("{:012}", 999_000_000_000 + n))
+        .find(|id| shard_of(id, 3) == 2)
+        .unwrap();
+    listing.push(json!({"Id": suspended, "Name": "closed", "Status": "SUSPENDED"}));
+    let list_path = scratch.path("accounts.json");
+    std::fs::write(&list_path, json!({ "Accounts": listing }).to_string()).unwrap();
+    let from_list = format!("@{list_path}");
     let shards: Vec<_> = (0..3)
         .map(|i| {
             let shard = format!("{i}/3");
@@ -927,6 +961,12 @@ fn sync_an_organization_into_every_destination_with_history_resume_and_shards() 
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
+            if i == 2 {
+                full.splice(
+                    1..3,
+                    ["--accounts", &from_list, "--role", ROLE].map(String::from),
+                );
+            }
             full.extend(["--endpoint-url".to_string(), moto.url.clone()]);
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_mrhost"));
             cmd.args(&full)
@@ -939,10 +979,18 @@ fn sync_an_organization_into_every_destination_with_history_resume_and_shards() 
         })
         .collect();
     let mut shard_units = 0;
-    for child in shards {
+    for (i, child) in shards.into_iter().enumerate() {
         let out = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "shard failed: {err}");
+        if i == 2 {
+            assert!(
+                err.contains(&format!(
+                    "account {suspended} skipped: account is SUSPENDED (in the account list)"
+                )),
+                "{err}"
+            );
+        }
         let n: usize = err
             .split("sync 7 into")
             .nth(1)

@@ -129,7 +129,9 @@ pub struct ScopeArgs {
     /// Also visit the Organization's management account; needs --org-role.
     #[arg(long, requires = "org_role", help_heading = heading::SCOPE)]
     pub org_include_management: bool,
-    /// These account ids, comma-separated, assuming --role in each.
+    /// These account ids, comma-separated, assuming --role in each. `@FILE` (`@-`: standard
+    /// input) reads ids from a file: text, JSON lines, or JSON such as `aws organizations
+    /// list-accounts` writes (accounts not ACTIVE are skipped) — one listing for every shard.
     #[arg(long, value_delimiter = ',', requires = "role", help_heading = heading::SCOPE)]
     pub accounts: Vec<String>,
     /// Role to assume in each of --accounts (a name, or an ARN with {account}).

@@ -362,6 +362,7 @@ pub fn scope_request(client: &AwsClient, scope: &ScopeArgs) -> Result<ScopeReque
         .as_deref()
         .map(|s| plan::regions::parse_regions(client, s))
         .transpose()?;
+    let listed = account_ids(&scope.accounts)?;
     Ok(ScopeRequest {
         regions,
         env_region,
@@ -371,7 +372,8 @@ pub fn scope_request(client: &AwsClient, scope: &ScopeArgs) -> Result<ScopeReque
             org_include: scope.org_include.clone(),
             org_exclude: scope.org_exclude.clone(),
             org_include_management: scope.org_include_management,
-            accounts: scope.accounts.clone(),
+            accounts: listed.ids,
+            accounts_inactive: listed.inactive,
             role: scope.role.clone(),
             session_name: scope.role_session_name.clone(),
             external_id: scope.external_id.clone(),
@@ -379,6 +381,35 @@ pub fn scope_request(client: &AwsClient, scope: &ScopeArgs) -> Result<ScopeReque
         },
         concurrency: scope.concurrency,
     })
+}
+
+/// `--accounts`: the ids given, with each `@FILE` item (`@-`: standard input) replaced by
+/// the ids its list names (`plan::account_list`), and the accounts those lists name that
+/// are not ACTIVE.
+fn account_ids(items: &[String]) -> Result<plan::account_list::AccountList> {
+    let mut out = plan::account_list::AccountList::default();
+    for item in items {
+        let item = item.trim();
+        let Some(path) = item.strip_prefix('@') else {
+            out.ids.push(item.to_string());
+            continue;
+        };
+        let (label, text) = if path == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| super::Usage(format!("--accounts @-: reading standard input: {e}")))?;
+            ("standard input".to_string(), text)
+        } else {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| super::Usage(format!("--accounts @{path}: {e}")))?;
+            (path.to_string(), text)
+        };
+        let list = plan::account_list::parse(&label, &text)
+            .map_err(|e| super::Usage(format!("--accounts: {e}")))?;
+        out.ids.extend(list.ids);
+        out.inactive.extend(list.inactive);
+    }
+    Ok(out)
 }
 
 /// `--query`, compiled before any call.

@@ -46,8 +46,11 @@ pub struct AccountOptions {
     pub org_include: Vec<String>,
     pub org_exclude: Vec<String>,
     pub org_include_management: bool,
-    /// `--accounts ID,ID` with `--role ROLE`.
+    /// `--accounts ID,ID` with `--role ROLE` (ids read from `@FILE` items included).
     pub accounts: Vec<String>,
+    /// Accounts an `@FILE` list names that are not ACTIVE: (id, status), reported as
+    /// expected skips.
+    pub accounts_inactive: Vec<(String, String)>,
     pub role: Option<String>,
     pub session_name: String,
     pub external_id: Option<String>,
@@ -267,7 +270,18 @@ pub async fn load_accounts(
                 "--accounts: '{bad}' is not a 12-digit account id"
             )));
         }
-        (ids, Vec::new(), opts.role.clone().unwrap_or_default())
+        let inactive = opts
+            .accounts_inactive
+            .iter()
+            .filter(|(id, _)| in_shard(id, opts.shard))
+            .map(|(id, status)| SkippedAccount {
+                account: id.clone(),
+                reason: format!("account is {status} (in the account list)"),
+                code: None,
+                failure: false,
+            })
+            .collect();
+        (ids, inactive, opts.role.clone().unwrap_or_default())
     };
     // The roles are assumed on first use (see `ScopePlan::targets`), once the run's session
     // policy is attached; the account ids are known already.

@@ -2,6 +2,7 @@
 //! once into a [`ScopePlan`] that every source of the invocation shares. Every region name
 //! and pattern is checked before any call is made.
 
+pub mod account_list;
 pub mod accounts;
 pub mod regions;
 
