@@ -33,11 +33,10 @@ impl RegionLatency {
         e.1 += calls;
     }
 
-    fn means(&self) -> HashMap<String, f64> {
+    /// The measures so far, read under one lock (no copy: `pick` runs once per unit).
+    fn with_means<R>(&self, f: impl FnOnce(&dyn Fn(&str) -> Option<f64>) -> R) -> R {
         let m = self.by_region.lock().unwrap_or_else(|p| p.into_inner());
-        m.iter()
-            .map(|(r, (s, n))| (r.clone(), s / *n as f64))
-            .collect()
+        f(&|region| m.get(region).map(|(s, n)| s / *n as f64))
     }
 }
 
@@ -78,24 +77,27 @@ impl<T, S: Stream<Item = T> + Unpin> Order<T, S> {
     /// The next unit: one of an unmeasured region not started yet, else one of the region
     /// measured slowest; ties (and regions waiting for their first measure) in turn.
     fn pick(&mut self) -> Option<T> {
-        let means = self.latency.means();
         let n = self.queues.len();
-        let mut best: Option<(usize, f64)> = None;
-        for k in 0..n {
-            let i = (self.turn + k) % n;
-            let q = &self.queues[i];
-            if q.units.is_empty() {
-                continue;
+        let (queues, turn) = (&self.queues, self.turn);
+        let best = self.latency.with_means(|mean| {
+            let mut best: Option<(usize, f64)> = None;
+            for k in 0..n {
+                let i = (turn + k) % n;
+                let q = &queues[i];
+                if q.units.is_empty() {
+                    continue;
+                }
+                let score = match mean(&q.region) {
+                    Some(m) => m,
+                    None if !q.probed => f64::INFINITY,
+                    None => -1.0,
+                };
+                if best.is_none_or(|(_, b)| score > b) {
+                    best = Some((i, score));
+                }
             }
-            let score = match means.get(&q.region) {
-                Some(m) => *m,
-                None if !q.probed => f64::INFINITY,
-                None => -1.0,
-            };
-            if best.is_none_or(|(_, b)| score > b) {
-                best = Some((i, score));
-            }
-        }
+            best
+        });
         let (i, _) = best?;
         self.turn = (i + 1) % n;
         self.queues[i].probed = true;
@@ -200,6 +202,6 @@ mod tests {
         lat.record("a", f64::NAN, 1);
         lat.record("a", 1.0, 0);
         lat.record("a", -1.0, 3);
-        assert!(lat.means().is_empty());
+        assert_eq!(lat.with_means(|mean| mean("a")), None);
     }
 }

@@ -100,7 +100,7 @@ pub fn parse(label: &str, text: &str) -> Result<AccountList, AccountListError> {
 }
 
 fn checked(label: &str, id: &str) -> Result<String, AccountListError> {
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+    if super::accounts::is_account_id(id) {
         Ok(id.to_string())
     } else {
         Err(AccountListError::BadId {

@@ -71,6 +71,11 @@ pub fn in_shard(account: &str, shard: Option<(u32, u32)>) -> bool {
     u64::from_be_bytes(b) % u64::from(n.max(1)) == u64::from(i)
 }
 
+/// Whether `s` is an AWS account id: 12 ASCII digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 pub(super) fn skip_for(account: &str, what: &str, e: &EngineError) -> SkippedAccount {
     SkippedAccount {
         account: account.to_string(),
@@ -262,10 +267,7 @@ pub async fn load_accounts(
         (ids, skipped, role.clone())
     } else {
         let ids: Vec<String> = opts.accounts.iter().map(|a| a.trim().to_string()).collect();
-        if let Some(bad) = ids
-            .iter()
-            .find(|a| a.len() != 12 || !a.chars().all(|c| c.is_ascii_digit()))
-        {
+        if let Some(bad) = ids.iter().find(|a| !is_account_id(a)) {
             return Err(PlanError::Usage(format!(
                 "--accounts: '{bad}' is not a 12-digit account id"
             )));
