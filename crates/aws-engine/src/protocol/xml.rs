@@ -733,7 +733,10 @@ impl<'a, 'm> Stream<'a, 'm> {
                 return Ok(Ok(super::shape::sdk_unknown_member(tag)));
             }
         }
-        let mut out = Map::with_capacity(slots.len());
+        // Room for the members present, not every member the model has: an EC2 item
+        // carries a few of its shape's dozens, and a page holds a thousand items.
+        let present = slots.iter().filter(|s| !matches!(s, Slot::Absent)).count();
+        let mut out = Map::with_capacity(present);
         for (m, slot) in table.members.iter().zip(slots) {
             if let Err(msg) = &m.target {
                 return Ok(Err(msg.clone()));
