@@ -623,7 +623,6 @@ pub struct Models {
     index: PackIndex,
     extra_dirs: Vec<PathBuf>,
     loaded: Mutex<HashMap<String, Arc<ServiceModel>>>,
-    endpoints: std::sync::OnceLock<Result<Arc<Value>, String>>,
 }
 
 impl std::fmt::Debug for Models {
@@ -650,7 +649,6 @@ impl Models {
             index: read_pack_index()?,
             extra_dirs,
             loaded: Mutex::new(HashMap::new()),
-            endpoints: std::sync::OnceLock::new(),
         })
     }
 
@@ -697,7 +695,7 @@ impl Models {
         {
             return Ok(m.clone());
         }
-        let model = Arc::new(self.load(name)?);
+        let model = self.load(name)?;
         self.loaded
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -706,17 +704,35 @@ impl Models {
         Ok(model)
     }
 
-    fn load(&self, name: &str) -> Result<ServiceModel, EngineError> {
+    fn load(&self, name: &str) -> Result<Arc<ServiceModel>, EngineError> {
         // Extra directories win over the embedded pack, as AWS_DATA_PATH does for botocore.
         for dir in &self.extra_dirs {
             let sdir = dir.join(name);
             if let Some(api_dir) = latest_api_dir(&sdir) {
-                return load_dir(name, &api_dir);
+                return load_dir(name, &api_dir).map(Arc::new);
             }
         }
         if name.starts_with('_') {
             return Err(self.unknown_service(name));
         }
+        // An embedded model is the same for every `Models` of the process: decoded once
+        // and kept to the end (freeing ec2's took a short command 2 ms on its way out).
+        static EMBEDDED: std::sync::OnceLock<Mutex<HashMap<String, Arc<ServiceModel>>>> =
+            std::sync::OnceLock::new();
+        let embedded = EMBEDDED.get_or_init(Default::default);
+        if let Some(m) = embedded.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return Ok(m.clone());
+        }
+        let model = Arc::new(self.load_embedded(name)?);
+        Ok(embedded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(name.to_string())
+            .or_insert(model)
+            .clone())
+    }
+
+    fn load_embedded(&self, name: &str) -> Result<ServiceModel, EngineError> {
         let text = self
             .pack_text(name)
             .ok_or_else(|| self.unknown_service(name))??;
@@ -732,35 +748,13 @@ impl Models {
 
     /// The decompressed JSON of one pack entry.
     fn pack_text(&self, name: &str) -> Option<Result<Vec<u8>, EngineError>> {
-        let (off, len) = *self.index.services.get(name)?;
-        let start = self.index.body_start + off;
-        let blob = PACK.get(start..start + len)?;
-        let mut text = Vec::with_capacity(len * 8);
-        Some(
-            flate2::read::GzDecoder::new(blob)
-                .read_to_end(&mut text)
-                .map(|_| text)
-                .map_err(|e| EngineError::model(format!("decoding model {name}: {e}"))),
-        )
+        pack_text(&self.index, name)
     }
 
-    fn pack_blob(&self, name: &str) -> Option<Result<Value, EngineError>> {
-        Some(self.pack_text(name)?.and_then(|text| {
-            serde_json::from_slice(&text)
-                .map_err(|e| EngineError::model(format!("parsing model {name}: {e}")))
-        }))
-    }
-
-    /// botocore's endpoints.json (partitions, regions, per-service endpoint data).
+    /// botocore's endpoints.json (partitions, regions, per-service endpoint data): the
+    /// embedded copy, parsed once per process (see [`prepare_endpoints`]).
     pub fn endpoints(&self) -> Result<Arc<Value>, EngineError> {
-        self.endpoints
-            .get_or_init(|| match self.pack_blob("_endpoints") {
-                Some(Ok(v)) => Ok(Arc::new(v)),
-                Some(Err(e)) => Err(e.to_string()),
-                None => Err("embedded endpoint data is missing".into()),
-            })
-            .clone()
-            .map_err(EngineError::model)
+        embedded_endpoints()
     }
 
     fn unknown_service(&self, name: &str) -> EngineError {
@@ -774,6 +768,52 @@ impl Models {
         }
         .into()
     }
+}
+
+/// The decompressed JSON of one entry of the embedded pack.
+fn pack_text(index: &PackIndex, name: &str) -> Option<Result<Vec<u8>, EngineError>> {
+    let (off, len) = *index.services.get(name)?;
+    let start = index.body_start + off;
+    let blob = PACK.get(start..start + len)?;
+    let mut text = Vec::with_capacity(len * 8);
+    Some(
+        flate2::read::GzDecoder::new(blob)
+            .read_to_end(&mut text)
+            .map(|_| text)
+            .map_err(|e| EngineError::model(format!("decoding model {name}: {e}"))),
+    )
+}
+
+/// The embedded endpoints.json, parsed on first use and kept for the process: it comes
+/// from the binary, so every [`Models`] shares it, and it is never dropped (freeing its
+/// tree took a `call` 2 ms on its way out).
+fn embedded_endpoints() -> Result<Arc<Value>, EngineError> {
+    static ENDPOINTS: std::sync::OnceLock<Result<Arc<Value>, String>> =
+        std::sync::OnceLock::new();
+    ENDPOINTS
+        .get_or_init(|| {
+            let index = read_pack_index().map_err(|e| e.to_string())?;
+            let text = pack_text(&index, "_endpoints")
+                .ok_or("embedded endpoint data is missing")?
+                .map_err(|e| e.to_string())?;
+            serde_json::from_slice(&text)
+                .map(Arc::new)
+                .map_err(|e| format!("parsing the endpoint data: {e}"))
+        })
+        .clone()
+        .map_err(EngineError::model)
+}
+
+/// Parse the endpoint data on another thread now, so it is ready when the first request
+/// needs it: every command needs it (regions, endpoints), and parsing it (~7 ms) would
+/// otherwise sit in front of the first request, after the service model's parse on the
+/// same thread. Whoever needs it before it is ready waits for that parse, not a second one.
+pub fn prepare_endpoints() {
+    let _ = std::thread::Builder::new()
+        .name("endpoints".into())
+        .spawn(|| {
+            let _ = embedded_endpoints();
+        });
 }
 
 fn latest_api_dir(service_dir: &Path) -> Option<PathBuf> {

@@ -112,6 +112,8 @@ pub fn client_with(
     allow: &AllowArgs,
     max_response_bytes: u64,
 ) -> Result<AwsClient> {
+    // The endpoint data parses on another core while this one reads the service model.
+    aws_engine::model::prepare_endpoints();
     let models = Arc::new(Models::from_env()?);
     let grants = grants(&models, allow)?;
     let retry = aws_engine::RetryConfig {
