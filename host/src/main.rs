@@ -26,6 +26,18 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use cli::{exit, Cli};
 use tracing_subscriber::EnvFilter;
 
+// Option numbers from mimalloc.h (v3; libmimalloc-sys is pinned in Cargo.toml), which the
+// crate does not name.
+const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+// They sit where mimalloc.h puts them, between options the crate names.
+const _: () = assert!(
+    PURGE_DELAY == libmimalloc_sys::mi_option_use_numa_nodes - 1
+        && PURGE_DELAY > libmimalloc_sys::mi_option_reserve_os_memory
+        && ARENA_EAGER_COMMIT > libmimalloc_sys::mi_option_verbose
+        && ARENA_EAGER_COMMIT < libmimalloc_sys::mi_option_large_os_pages
+);
+
 /// mimalloc's settings, unless the environment sets them (`MIMALLOC_PURGE_DELAY`,
 /// `MIMALLOC_ARENA_EAGER_COMMIT`): freed memory goes back to the OS after 100 ms, not 1 s,
 /// and arenas are committed as they are used, not eagerly. A 1,000-account sync frees about
@@ -37,9 +49,6 @@ use tracing_subscriber::EnvFilter;
 /// `.init_array`, before the runtime starts; elsewhere first thing in `main`, where it
 /// still sets the purge delay.
 extern "C" fn tune_allocator() {
-    // Option numbers from mimalloc.h (v3; libmimalloc-sys is pinned in Cargo.toml).
-    const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
-    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
     // SAFETY: plain integer settings, set before any thread starts; `set_default` leaves
     // an option the environment set as it is.
     unsafe {
@@ -132,4 +141,27 @@ fn main() {
     // Don't wait for idle pooled connections or the epoch thread.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     std::process::exit(code);
+}
+
+#[cfg(test)]
+mod allocator_tests {
+    use super::{ARENA_EAGER_COMMIT, PURGE_DELAY};
+    use libmimalloc_sys as mi;
+
+    #[test]
+    fn the_allocator_settings_are_in_effect_unless_the_environment_sets_them() {
+        // SAFETY: reading an integer option.
+        let (delay, eager) = unsafe {
+            (
+                mi::mi_option_get(PURGE_DELAY),
+                mi::mi_option_get(ARENA_EAGER_COMMIT),
+            )
+        };
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            assert_eq!(delay, 100);
+        }
+        if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_none() {
+            assert_eq!(eager, 0);
+        }
+    }
 }

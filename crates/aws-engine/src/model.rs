@@ -788,8 +788,7 @@ fn pack_text(index: &PackIndex, name: &str) -> Option<Result<Vec<u8>, EngineErro
 /// from the binary, so every [`Models`] shares it, and it is never dropped (freeing its
 /// tree took a `call` 2 ms on its way out).
 fn embedded_endpoints() -> Result<Arc<Value>, EngineError> {
-    static ENDPOINTS: std::sync::OnceLock<Result<Arc<Value>, String>> =
-        std::sync::OnceLock::new();
+    static ENDPOINTS: std::sync::OnceLock<Result<Arc<Value>, String>> = std::sync::OnceLock::new();
     ENDPOINTS
         .get_or_init(|| {
             let index = read_pack_index().map_err(|e| e.to_string())?;

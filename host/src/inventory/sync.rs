@@ -449,63 +449,59 @@ pub async fn run(
             }
         });
     let latency = Arc::new(RegionLatency::default());
-    slowest_region_first(Box::pin(units), |u: &Unit| &u.target.region, latency.clone())
-        .map(|u| {
-            let latency = latency.clone();
-            let refs = refs.clone();
-            let client = job.client.clone();
-            let source = sources.get(u.source).cloned();
-            let spec = specs.get(u.source).cloned();
-            let key = u.key(&job.sources);
-            let counters = counters.clone();
-            let tx = tx.clone();
-            async move {
-                let (Some(source), Some(spec), Some(key)) = (source, spec, key) else {
-                    return;
-                };
-                // Each unit in its own task: its resources are prepared and buffered on
-                // whichever worker is free, not all in this one stream's task (at 1,000
-                // accounts that one task was the process's ceiling: one core).
-                let started = OffsetDateTime::now_utc();
-                let f = match tokio::spawn(fetch(
-                    client,
-                    source,
-                    spec,
-                    refs,
-                    key.clone(),
-                    u,
-                    counters,
-                ))
+    slowest_region_first(
+        Box::pin(units),
+        |u: &Unit| &u.target.region,
+        latency.clone(),
+    )
+    .map(|u| {
+        let latency = latency.clone();
+        let refs = refs.clone();
+        let client = job.client.clone();
+        let source = sources.get(u.source).cloned();
+        let spec = specs.get(u.source).cloned();
+        let key = u.key(&job.sources);
+        let counters = counters.clone();
+        let tx = tx.clone();
+        async move {
+            let (Some(source), Some(spec), Some(key)) = (source, spec, key) else {
+                return;
+            };
+            // Each unit in its own task: its resources are prepared and buffered on
+            // whichever worker is free, not all in this one stream's task (at 1,000
+            // accounts that one task was the process's ceiling: one core).
+            let started = OffsetDateTime::now_utc();
+            let f = match tokio::spawn(fetch(client, source, spec, refs, key.clone(), u, counters))
                 .await
-                {
-                    Ok(f) => f,
-                    Err(join) => Finished::Failed {
-                        key,
-                        failure: ScopeFailure {
-                            code: None,
-                            message: format!("unit task failed: {join}"),
-                        },
-                        started,
-                        finished: OffsetDateTime::now_utc(),
-                    },
-                };
-                if let Finished::Fetched {
+            {
+                Ok(f) => f,
+                Err(join) => Finished::Failed {
                     key,
-                    calls,
+                    failure: ScopeFailure {
+                        code: None,
+                        message: format!("unit task failed: {join}"),
+                    },
                     started,
-                    finished,
-                    ..
-                } = &f
-                {
-                    latency.record(&key.region, (*finished - *started).as_seconds_f64(), *calls);
-                }
-                // A closed writer (it failed) ends the sync; its error is reported.
-                let _ = tx.send(f).await;
+                    finished: OffsetDateTime::now_utc(),
+                },
+            };
+            if let Finished::Fetched {
+                key,
+                calls,
+                started,
+                finished,
+                ..
+            } = &f
+            {
+                latency.record(&key.region, (*finished - *started).as_seconds_f64(), *calls);
             }
-        })
-        .buffer_unordered(job.concurrency.max(1))
-        .collect::<Vec<()>>()
-        .await;
+            // A closed writer (it failed) ends the sync; its error is reported.
+            let _ = tx.send(f).await;
+        }
+    })
+    .buffer_unordered(job.concurrency.max(1))
+    .collect::<Vec<()>>()
+    .await;
     drop(tx);
     let (mut store, written) = writer
         .await
