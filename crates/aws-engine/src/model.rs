@@ -597,6 +597,16 @@ struct PackIndex {
     body_start: usize,
 }
 
+/// The embedded pack's index, read once per process: every [`Models`] and the endpoint
+/// data share it.
+fn pack_index() -> Result<&'static PackIndex, EngineError> {
+    static INDEX: std::sync::OnceLock<Result<PackIndex, String>> = std::sync::OnceLock::new();
+    INDEX
+        .get_or_init(|| read_pack_index().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| EngineError::model(e.clone()))
+}
+
 fn read_pack_index() -> Result<PackIndex, EngineError> {
     let bad = || EngineError::model("embedded model pack is corrupt");
     if !PACK.starts_with(PACK_MAGIC) {
@@ -620,7 +630,7 @@ fn read_pack_index() -> Result<PackIndex, EngineError> {
 /// All models the engine knows: the embedded pack plus any extra directories. Services are
 /// decoded on first use and shared afterwards.
 pub struct Models {
-    index: PackIndex,
+    index: &'static PackIndex,
     extra_dirs: Vec<PathBuf>,
     loaded: Mutex<HashMap<String, Arc<ServiceModel>>>,
 }
@@ -646,7 +656,7 @@ impl Models {
     /// The embedded models, with models in `extra_dirs` taking precedence.
     pub fn new(extra_dirs: Vec<PathBuf>) -> Result<Self, EngineError> {
         Ok(Models {
-            index: read_pack_index()?,
+            index: pack_index()?,
             extra_dirs,
             loaded: Mutex::new(HashMap::new()),
         })
@@ -748,7 +758,7 @@ impl Models {
 
     /// The decompressed JSON of one pack entry.
     fn pack_text(&self, name: &str) -> Option<Result<Vec<u8>, EngineError>> {
-        pack_text(&self.index, name)
+        pack_text(self.index, name)
     }
 
     /// botocore's endpoints.json (partitions, regions, per-service endpoint data): the
@@ -791,8 +801,8 @@ fn embedded_endpoints() -> Result<Arc<Value>, EngineError> {
     static ENDPOINTS: std::sync::OnceLock<Result<Arc<Value>, String>> = std::sync::OnceLock::new();
     ENDPOINTS
         .get_or_init(|| {
-            let index = read_pack_index().map_err(|e| e.to_string())?;
-            let text = pack_text(&index, "_endpoints")
+            let index = pack_index().map_err(|e| e.to_string())?;
+            let text = pack_text(index, "_endpoints")
                 .ok_or("embedded endpoint data is missing")?
                 .map_err(|e| e.to_string())?;
             let mut de = serde_json::Deserializer::from_slice(&text);
