@@ -2,6 +2,7 @@
 //! in an unlinked temporary file, so memory stays bounded however large a unit is and a
 //! killed process leaves nothing behind.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Cursor, Seek, Write};
 
@@ -112,6 +113,7 @@ impl UnitBuffer {
         };
         Ok(UnitRows {
             reader,
+            line: String::new(),
             count: self.count,
         })
     }
@@ -120,23 +122,83 @@ impl UnitBuffer {
 /// A finished unit's rows, read once in order.
 pub struct UnitRows {
     reader: Box<dyn BufRead + Send>,
+    /// The line [`UnitRows::next_raw`] lends from, reused row after row.
+    line: String,
     pub count: u64,
+}
+
+/// One buffered row borrowed from its line: what a writer binds as it stands, with
+/// nothing parsed that it does not need (the single SQLite writer is the sync's
+/// bottleneck, so every allocation saved there is wall time).
+pub struct RawRow<'a> {
+    pub id: Cow<'a, str>,
+    pub hash: &'a str,
+    /// The tags' compact JSON, as [`Prepared::tags`] serializes.
+    pub tags: Option<&'a str>,
+    pub refs: Vec<Reference>,
+    /// The item's compact JSON.
+    pub json: &'a str,
 }
 
 impl UnitRows {
     /// The next row; `None` at the end.
     pub fn next_row(&mut self) -> Option<io::Result<Prepared>> {
-        let mut line = String::new();
-        match self.reader.read_line(&mut line) {
+        Some(self.next_raw()?.and_then(|r| {
+            let tags = match r.tags {
+                None => None,
+                Some(t) => Some(serde_json::from_str(t).map_err(invalid)?),
+            };
+            Ok(Prepared {
+                id: r.id.into_owned(),
+                hash: r.hash.to_string(),
+                tags,
+                json: r.json.to_string(),
+                refs: r.refs,
+            })
+        }))
+    }
+
+    /// The next row, borrowed until the next call; `None` at the end.
+    pub fn next_raw(&mut self) -> Option<io::Result<RawRow<'_>>> {
+        self.line.clear();
+        match self.reader.read_line(&mut self.line) {
             Ok(0) => None,
-            Ok(_) => Some(decode(line.trim_end_matches('\n'))),
+            Ok(_) => Some(decode(self.line.trim_end_matches('\n'))),
             Err(e) => Some(Err(e)),
         }
     }
 }
 
-fn decode(line: &str) -> io::Result<Prepared> {
-    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
+fn invalid(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
+/// A JSON string, borrowed from its text when it has no escapes.
+pub struct JsonStr<'a>(pub Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for JsonStr<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = JsonStr<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+fn decode(line: &str) -> io::Result<RawRow<'_>> {
     let mut parts = line.splitn(5, '\t');
     let (Some(id), Some(hash), Some(tags), Some(refs), Some(json)) = (
         parts.next(),
@@ -145,23 +207,14 @@ fn decode(line: &str) -> io::Result<Prepared> {
         parts.next(),
         parts.next(),
     ) else {
-        return Err(bad("a buffered row lost its fields"));
+        return Err(invalid("a buffered row lost its fields"));
     };
-    let id: String =
-        serde_json::from_str(id).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    let tags = if tags.is_empty() {
-        None
-    } else {
-        Some(
-            serde_json::from_str(tags)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
-        )
-    };
+    let JsonStr(id) = serde_json::from_str(id).map_err(invalid)?;
     let refs = if refs.is_empty() {
         Vec::new()
     } else {
         serde_json::from_str::<Vec<[String; 3]>>(refs)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
+            .map_err(invalid)?
             .into_iter()
             .map(|[field, to_type, to_id]| Reference {
                 field,
@@ -170,12 +223,12 @@ fn decode(line: &str) -> io::Result<Prepared> {
             })
             .collect()
     };
-    Ok(Prepared {
+    Ok(RawRow {
         id,
-        hash: hash.to_string(),
-        tags,
-        json: json.to_string(),
+        hash,
+        tags: (!tags.is_empty()).then_some(tags),
         refs,
+        json,
     })
 }
 
@@ -224,5 +277,37 @@ mod tests {
             assert_eq!(ids[0], "r0");
             assert_eq!(ids[49], "r49");
         }
+    }
+
+    #[test]
+    fn a_raw_row_is_the_row_as_written() {
+        // The SQLite writer binds the raw row's text: it must be what the parsed row
+        // serializes to.
+        let (mut p, _item) = super::super::schema::prepare(
+            json!({"Id": "i\"d\t1", "X": 1,
+                   "Tags": [{"Key": "k\"", "Value": "v\u{e9}"}, {"Key": "n", "Value": 1.5}]}),
+            Some("Id"),
+        )
+        .unwrap();
+        p.refs = vec![Reference {
+            field: "VpcId".into(),
+            to_type: "vpcs".into(),
+            to_id: "vpc-1".into(),
+        }];
+        let mut b = UnitBuffer::default();
+        b.push(&p).unwrap();
+        b.push(&p).unwrap();
+        let mut rows = b.finish().unwrap();
+        for _ in 0..2 {
+            let r = rows.next_raw().unwrap().unwrap();
+            assert_eq!(r.id, p.id);
+            assert_eq!(r.hash, p.hash);
+            assert_eq!(r.json, p.json);
+            let tags = serde_json::Value::Object(p.tags.clone().unwrap()).to_string();
+            assert_eq!(r.tags, Some(tags.as_str()));
+            assert_eq!(r.refs.len(), 1);
+            assert_eq!(r.refs[0].to_id, "vpc-1");
+        }
+        assert!(rows.next_raw().is_none());
     }
 }

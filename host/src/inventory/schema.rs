@@ -312,18 +312,18 @@ impl Prepared {
     pub fn item(&self) -> Result<Map<String, Value>, serde_json::Error> {
         serde_json::from_str(&self.json)
     }
-
-    /// The item's top-level fields, each still as its JSON text: what a destination's
-    /// columns need, without building the nested values (see [`cell_raw`]).
-    pub fn fields(&self) -> Result<HashMap<String, &RawValue>, serde_json::Error> {
-        serde_json::from_str(&self.json)
-    }
 }
 
 /// A short content hash (128 bits of SHA-256, hex).
 pub fn content_hash(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = Sha256::digest(bytes);
-    d.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(32);
+    for b in d.iter().take(16) {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// Tags as a map, from an AWS tag list (`[{Key, Value}]`, `[{key, value}]`) or a map.
@@ -465,7 +465,7 @@ pub fn cell(kind: Kind, v: Option<&Value>) -> Cell {
     }
 }
 
-/// [`cell`] of a field still as JSON text ([`Prepared::fields`]): a JSON column takes the
+/// [`cell`] of a top-level field still as JSON text: a JSON column takes the
 /// text as it stands (it is serde_json's compact output already, what `to_string` of the
 /// parsed value gives back); any other kind parses its one value.
 pub fn cell_raw(kind: Kind, v: Option<&RawValue>) -> Cell {
@@ -751,7 +751,7 @@ mod tests {
             Some("Id"),
         )
         .unwrap();
-        let fields = p.fields().unwrap();
+        let fields: HashMap<String, &RawValue> = serde_json::from_str(&p.json).unwrap();
         let kinds = [
             Kind::Bool,
             Kind::Int,

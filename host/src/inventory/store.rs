@@ -293,15 +293,20 @@ impl Classifier {
     }
 
     pub fn classify(&mut self, p: &Prepared) -> Verdict {
+        self.classify_id(&p.id, &p.hash)
+    }
+
+    /// [`Classifier::classify`] of a resource's id and content hash.
+    pub fn classify_id(&mut self, id: &str, hash: &str) -> Verdict {
         self.counts.resources += 1;
-        match self.open.get_mut(&p.id) {
+        match self.open.get_mut(id) {
             Some((_, true)) => {
                 self.counts.resources -= 1;
                 Verdict::Duplicate
             }
-            Some((hash, seen)) => {
+            Some((open_hash, seen)) => {
                 *seen = true;
-                if *hash == p.hash {
+                if open_hash == hash {
                     Verdict::Unchanged
                 } else {
                     self.counts.changed += 1;
@@ -310,7 +315,8 @@ impl Classifier {
                 }
             }
             None => {
-                self.open.insert(p.id.clone(), (p.hash.clone(), true));
+                // Only `seen` is read again for an id this unit added.
+                self.open.insert(id.to_string(), (String::new(), true));
                 self.counts.added += 1;
                 self.counts.written += 1;
                 Verdict::Added
