@@ -722,43 +722,27 @@ impl Models {
                 return load_dir(name, &api_dir).map(Arc::new);
             }
         }
-        if name.starts_with('_') {
+        if name.starts_with('_') || !self.index.services.contains_key(name) {
             return Err(self.unknown_service(name));
         }
-        // An embedded model is the same for every `Models` of the process: decoded once
-        // and kept to the end (freeing ec2's took a short command 2 ms on its way out).
-        static EMBEDDED: std::sync::OnceLock<Mutex<HashMap<String, Arc<ServiceModel>>>> =
-            std::sync::OnceLock::new();
-        let embedded = EMBEDDED.get_or_init(Default::default);
-        if let Some(m) = embedded.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
-            return Ok(m.clone());
+        embedded_model(self.index, name)
+    }
+
+    /// Start decoding an embedded service model on another thread, so it is ready (or
+    /// under way) when [`Models::service`] asks for it: `mrhost run` knows a plugin's
+    /// services from its last run before the plugin has even been instantiated. A model
+    /// from an extra directory, or a name the pack lacks, is left alone.
+    pub fn prefetch(&self, name: &str) {
+        if !self.extra_dirs.is_empty() || !self.index.services.contains_key(name) {
+            return;
         }
-        let model = Arc::new(self.load_embedded(name)?);
-        Ok(embedded
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(name.to_string())
-            .or_insert(model)
-            .clone())
-    }
-
-    fn load_embedded(&self, name: &str) -> Result<ServiceModel, EngineError> {
-        let text = self
-            .pack_text(name)
-            .ok_or_else(|| self.unknown_service(name))??;
-        let doc: PackDoc = serde_json::from_slice(&text)
-            .map_err(|e| EngineError::model(format!("parsing model {name}: {e}")))?;
-        Ok(ServiceModel::assemble(
-            name,
-            doc.service,
-            doc.paginators,
-            format!("botocore {}", self.index.botocore),
-        ))
-    }
-
-    /// The decompressed JSON of one pack entry.
-    fn pack_text(&self, name: &str) -> Option<Result<Vec<u8>, EngineError>> {
-        pack_text(self.index, name)
+        let index = self.index;
+        let name = name.to_string();
+        let _ = std::thread::Builder::new()
+            .name("model".into())
+            .spawn(move || {
+                let _ = embedded_model(index, &name);
+            });
     }
 
     /// botocore's endpoints.json (partitions, regions, per-service endpoint data): the
@@ -778,6 +762,39 @@ impl Models {
         }
         .into()
     }
+}
+
+/// An embedded model is the same for every `Models` of the process: decoded once, by
+/// whichever thread asks first (the others wait for it rather than decode it again), and
+/// kept to the end (freeing ec2's took a short command 2 ms on its way out).
+fn embedded_model(index: &'static PackIndex, name: &str) -> Result<Arc<ServiceModel>, EngineError> {
+    type Cell = Arc<std::sync::OnceLock<Option<Arc<ServiceModel>>>>;
+    static EMBEDDED: std::sync::OnceLock<Mutex<HashMap<String, Cell>>> = std::sync::OnceLock::new();
+    let cell = EMBEDDED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(name.to_string())
+        .or_default()
+        .clone();
+    match cell.get_or_init(|| decode_embedded(index, name).ok().map(Arc::new)) {
+        Some(m) => Ok(m.clone()),
+        // A pack entry that does not decode: say why (it is not kept).
+        None => decode_embedded(index, name).map(Arc::new),
+    }
+}
+
+fn decode_embedded(index: &PackIndex, name: &str) -> Result<ServiceModel, EngineError> {
+    let text = pack_text(index, name)
+        .ok_or_else(|| EngineError::model(format!("no model {name} in the pack")))??;
+    let doc: PackDoc = serde_json::from_slice(&text)
+        .map_err(|e| EngineError::model(format!("parsing model {name}: {e}")))?;
+    Ok(ServiceModel::assemble(
+        name,
+        doc.service,
+        doc.paginators,
+        format!("botocore {}", index.botocore),
+    ))
 }
 
 /// The decompressed JSON of one entry of the embedded pack.
@@ -945,6 +962,21 @@ mod tests {
         let op = ec2.operation("describe-vpcs").unwrap();
         assert_eq!(op.name, "DescribeVpcs");
         assert_eq!(ec2.paginators["DescribeVpcs"].result_key, vec!["Vpcs"]);
+    }
+
+    #[test]
+    fn a_prefetched_model_is_the_one_every_models_gets() {
+        // Prefetch and ask at once: whichever decode wins, both see the one model.
+        let a = Models::new(vec![]).unwrap();
+        a.prefetch("route53resolver");
+        a.prefetch("no-such-service");
+        let b = Models::new(vec![]).unwrap();
+        let (ma, mb) = std::thread::scope(|s| {
+            let h = s.spawn(|| a.service("route53resolver").unwrap());
+            (b.service("route53resolver").unwrap(), h.join().unwrap())
+        });
+        assert!(Arc::ptr_eq(&ma, &mb));
+        assert!(a.service("no-such-service").is_err());
     }
 
     #[test]

@@ -294,6 +294,49 @@ impl CompileCache {
         }
     }
 
+    /// Where a wasm's services hint lives (see [`CompileCache::services_hint`]).
+    fn services_path(&self, wasm_sha256: &str) -> PathBuf {
+        self.dir.join(format!("{wasm_sha256}.services"))
+    }
+
+    /// The AWS services this wasm's manifest named when it was last loaded: a hint, so
+    /// their models can be decoded while the plugin is instantiated and asked for its
+    /// manifest (the manifest itself is still what is checked and enforced). Names that
+    /// are not plain service names are dropped; a missing or unreadable file is no hint.
+    pub fn services_hint(&self, wasm_sha256: &str) -> Vec<String> {
+        let Ok(text) = fs::read_to_string(self.services_path(wasm_sha256)) else {
+            return Vec::new();
+        };
+        text.lines()
+            .filter(|s| {
+                !s.is_empty()
+                    && s.len() <= 64
+                    && s.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+            .take(16)
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Remember a wasm's services for [`CompileCache::services_hint`]: 0600, written to a
+    /// temporary file and renamed into place.
+    pub fn remember_services(&self, wasm_sha256: &str, services: &[String]) -> std::io::Result<()> {
+        let path = self.services_path(wasm_sha256);
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let _ = fs::remove_file(&tmp);
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        for s in services {
+            writeln!(f, "{s}")?;
+        }
+        drop(f);
+        fs::rename(&tmp, &path)
+    }
+
     /// Keep the native code of a wasm: written 0600 to a temporary file, then renamed
     /// into place, so concurrent runs never see half a file.
     pub fn store(&self, wasm_sha256: &str, code: &[u8]) -> std::io::Result<()> {
@@ -391,5 +434,22 @@ mod tests {
             Err(CacheRefused::Writable { .. })
         ));
         fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_services_hint_round_trips_and_drops_what_is_not_a_service_name() {
+        let engine = wasmtime::Engine::default();
+        let root = scratch("hint");
+        let cache = CompileCache::open(&root, &engine).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert!(cache.services_hint("ab").is_empty(), "no hint yet");
+        cache
+            .remember_services("ab", &["ec2".into(), "resource-groups".into()])
+            .unwrap();
+        assert_eq!(cache.services_hint("ab"), ["ec2", "resource-groups"]);
+        assert_eq!(mode(&root.join("compiled/ab.services")), 0o600);
+        fs::write(root.join("compiled/ab.services"), "ec2\n../x\nS3\n\nsts\n").unwrap();
+        assert_eq!(cache.services_hint("ab"), ["ec2", "sts"]);
+        let _ = fs::remove_dir_all(&root);
     }
 }

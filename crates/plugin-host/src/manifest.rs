@@ -212,6 +212,19 @@ fn is_name(s: &str) -> bool {
 }
 
 impl Manifest {
+    /// The AWS services the manifest names (its operations' and its model shape's), each
+    /// once, in the order first named.
+    pub fn services(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let named = self.operations.iter().chain(self.model_shape.iter());
+        for s in named.filter_map(|x| x.split_once(':').map(|(s, _)| s)) {
+            if !out.iter().any(|o| o == s) {
+                out.push(s.to_string());
+            }
+        }
+        out
+    }
+
     /// Check a plugin's manifest: a usable name, printable text, every declared operation
     /// present in the models (spelled `service:Operation`; snake/kebab-case operation
     /// names are accepted and canonicalized), and a well-formed schema and parameters.

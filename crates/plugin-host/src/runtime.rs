@@ -193,6 +193,16 @@ impl PluginRuntime {
         let started = Instant::now();
         let p = path.display().to_string();
         let (bytes, sha256) = loader::read(path, expected_sha256)?;
+        // The models the manifest will need, decoding while the plugin is instantiated
+        // and asked for it (what its last load named).
+        let hinted = self
+            .cache
+            .as_ref()
+            .map(|c| c.services_hint(&sha256))
+            .unwrap_or_default();
+        for s in &hinted {
+            models.prefetch(s);
+        }
         let producers = crate::manifest::producers(&bytes);
         let (component, from_cache) = self.compile_cached(&bytes, &sha256, &p)?;
         let contract = loader::check_types(&self.engine, &component, &p)?;
@@ -259,6 +269,13 @@ impl PluginRuntime {
                 path: p.clone(),
                 message,
             })?;
+        if let Some(cache) = &self.cache {
+            let services = manifest.services();
+            if services != hinted {
+                // Only a hint: a run that cannot write it loses nothing but the head start.
+                let _ = cache.remember_services(&sha256, &services);
+            }
+        }
         let policy = Policy::new(
             manifest.operations.iter().cloned(),
             allowed_writes.iter().cloned(),
