@@ -322,39 +322,33 @@ impl CompileCache {
     /// Remember a wasm's services for [`CompileCache::services_hint`]: 0600, written to a
     /// temporary file and renamed into place.
     pub fn remember_services(&self, wasm_sha256: &str, services: &[String]) -> std::io::Result<()> {
-        let path = self.services_path(wasm_sha256);
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let _ = fs::remove_file(&tmp);
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        for s in services {
-            writeln!(f, "{s}")?;
-        }
-        drop(f);
-        fs::rename(&tmp, &path)
+        let text: String = services.iter().map(|s| format!("{s}\n")).collect();
+        write_private(&self.services_path(wasm_sha256), &[text.as_bytes()])
     }
 
     /// Keep the native code of a wasm: written 0600 to a temporary file, then renamed
     /// into place, so concurrent runs never see half a file.
     pub fn store(&self, wasm_sha256: &str, code: &[u8]) -> std::io::Result<()> {
-        let path = self.artifact_path(wasm_sha256);
         let tag = self.mac(wasm_sha256, code).finalize().into_bytes();
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let _ = fs::remove_file(&tmp);
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(MAGIC)?;
-        f.write_all(&tag)?;
-        f.write_all(code)?;
-        drop(f);
-        fs::rename(&tmp, &path)
+        write_private(&self.artifact_path(wasm_sha256), &[MAGIC, &tag, code])
     }
+}
+
+/// Write `parts` to `path` 0600: into a temporary file, then renamed into place, so
+/// concurrent runs never see half a file.
+fn write_private(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    for part in parts {
+        f.write_all(part)?;
+    }
+    drop(f);
+    fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ use futures::SinkExt;
 use serde_json::Value;
 use tokio_postgres::Client;
 
-use super::schema::{cell, meta_columns, Cell, Column, FoundColumns, Kind, TableColumns, TypeSpec};
-use super::sqlite::{create_table_sql, quote, META_TABLES, SCHEMA_VERSION};
+use super::schema::{cell, Cell, Column, FoundColumns, Kind, TableColumns, TypeSpec};
+use super::sqlite::{create_table_sql, quote, row_columns, META_TABLES, SCHEMA_VERSION};
 use super::store::{
     fmt_time, new_sync_id, Classifier, Failure, SyncRow, SyncSession, SyncStart, UnitCommit,
     UnitCounts, UnitKey, Verdict, Version,
@@ -492,12 +492,7 @@ impl PgStore {
         let mut classifier = Classifier::new(open);
         let mut to_close: Vec<String> = Vec::new();
         let fetched = fmt_time(c.finished);
-        let mut names: Vec<String> = meta_columns(cols.tags)
-            .iter()
-            .map(|m| quote(&m.name))
-            .collect();
-        names.extend(cols.columns.iter().map(|m| quote(&m.name)));
-        names.push("\"_json\"".into());
+        let names = row_columns(&cols);
         // References go in a second COPY; they are few next to the rows.
         let mut refs: Vec<u8> = Vec::new();
         {

@@ -27,6 +27,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    #[cfg(test)]
+    pub const ALL: [Kind; 6] = [
+        Kind::Bool,
+        Kind::Int,
+        Kind::Float,
+        Kind::Timestamp,
+        Kind::Text,
+        Kind::Json,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Bool => "bool",
@@ -752,16 +762,8 @@ mod tests {
         )
         .unwrap();
         let fields: HashMap<String, &RawValue> = serde_json::from_str(&p.json).unwrap();
-        let kinds = [
-            Kind::Bool,
-            Kind::Int,
-            Kind::Float,
-            Kind::Timestamp,
-            Kind::Text,
-            Kind::Json,
-        ];
         for name in item.keys().chain(["Missing".to_string()].iter()) {
-            for kind in kinds {
+            for kind in Kind::ALL {
                 assert_eq!(
                     cell_raw(kind, fields.get(name).copied()),
                     cell(kind, item.get(name)),

@@ -75,6 +75,17 @@ pub(super) fn create_table_sql(
     )
 }
 
+/// A type table's columns in row order — mrhost's, the type's, `_json` — quoted: what
+/// an INSERT or a COPY names.
+pub(super) fn row_columns(cols: &TableColumns) -> Vec<String> {
+    meta_columns(cols.tags)
+        .iter()
+        .chain(&cols.columns)
+        .map(|c| quote(&c.name))
+        .chain([quote("_json")])
+        .collect()
+}
+
 fn sql_type(k: Kind) -> &'static str {
     match k {
         Kind::Bool => "BOOLEAN",
@@ -113,17 +124,14 @@ struct TableWriter {
     /// Column name → position in [`TableColumns::columns`].
     index: HashMap<String, usize>,
     tags: bool,
+    /// How many of mrhost's own columns come before the type's.
+    n_meta: usize,
 }
 
 impl TableWriter {
     fn new(table: &str, cols: &TableColumns) -> TableWriter {
         let t = quote(table);
-        let mut names: Vec<String> = meta_columns(cols.tags)
-            .iter()
-            .map(|m| quote(&m.name))
-            .collect();
-        names.extend(cols.columns.iter().map(|m| quote(&m.name)));
-        names.push("\"_json\"".into());
+        let names = row_columns(cols);
         let placeholders = vec!["?"; names.len()].join(", ");
         TableWriter {
             insert: format!("INSERT INTO {t} ({}) VALUES ({placeholders})", names.join(", ")),
@@ -140,6 +148,7 @@ impl TableWriter {
                 .map(|(i, c)| (c.name.clone(), i))
                 .collect(),
             tags: cols.tags,
+            n_meta: meta_columns(cols.tags).len(),
         }
     }
 
@@ -599,10 +608,9 @@ impl SqliteStore {
             .is_some_and(|w| w.covers(c.spec, c.found))
         {
             Self::ensure_table(tx, tables, c.spec, c.found)?;
-            let cols = tables
-                .get(table)
-                .ok_or_else(|| InventoryError::Invalid(format!("table {table} vanished")))?;
-            writers.insert(table.clone(), TableWriter::new(table, cols));
+            if let Some(cols) = tables.get(table) {
+                writers.insert(table.clone(), TableWriter::new(table, cols));
+            }
         }
         let (Some(cols), Some(w)) = (tables.get(table), writers.get(table)) else {
             return Err(InventoryError::Invalid(format!("table {table} vanished")));
@@ -628,7 +636,6 @@ impl SqliteStore {
                     "INSERT INTO _references (from_type, from_id, account, region, field, to_type, to_id, _valid_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )
                 .map_err(err(what()))?;
-            let n_meta = meta_columns(cols.tags).len();
             // Column → which of the row's fields fills it.
             let mut slots: Vec<Option<usize>> = Vec::with_capacity(cols.columns.len());
             let read_back = |e: std::io::Error| InventoryError::Io {
@@ -665,9 +672,9 @@ impl SqliteStore {
                     }
                     for (i, (col, v)) in cols.columns.iter().zip(&slots).enumerate() {
                         let v = v.and_then(|f| fields.get(f)).map(|(_, v)| *v);
-                        bind_cell(&mut insert, n_meta + 1 + i, col.kind, v)?;
+                        bind_cell(&mut insert, w.n_meta + 1 + i, col.kind, v)?;
                     }
-                    insert.raw_bind_parameter(n_meta + cols.columns.len() + 1, p.json)?;
+                    insert.raw_bind_parameter(w.n_meta + cols.columns.len() + 1, p.json)?;
                     insert.raw_execute()
                 })()
                 .map_err(err(what()))?;
@@ -938,20 +945,12 @@ mod tests {
         .unwrap();
         let Fields(fields) = serde_json::from_str(&p.json).unwrap();
         assert_eq!(fields.len(), item.len());
-        let kinds = [
-            Kind::Bool,
-            Kind::Int,
-            Kind::Float,
-            Kind::Timestamp,
-            Kind::Text,
-            Kind::Json,
-        ];
         let cases = fields
             .iter()
             .map(|(k, v)| (k.to_string(), Some(*v)))
             .chain([("Missing".to_string(), None)]);
         for (name, raw) in cases {
-            for kind in kinds {
+            for kind in Kind::ALL {
                 let mut st = conn.prepare("SELECT ?1").unwrap();
                 bind_cell(&mut st, 1, kind, raw).unwrap();
                 let mut rows = st.raw_query();
