@@ -127,7 +127,7 @@ impl AwsClient {
                 };
                 inner.stats.requests.fetch_add(1, Ordering::Relaxed);
                 let sent = http::send(
-                    &inner.http,
+                    self.http(),
                     target.uri.clone(),
                     &wire,
                     &signing,

@@ -29,7 +29,11 @@ type PlainClient = Client<HttpConnector, Full<Bytes>>;
 pub(crate) struct Clients {
     plain: PlainClient,
     tls: std::sync::OnceLock<Result<HyperClient, String>>,
+    max_idle: usize,
 }
+
+/// Idle connections kept per host when the caller does not say how many it runs at once.
+pub(crate) const DEFAULT_MAX_IDLE_PER_HOST: usize = 64;
 
 /// The transport's reason, with its causes, on one line.
 fn chain(e: &dyn std::error::Error) -> String {
@@ -47,16 +51,24 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 impl Clients {
-    pub(crate) fn new() -> Self {
+    /// Pools keeping up to `max_idle` idle connections per host: as many as the caller
+    /// runs requests at once, so a connection is reused rather than closed and opened
+    /// again while the calls go on.
+    pub(crate) fn new(max_idle: usize) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         Clients {
             plain: Client::builder(TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(60))
-                .pool_max_idle_per_host(64)
+                .pool_max_idle_per_host(max_idle)
                 .build(connector),
             tls: std::sync::OnceLock::new(),
+            max_idle,
         }
+    }
+
+    pub(crate) fn max_idle(&self) -> usize {
+        self.max_idle
     }
 
     async fn request(
@@ -67,7 +79,7 @@ impl Clients {
         let result = if req.uri().scheme_str() == Some("https") {
             let client = self
                 .tls
-                .get_or_init(build_tls_client)
+                .get_or_init(|| build_tls_client(self.max_idle))
                 .as_ref()
                 .map_err(|e| ConstructionError::Serialization(e.clone()))?;
             client.request(req).await
@@ -91,17 +103,17 @@ impl Clients {
 
 impl Default for Clients {
     fn default() -> Self {
-        Self::new()
+        Self::new(DEFAULT_MAX_IDLE_PER_HOST)
     }
 }
 
 /// A pooled HTTP(S) client on the system's roots, for the binary's own downloads
 /// (`plugins install URL`): the same stack as the engine's requests.
 pub fn https_client() -> Result<HyperClient, ConstructionError> {
-    build_tls_client().map_err(ConstructionError::Serialization)
+    build_tls_client(DEFAULT_MAX_IDLE_PER_HOST).map_err(ConstructionError::Serialization)
 }
 
-fn build_tls_client() -> Result<HyperClient, String> {
+fn build_tls_client(max_idle: usize) -> Result<HyperClient, String> {
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
         .map_err(|e| format!("no TLS root certificates: {e}"))?;
@@ -112,7 +124,7 @@ fn build_tls_client() -> Result<HyperClient, String> {
         .build();
     Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(60))
-        .pool_max_idle_per_host(64)
+        .pool_max_idle_per_host(max_idle)
         .build(https))
 }
 

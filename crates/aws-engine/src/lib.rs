@@ -126,6 +126,7 @@ pub struct Stats {
 
 /// Settings of an [`AwsClient`]; [`AwsClient::builder`] starts one.
 pub struct AwsClientBuilder {
+    max_idle_connections: usize,
     cache: Option<Arc<cache::ResponseCache>>,
     models: Option<Arc<Models>>,
     endpoint_url: Option<String>,
@@ -176,6 +177,13 @@ impl AwsClientBuilder {
         self.max_response_bytes = bytes;
         self
     }
+    /// How many requests the caller runs at once: idle connections kept per host (default
+    /// 64). Fewer than the calls in flight, and every call past them opens a connection
+    /// and closes it when done (at 1,024 in flight, one call in five did).
+    pub fn max_idle_connections(mut self, n: usize) -> Self {
+        self.max_idle_connections = n.max(1);
+        self
+    }
     /// The client (loads the models from the environment unless given).
     pub fn build(self) -> Result<AwsClient, EngineError> {
         let models = match self.models {
@@ -200,7 +208,8 @@ impl AwsClientBuilder {
         Ok(AwsClient {
             inner: Arc::new(Inner {
                 models,
-                http: http::Clients::new(),
+                http: http::Clients::new(self.max_idle_connections),
+                second_http: std::sync::OnceLock::new(),
                 overrides,
                 identity_scope,
                 retry: self.retry,
@@ -212,6 +221,7 @@ impl AwsClientBuilder {
                 grants: self.grants,
                 max_response_bytes: self.max_response_bytes.max(1),
             }),
+            second_pool: false,
         })
     }
 }
@@ -219,6 +229,8 @@ impl AwsClientBuilder {
 struct Inner {
     models: Arc<Models>,
     http: http::Clients,
+    /// The pool of [`AwsClient::second_pool`]'s clones, made when first used.
+    second_http: std::sync::OnceLock<http::Clients>,
     overrides: EndpointOverrides,
     identity_scope: String,
     retry: RetryConfig,
@@ -232,10 +244,11 @@ struct Inner {
 }
 
 /// The client. Cheap to clone; all clones share the connection pool, the decoded models,
-/// the retry quota and the rate limiters.
+/// the retry quota and the rate limiters ([`AwsClient::second_pool`] excepted).
 #[derive(Clone)]
 pub struct AwsClient {
     inner: Arc<Inner>,
+    second_pool: bool,
 }
 
 /// A resolved operation: its service model and name, checked against the model.
@@ -335,6 +348,7 @@ impl AwsClient {
     /// beyond `read`.
     pub fn builder() -> AwsClientBuilder {
         AwsClientBuilder {
+            max_idle_connections: http::DEFAULT_MAX_IDLE_PER_HOST,
             cache: None,
             models: None,
             endpoint_url: None,
@@ -342,6 +356,29 @@ impl AwsClient {
             identities: None,
             grants: Grants::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// A clone whose requests take a second connection pool, shared by every such clone
+    /// and nothing else; all the rest (models, credentials' identities, retry quota,
+    /// limiters, statistics) stays shared. For calls driven from another tokio runtime: a
+    /// connection serves its requests from the runtime that opened it, so calls from two
+    /// runtimes over one pool would wait on each other's schedulers.
+    pub fn second_pool(&self) -> AwsClient {
+        AwsClient {
+            inner: self.inner.clone(),
+            second_pool: true,
+        }
+    }
+
+    /// The connection pool this clone's requests take.
+    pub(crate) fn http(&self) -> &http::Clients {
+        if self.second_pool {
+            self.inner
+                .second_http
+                .get_or_init(|| http::Clients::new(self.inner.http.max_idle()))
+        } else {
+            &self.inner.http
         }
     }
 
@@ -628,16 +665,9 @@ impl AwsClient {
                     content_sha256_header: model.signing_name() == "s3",
                 };
                 self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
-                let result = http::send(
-                    &self.inner.http,
-                    uri.clone(),
-                    wire,
-                    &signing,
-                    limits,
-                    &op.name,
-                )
-                .await
-                .and_then(|resp| protocol::parse(model, operation, &resp));
+                let result = http::send(self.http(), uri.clone(), wire, &signing, limits, &op.name)
+                    .await
+                    .and_then(|resp| protocol::parse(model, operation, &resp));
                 let e = match result {
                     Ok(mut v) => {
                         attempts.succeeded();
@@ -769,6 +799,12 @@ impl Pages {
     pub fn budget(mut self, budget: Budget) -> Self {
         self.budget = budget;
         self
+    }
+
+    /// Make the remaining calls over the client's second pool ([`AwsClient::second_pool`]):
+    /// for a pagination that goes on in another runtime.
+    pub fn use_second_pool(&mut self) {
+        self.client = self.client.second_pool();
     }
 
     /// Calls made so far (one per page).
