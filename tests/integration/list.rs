@@ -246,3 +246,55 @@ fn bundled_plugins_are_named_and_used_only_when_asked() {
         .json();
     assert_eq!(rows[0]["n"], 2, "the main route table of each default VPC");
 }
+
+/// A pagination that runs past three pages makes the rest of its calls in the chains lane
+/// (another runtime, another connection pool): every page's items still arrive, in order,
+/// as boto3 pages them.
+#[test]
+fn a_long_chain_keeps_every_page_in_order() {
+    let Some(moto) = moto() else { return };
+    let r = "eu-west-1";
+    let vpc = moto.boto3(vec![b3(
+        r,
+        "ec2",
+        "CreateVpc",
+        json!({"CidrBlock": "10.9.0.0/16"}),
+    )]);
+    let vpc_id = vpc[0]["Vpc"]["VpcId"].as_str().expect("a VPC").to_string();
+    let calls = (0..23)
+        .map(|i| {
+            b3(
+                r,
+                "ec2",
+                "CreateSecurityGroup",
+                json!({"GroupName": format!("chain-{i:02}"), "Description": "chain", "VpcId": vpc_id}),
+            )
+        })
+        .collect();
+    for (i, c) in moto.boto3(calls).iter().enumerate() {
+        assert!(c.get("Error").is_none(), "seed {i}: {c}");
+    }
+    let params = json!({"Filters": [{"Name": "vpc-id", "Values": [vpc_id]}], "MaxResults": 5});
+    let p = params.to_string();
+    let ours = moto
+        .mrhost(&[
+            "list",
+            "ec2",
+            "security-groups",
+            "--params",
+            &p,
+            "--regions",
+            r,
+        ])
+        .ok()
+        .json();
+    let reference = moto.boto3(vec![b3_paged(r, "ec2", "DescribeSecurityGroups", params)]);
+    let groups = reference[0]["SecurityGroups"].as_array().expect("groups");
+    // 23 groups and the VPC's default one: five pages of five, the last of four.
+    assert_eq!(groups.len(), 24, "{}", reference[0]);
+    let want: Vec<Value> = groups
+        .iter()
+        .map(|g| as_emitted(g.clone(), r, "123456789012"))
+        .collect();
+    assert_same_json(&ours, &Value::Array(want), "a five-page chain");
+}

@@ -4,6 +4,7 @@
 
 mod compact;
 pub mod fanout;
+pub mod lane;
 pub mod model_source;
 pub mod tags;
 
