@@ -345,6 +345,17 @@ pub enum Store {
     Parquet(parquet::ParquetStore),
 }
 
+/// Run a destination's blocking work (SQLite, Parquet files). On the sync's writer thread,
+/// a runtime of its own, it runs in place; on a worker of the main runtime, the worker's
+/// other tasks are handed to another thread first (`block_in_place`).
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 impl Store {
     /// Open (creating what is missing) and prove it can be written: fails with one line
     /// before any AWS call when it cannot.
@@ -397,7 +408,7 @@ impl Store {
         units: Vec<UnitCommit<'_>>,
     ) -> Result<Vec<UnitCounts>, InventoryError> {
         match self {
-            Store::Sqlite(s) => tokio::task::block_in_place(|| s.commit_units(units)),
+            Store::Sqlite(s) => blocking(|| s.commit_units(units)),
             Store::Postgres(s) => {
                 let mut counts = Vec::with_capacity(units.len());
                 for c in units {
@@ -405,9 +416,7 @@ impl Store {
                 }
                 Ok(counts)
             }
-            Store::Parquet(s) => tokio::task::block_in_place(|| {
-                units.into_iter().map(|c| s.commit_unit(c)).collect()
-            }),
+            Store::Parquet(s) => blocking(|| units.into_iter().map(|c| s.commit_unit(c)).collect()),
         }
     }
 
@@ -446,7 +455,7 @@ impl Store {
             return Ok(doomed);
         }
         match self {
-            Store::Sqlite(s) => tokio::task::block_in_place(|| s.prune(&doomed))?,
+            Store::Sqlite(s) => blocking(|| s.prune(&doomed))?,
             Store::Postgres(s) => s.prune(&doomed).await?,
             Store::Parquet(s) => s.prune(&doomed)?,
         }
@@ -480,9 +489,9 @@ impl Store {
         at: Option<i64>,
     ) -> Result<Vec<Value>, InventoryError> {
         match self {
-            Store::Sqlite(s) => tokio::task::block_in_place(|| s.query(sql, at)),
+            Store::Sqlite(s) => blocking(|| s.query(sql, at)),
             Store::Postgres(s) => s.query(sql, at).await,
-            Store::Parquet(s) => tokio::task::block_in_place(|| s.query(sql, at)),
+            Store::Parquet(s) => blocking(|| s.query(sql, at)),
         }
     }
 
@@ -495,11 +504,9 @@ impl Store {
         table: Option<&str>,
     ) -> Result<(Vec<Version>, Vec<Version>), InventoryError> {
         match self {
-            Store::Sqlite(s) => tokio::task::block_in_place(|| s.changed_versions(from, to, table)),
+            Store::Sqlite(s) => blocking(|| s.changed_versions(from, to, table)),
             Store::Postgres(s) => s.changed_versions(from, to, table).await,
-            Store::Parquet(s) => {
-                tokio::task::block_in_place(|| s.changed_versions(from, to, table))
-            }
+            Store::Parquet(s) => blocking(|| s.changed_versions(from, to, table)),
         }
     }
 }

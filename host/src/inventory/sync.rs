@@ -391,6 +391,30 @@ async fn write_units(
     (store, Ok((total, failures)))
 }
 
+/// Start the writer on a thread of its own (`mrhost-writer`, a current-thread runtime).
+/// Its commits are the sync's one serial part: on the main runtime's workers each commit
+/// handed the worker's queue to another thread (`block_in_place`), and there the writer
+/// shared two cores with every unit being fetched and parsed. Its own thread gets its own
+/// share of the machine. The output comes back through the receiver.
+fn writer_thread<F>(fut: F) -> anyhow::Result<tokio::sync::oneshot::Receiver<F::Output>>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the inventory writer: {e}"))?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("mrhost-writer".into())
+        .spawn(move || {
+            let _ = tx.send(rt.block_on(fut));
+        })
+        .map_err(|e| anyhow::anyhow!("starting the inventory writer: {e}"))?;
+    Ok(rx)
+}
+
 /// Everything a sync needs besides the plan.
 pub struct SyncJob {
     pub client: AwsClient,
@@ -417,14 +441,14 @@ pub async fn run(
     // Finished units wait for the writer, which takes what has gathered in one write;
     // past that, fetching waits (each waiting unit holds at most its 1 MiB buffer).
     let (tx, rx) = tokio::sync::mpsc::channel::<Finished>(WRITE_BATCH);
-    let writer = tokio::spawn(write_units(
+    let writer = writer_thread(write_units(
         store,
         session.id,
         specs.clone(),
         rx,
         counters.clone(),
         job.ignore.clone(),
-    ));
+    ))?;
     let sources: Vec<Source> = job.sources.iter().map(|s| s.source.clone()).collect();
     let skipped_done = AtomicUsize::new(0);
     let n_units = AtomicUsize::new(0);
@@ -505,7 +529,7 @@ pub async fn run(
     drop(tx);
     let (mut store, written) = writer
         .await
-        .map_err(|e| anyhow::anyhow!("inventory writer failed: {e}"))?;
+        .map_err(|_| anyhow::anyhow!("inventory writer failed: its thread stopped"))?;
     progress.finish();
     let (counts, failures) = written?;
     if let Some(e) = plan_error {
