@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use aws_engine::catalogue::{last_segment, take_items, ModelType};
-use aws_engine::{AwsClient, Budget, CredentialSource, DispatchError, DispatchKind, EngineError};
+use aws_engine::{
+    AwsClient, Budget, CredentialSource, DispatchError, DispatchKind, EngineError, Pages,
+};
 use serde_json::{json, Value};
 
 use super::{lane, Emitted, ScopeTags, Tagged};
@@ -26,27 +28,17 @@ pub async fn collect(
     let mut pages = client
         .pages(creds, region, op, params.clone())
         .budget(budget);
-    let mut items = 0u64;
-    while let Some(page) = pages.next_page().await {
-        let (n, open) = emit(page?, tags, &t.result_key, tx).await;
-        items += n;
-        if !open {
-            break;
-        }
-        if pages.calls() == lane::AFTER_PAGES && !pages.is_done() {
-            if let Some(lane) = lane::handle() {
+    let key = &t.result_key;
+    let (mut items, open) =
+        page_through(&mut pages, tags, key, tx, Some(lane::AFTER_PAGES)).await?;
+    if open && !pages.is_done() {
+        match lane::handle() {
+            Some(lane) => {
                 pages.use_second_pool();
-                let (tags, key, tx) = (tags.clone(), t.result_key.clone(), tx.clone());
-                let rest = lane::run(&lane, async move {
-                    let mut items = 0u64;
-                    while let Some(page) = pages.next_page().await {
-                        let (n, open) = emit(page?, &tags, &key, &tx).await;
-                        items += n;
-                        if !open {
-                            break;
-                        }
-                    }
-                    Ok::<_, EngineError>((items, pages.calls()))
+                let (tags, key, tx) = (tags.clone(), key.clone(), tx.clone());
+                let (rest, calls) = lane::run(&lane, async move {
+                    let (n, _) = page_through(&mut pages, &tags, &key, &tx, None).await?;
+                    Ok::<_, EngineError>((n, pages.calls()))
                 })
                 .await
                 .map_err(|e| DispatchError {
@@ -54,11 +46,36 @@ pub async fn collect(
                     target: format!("{}.{}", t.service, t.operation),
                     message: e.to_string(),
                 })??;
-                return Ok((items + rest.0, rest.1));
+                return Ok((items + rest, calls));
             }
+            None => items += page_through(&mut pages, tags, key, tx, None).await?.0,
         }
     }
     Ok((items, pages.calls()))
+}
+
+/// Page on, sending each page's items, until the pagination ends, the receiver is gone or
+/// (with `until`) that many calls have been made; returns the items sent and whether the
+/// receiver still takes them.
+async fn page_through(
+    pages: &mut Pages,
+    tags: &ScopeTags,
+    result_key: &str,
+    tx: &tokio::sync::mpsc::Sender<Emitted>,
+    until: Option<u64>,
+) -> Result<(u64, bool), EngineError> {
+    let mut items = 0u64;
+    while until.is_none_or(|u| pages.calls() < u) {
+        let Some(page) = pages.next_page().await else {
+            break;
+        };
+        let (n, open) = emit(page?, tags, result_key, tx).await;
+        items += n;
+        if !open {
+            return Ok((items, false));
+        }
+    }
+    Ok((items, true))
 }
 
 /// Send one page's items, tagged; returns how many, and whether the receiver still takes
