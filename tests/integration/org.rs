@@ -252,6 +252,183 @@ fn org_role_covers_every_active_member_and_skips_the_rest() {
         .all(|u| u["RequestRegion"] == "us-east-1"));
 }
 
+/// An Organization of more accounts than one `ListAccounts` page holds (20): `sync` starts
+/// on the first page's accounts while the rest are listed, `run` waits for the whole list,
+/// and both cover every ACTIVE member once, the SUSPENDED ones on every page reported.
+#[test]
+fn an_organization_of_many_pages_is_covered_whole() {
+    let Some(moto) = moto() else { return };
+    let mut calls = vec![b3(
+        "us-east-1",
+        "organizations",
+        "CreateOrganization",
+        json!({"FeatureSet": "ALL"}),
+    )];
+    for i in 0..47 {
+        calls.push(b3(
+            "us-east-1",
+            "organizations",
+            "CreateAccount",
+            json!({"Email": format!("p{i}@example.com"), "AccountName": format!("paged{i}")}),
+        ));
+    }
+    let made = moto.boto3(calls);
+    let ids: Vec<String> = made[1..]
+        .iter()
+        .map(|r| {
+            r["CreateAccountStatus"]["AccountId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // One SUSPENDED member on each of the three pages (the management account is first).
+    let suspended = [ids[3].clone(), ids[24].clone(), ids[44].clone()];
+    moto.boto3(
+        suspended
+            .iter()
+            .map(|id| {
+                b3(
+                    "us-east-1",
+                    "organizations",
+                    "CloseAccount",
+                    json!({"AccountId": id}),
+                )
+            })
+            .collect(),
+    );
+    let listed = moto.boto3(vec![b3_paged(
+        "us-east-1",
+        "organizations",
+        "ListAccounts",
+        json!({}),
+    )]);
+    let management = "123456789012";
+    let expected: BTreeSet<String> = listed[0]["Accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["Status"] == "ACTIVE" && a["Id"] != management)
+        .map(|a| a["Id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(expected.len(), 44);
+    let px = Proxy::start(moto.port, None, Duration::ZERO);
+    let list_calls = || -> usize {
+        px.counts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.ends_with(".listaccounts"))
+            .map(|(_, n)| n)
+            .sum()
+    };
+
+    let scratch = crate::inventory::Scratch::new("org-pages");
+    let db = scratch.path("inv.sqlite");
+    let dest = format!("sqlite:{db}");
+    let sync = mrhost(&[
+        "sync",
+        "ec2:vpcs",
+        "--org-role",
+        ROLE,
+        "--regions",
+        "eu-west-1",
+        "--to",
+        &dest,
+        "--endpoint-url",
+        &px.url,
+    ]);
+    assert_eq!(sync.code, 0, "{}", sync.stderr);
+    // 48 accounts, 20 a page: three pages, each read once.
+    assert_eq!(list_calls(), 3);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let units: Vec<(String, String)> = conn
+        .prepare("SELECT account, status FROM _units")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        units.len(),
+        expected.len(),
+        "one unit per member: {units:?}"
+    );
+    assert!(units.iter().all(|(_, s)| s == "ok"), "{units:?}");
+    let synced: BTreeSet<String> = units.into_iter().map(|(a, _)| a).collect();
+    assert_eq!(synced, expected);
+    // Each member's default VPC, fetched with its own role.
+    let vpc_accounts: BTreeSet<String> = conn
+        .prepare("SELECT DISTINCT _account FROM ec2_vpcs")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(vpc_accounts, expected);
+    for id in &suspended {
+        assert!(
+            sync.stderr.contains(&format!(
+                "warning: account {id} skipped: account is SUSPENDED"
+            )),
+            "{id}: {}",
+            sync.stderr
+        );
+    }
+
+    let run = mrhost(&[
+        "run",
+        path_str(&plugin("vpcs")),
+        "--org-role",
+        ROLE,
+        "--regions",
+        "eu-west-1",
+        "--endpoint-url",
+        &px.url,
+    ])
+    .ok();
+    let ran: BTreeSet<String> = found(&run.json()).into_iter().map(|(a, _, _)| a).collect();
+    assert_eq!(ran, expected);
+    assert_eq!(list_calls(), 6);
+
+    // An OU with no accounts, included: no account, not every account.
+    let root = moto.boto3(vec![b3(
+        "us-east-1",
+        "organizations",
+        "ListRoots",
+        json!({}),
+    )]);
+    let root = root[0]["Roots"][0]["Id"].as_str().unwrap().to_string();
+    let ou = moto.boto3(vec![b3(
+        "us-east-1",
+        "organizations",
+        "CreateOrganizationalUnit",
+        json!({"ParentId": root, "Name": "empty"}),
+    )]);
+    let ou = ou[0]["OrganizationalUnit"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run = mrhost(&[
+        "run",
+        path_str(&plugin("vpcs")),
+        "--org-role",
+        ROLE,
+        "--org-include",
+        &ou,
+        "--regions",
+        "eu-west-1",
+        "--endpoint-url",
+        &px.url,
+    ]);
+    assert!(
+        !run.stdout.contains("VpcId"),
+        "an empty OU includes no account: {} {}",
+        run.stdout,
+        run.stderr
+    );
+}
+
 #[test]
 fn profiles_from_a_config_file_are_accounts_too() {
     let Some(moto) = moto() else { return };

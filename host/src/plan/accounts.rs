@@ -132,15 +132,50 @@ async fn profile_account(
     ))
 }
 
-/// Resolve the accounts of a run. Accounts that cannot be reached are returned as skipped
-/// (with a reason) rather than failing the run; an unusable default chain is fatal.
-/// Profiles that turn out to be one identity run once (the others are reported).
+/// Every account of a run, the Organization's whole list read (see [`start_accounts`]).
 pub async fn load_accounts(
     client: &AwsClient,
     opts: &AccountOptions,
     home_hint: Option<&str>,
     concurrency: usize,
 ) -> Result<(Vec<Account>, Vec<SkippedAccount>), PlanError> {
+    let Started {
+        mut accounts,
+        mut skipped,
+        more,
+    } = start_accounts(client, opts, home_hint, concurrency).await?;
+    if let Some(mut more) = more {
+        while let Some(page) = more.next_page().await {
+            let (a, s) = page?;
+            accounts.extend(a);
+            skipped.extend(s);
+        }
+    }
+    Ok((accounts, skipped))
+}
+
+/// A run's accounts as far as they are known when it can start: all of them, or an
+/// Organization's first page with the rest still to read.
+pub struct Started {
+    pub accounts: Vec<Account>,
+    pub skipped: Vec<SkippedAccount>,
+    /// The rest of the Organization's account list, read a page at a time: at 20 accounts
+    /// a page and the Organizations API's few calls a second, a large Organization takes
+    /// minutes to list, and the first accounts' work need not wait for the last page.
+    pub more: Option<MoreAccounts>,
+}
+
+/// Resolve the accounts of a run. Accounts that cannot be reached are returned as skipped
+/// (with a reason) rather than failing the run; an unusable default chain is fatal.
+/// Profiles that turn out to be one identity run once (the others are reported). Every
+/// error the command line or the first page of an Organization can cause comes from here;
+/// only a later page of the Organization's list can fail after it returns.
+pub async fn start_accounts(
+    client: &AwsClient,
+    opts: &AccountOptions,
+    home_hint: Option<&str>,
+    concurrency: usize,
+) -> Result<Started, PlanError> {
     let org_mode = opts.org_role.is_some();
     let explicit_mode = !opts.accounts.is_empty();
     // clap checks these too (`requires`, `conflicts_with`); the plan does not rely on it.
@@ -241,7 +276,11 @@ pub async fn load_accounts(
                 failure: false,
             });
         }
-        return Ok((accounts.into_iter().map(|(a, _)| a).collect(), skipped));
+        return Ok(Started {
+            accounts: accounts.into_iter().map(|(a, _)| a).collect(),
+            skipped,
+            more: None,
+        });
     }
 
     // Start from one set of credentials, assume a role in each member account.
@@ -262,9 +301,23 @@ pub async fn load_accounts(
         .await
         .map_err(|e| PlanError::Options(format!("starting credentials: {e}")))?;
 
-    let (ids, skipped, role) = if let Some(role) = &opts.org_role {
-        let (ids, skipped) = organization_accounts(client, &base_creds, &home, opts).await?;
-        (ids, skipped, role.clone())
+    let role = match &opts.org_role {
+        Some(role) => role.clone(),
+        None => opts.role.clone().unwrap_or_default(),
+    };
+    let mut maker = AccountMaker {
+        client: client.clone(),
+        base: base_creds.clone(),
+        part: partition(client, &home),
+        role,
+        session_name: opts.session_name.clone(),
+        external_id: opts.external_id.clone(),
+        home: home.clone(),
+        shard: opts.shard,
+        seen: BTreeSet::new(),
+    };
+    let (ids, skipped, more) = if opts.org_role.is_some() {
+        organization_accounts(client, &base_creds, &home, opts).await?
     } else {
         let ids: Vec<String> = opts.accounts.iter().map(|a| a.trim().to_string()).collect();
         if let Some(bad) = ids.iter().find(|a| !is_account_id(a)) {
@@ -283,54 +336,156 @@ pub async fn load_accounts(
                 failure: false,
             })
             .collect();
-        (ids, inactive, opts.role.clone().unwrap_or_default())
+        (ids, inactive, None)
     };
     // The roles are assumed on first use (see `ScopePlan::targets`), once the run's session
     // policy is attached; the account ids are known already.
-    let ids: Vec<String> = ids
-        .into_iter()
-        .filter(|id| in_shard(id, opts.shard))
-        .collect();
-    let part = partition(client, &home);
-    let mut seen = BTreeSet::new();
-    let accounts = ids
-        .into_iter()
-        .filter(|id| seen.insert(id.clone()))
-        .map(|id| {
-            let arn = if role.starts_with("arn:") {
-                role.replace("{account}", &id)
+    let accounts = maker.accounts(ids);
+    let more = more.map(|(pages, filter)| MoreAccounts {
+        pages,
+        filter,
+        maker,
+    });
+    Ok(Started {
+        accounts,
+        skipped,
+        more,
+    })
+}
+
+/// Makes each account of an Organization or an `--accounts` list: the role's ARN in it and
+/// credentials that assume that role on first use; accounts of other shards, and repeats,
+/// left out.
+struct AccountMaker {
+    client: AwsClient,
+    base: Arc<CredentialSource>,
+    part: String,
+    role: String,
+    session_name: String,
+    external_id: Option<String>,
+    home: String,
+    shard: Option<(u32, u32)>,
+    seen: BTreeSet<String>,
+}
+
+impl AccountMaker {
+    fn accounts(&mut self, ids: Vec<String>) -> Vec<Account> {
+        ids.into_iter()
+            .filter(|id| in_shard(id, self.shard) && self.seen.insert(id.clone()))
+            .map(|id| {
+                let arn = if self.role.starts_with("arn:") {
+                    self.role.replace("{account}", &id)
+                } else {
+                    format!(
+                        "arn:{}:iam::{id}:role/{}",
+                        self.part,
+                        self.role.trim_start_matches('/')
+                    )
+                };
+                let creds = Arc::new(CredentialSource::assume_role(
+                    &self.client,
+                    self.base.clone(),
+                    &arn,
+                    &self.session_name,
+                    self.external_id.clone(),
+                    &self.home,
+                ));
+                Account {
+                    id,
+                    label: arn,
+                    creds,
+                    default_region: Some(self.home.clone()),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The rest of an Organization's account list (see [`Started::more`]).
+pub struct MoreAccounts {
+    pages: aws_engine::Pages,
+    filter: MemberFilter,
+    maker: AccountMaker,
+}
+
+impl MoreAccounts {
+    /// The next page's accounts to visit and those it skips; `None` after the last page.
+    pub async fn next_page(
+        &mut self,
+    ) -> Option<Result<(Vec<Account>, Vec<SkippedAccount>), PlanError>> {
+        let page = match self.pages.next_page().await? {
+            Ok(page) => page,
+            Err(e) => return Some(Err(org_error(e))),
+        };
+        let (ids, skipped) = self.filter.page(&page);
+        Some(Ok((self.maker.accounts(ids), skipped)))
+    }
+}
+
+fn org_error(e: EngineError) -> PlanError {
+    PlanError::Options(format!("listing the Organization's accounts: {e}"))
+}
+
+/// Which of a `ListAccounts` page's accounts a run visits: ACTIVE ones, the management
+/// account only when asked, and the `--org-include`/`--org-exclude` lists applied.
+struct MemberFilter {
+    management: String,
+    include_management: bool,
+    /// `--org-include` as account ids, when given (an OU with no accounts includes none).
+    include: Option<BTreeSet<String>>,
+    exclude: BTreeSet<String>,
+}
+
+impl MemberFilter {
+    fn page(&self, page: &serde_json::Value) -> (Vec<String>, Vec<SkippedAccount>) {
+        let mut ids = Vec::new();
+        let mut skipped = Vec::new();
+        for a in page["Accounts"].as_array().into_iter().flatten() {
+            let id = a["Id"].as_str().unwrap_or_default().to_string();
+            let state = a["State"]
+                .as_str()
+                .or(a["Status"].as_str())
+                .unwrap_or("ACTIVE");
+            if state != "ACTIVE" {
+                skipped.push(SkippedAccount {
+                    account: id,
+                    reason: format!("account is {state}"),
+                    code: None,
+                    failure: false,
+                });
+            } else if id == self.management && !self.include_management {
+                tracing::info!(account = %id, "skipping the management account (--org-include-management to include it)");
+            } else if self.include.as_ref().is_some_and(|i| !i.contains(&id))
+                || self.exclude.contains(&id)
+            {
+                tracing::debug!(account = %id, "excluded by --org-include/--org-exclude");
             } else {
-                format!("arn:{part}:iam::{id}:role/{}", role.trim_start_matches('/'))
-            };
-            let creds = Arc::new(CredentialSource::assume_role(
-                client,
-                base_creds.clone(),
-                &arn,
-                &opts.session_name,
-                opts.external_id.clone(),
-                &home,
-            ));
-            Account {
-                id,
-                label: arn,
-                creds,
-                default_region: Some(home.clone()),
+                ids.push(id);
             }
-        })
-        .collect();
-    Ok((accounts, skipped))
+        }
+        (ids, skipped)
+    }
 }
 
 /// The Organization's member accounts to visit: ACTIVE ones, filtered by the include and
-/// exclude lists (account ids or OU ids), the management account only when asked.
+/// exclude lists (account ids or OU ids), the management account only when asked. Without
+/// those lists only the first page is read here, and the rest is returned to be read
+/// while the first accounts are at work; with them the whole list is read first, since a
+/// name in them is looked up among every member.
+#[allow(clippy::type_complexity)]
 async fn organization_accounts(
     client: &AwsClient,
     creds: &Arc<CredentialSource>,
     home: &str,
     opts: &AccountOptions,
-) -> Result<(Vec<String>, Vec<SkippedAccount>), PlanError> {
-    let org_err =
-        |e: EngineError| PlanError::Options(format!("listing the Organization's accounts: {e}"));
+) -> Result<
+    (
+        Vec<String>,
+        Vec<SkippedAccount>,
+        Option<(aws_engine::Pages, MemberFilter)>,
+    ),
+    PlanError,
+> {
     let org = client
         .call(
             creds,
@@ -340,15 +495,39 @@ async fn organization_accounts(
             &json!({}),
         )
         .await
-        .map_err(org_err)?;
+        .map_err(org_error)?;
     let management = org["Organization"]["MasterAccountId"]
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let all = client
-        .paginate_all(creds, home, "organizations", "ListAccounts", &json!({}))
-        .await
-        .map_err(org_err)?;
+    let mut filter = MemberFilter {
+        management,
+        include_management: opts.org_include_management,
+        include: None,
+        exclude: BTreeSet::new(),
+    };
+    let trimmed = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let (include, exclude) = (trimmed(&opts.org_include), trimmed(&opts.org_exclude));
+    let op = client
+        .operation("organizations", "ListAccounts")
+        .map_err(org_error)?;
+    // The API's largest page (and its default): 20 accounts.
+    let mut pages = client.pages(creds.clone(), home, op, json!({"MaxResults": 20}));
+    if include.is_empty() && exclude.is_empty() {
+        let first = match pages.next_page().await {
+            Some(page) => page.map_err(org_error)?,
+            None => json!({}),
+        };
+        let (ids, skipped) = filter.page(&first);
+        let more = (!pages.is_done()).then_some((pages, filter));
+        return Ok((ids, skipped, more));
+    }
+    let all = pages.full_result().await.map_err(org_error)?;
     let members: Vec<(String, String)> = all["Accounts"]
         .as_array()
         .into_iter()
@@ -360,12 +539,7 @@ async fn organization_accounts(
         })
         .collect();
     let expand =
-        |flag: &'static str, list: &[String]| {
-            let list: Vec<String> = list
-                .iter()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
+        |flag: &'static str, list: Vec<String>| {
             let members = &members;
             async move {
                 let mut ids = BTreeSet::new();
@@ -380,7 +554,7 @@ async fn organization_accounts(
                                 ) => PlanError::Usage(format!(
                                     "{flag} {item}: the Organization has no such OU or root"
                                 )),
-                                _ => org_err(e),
+                                _ => org_error(e),
                             },
                         )?);
                     } else {
@@ -390,33 +564,12 @@ async fn organization_accounts(
                 Ok::<_, PlanError>(ids)
             }
         };
-    let include = expand("--org-include", &opts.org_include).await?;
-    let exclude = expand("--org-exclude", &opts.org_exclude).await?;
-    let mut ids = Vec::new();
-    let mut skipped = Vec::new();
-    for a in all["Accounts"].as_array().into_iter().flatten() {
-        let id = a["Id"].as_str().unwrap_or_default().to_string();
-        let state = a["State"]
-            .as_str()
-            .or(a["Status"].as_str())
-            .unwrap_or("ACTIVE");
-        let skip = |reason: String| SkippedAccount {
-            account: id.clone(),
-            reason,
-            code: None,
-            failure: false,
-        };
-        if state != "ACTIVE" {
-            skipped.push(skip(format!("account is {state}")));
-        } else if id == management && !opts.org_include_management {
-            tracing::info!(account = %id, "skipping the management account (--org-include-management to include it)");
-        } else if (!include.is_empty() && !include.contains(&id)) || exclude.contains(&id) {
-            tracing::debug!(account = %id, "excluded by --org-include/--org-exclude");
-        } else {
-            ids.push(id);
-        }
+    if !include.is_empty() {
+        filter.include = Some(expand("--org-include", include).await?);
     }
-    Ok((ids, skipped))
+    filter.exclude = expand("--org-exclude", exclude).await?;
+    let (ids, skipped) = filter.page(&all);
+    Ok((ids, skipped, None))
 }
 
 /// An account of the Organization named by id or by name (exact, else the one name equal

@@ -4,13 +4,13 @@
 
 pub mod account_list;
 pub mod accounts;
+mod feed;
 pub mod regions;
 
 use std::sync::Arc;
 
 use aws_engine::{AwsClient, EngineError};
 use futures::stream::{self, StreamExt};
-use tokio::sync::OnceCell;
 
 pub use accounts::{Account, AccountOptions, SkippedAccount};
 pub use regions::{glob_match, RegionItem};
@@ -88,15 +88,19 @@ impl ScopeRequest {
 
 /// One invocation's scopes: the accounts, resolved once, and each account's regions,
 /// resolved on first use and then kept (so `query` over ten tables and `sync` over every
-/// source reach each account once and report each skipped account once).
+/// source reach each account once and report each skipped account once). An
+/// Organization's accounts arrive a page at a time (see [`feed`]): `sync` starts on the
+/// first while the rest are listed; every other command waits for the whole list.
 pub struct ScopePlan {
     client: AwsClient,
-    accounts: Vec<Account>,
-    skipped: Vec<SkippedAccount>,
+    accounts: Arc<feed::Feed>,
+    /// Reads the rest of an Organization's list into `accounts`; stopped with the plan.
+    lister: Option<tokio::task::JoinHandle<()>>,
     items: Option<Vec<RegionItem>>,
     default_region: Option<String>,
-    regions: Vec<OnceCell<Result<Vec<String>, SkippedAccount>>>,
     concurrency: usize,
+    /// The STS session policy for every role this plan assumes (see [`Self::restrict`]).
+    policy: std::sync::Mutex<Option<String>>,
 }
 
 impl ScopePlan {
@@ -104,7 +108,7 @@ impl ScopePlan {
     /// roles assumed. Unreachable accounts are kept as skipped.
     pub async fn resolve(client: &AwsClient, request: &ScopeRequest) -> Result<Self, PlanError> {
         let home = request.home();
-        let (accounts, skipped) = accounts::load_accounts(
+        let started = accounts::start_accounts(
             client,
             &request.accounts,
             home.as_deref(),
@@ -116,40 +120,62 @@ impl ScopePlan {
         } else {
             home
         };
-        for a in &accounts {
-            tracing::debug!(account = %a.id, credentials = %a.label, "account resolved");
-        }
-        let regions = accounts.iter().map(|_| OnceCell::new()).collect();
+        let accounts = Arc::new(feed::Feed::default());
+        accounts.push(started.accounts, started.skipped);
+        let lister = match started.more {
+            None => {
+                accounts.finish(Ok(()));
+                None
+            }
+            Some(mut more) => {
+                let feed = accounts.clone();
+                Some(tokio::spawn(async move {
+                    let end = feed::EndGuard(feed.clone());
+                    while let Some(page) = more.next_page().await {
+                        match page {
+                            Ok((a, s)) => feed.push(a, s),
+                            Err(e) => return end.finish(Err(e.to_string())),
+                        }
+                    }
+                    end.finish(Ok(()))
+                }))
+            }
+        };
         Ok(ScopePlan {
             client: client.clone(),
             accounts,
-            skipped,
+            lister,
             items: request.regions.clone(),
             default_region,
-            regions,
             concurrency: request.concurrency.max(1),
+            policy: std::sync::Mutex::new(None),
         })
     }
 
     /// Attach the STS session policy to every role this plan assumes (before first use:
-    /// roles are assumed lazily). `None` assumes them without one.
-    pub async fn restrict(&self, policy: Option<String>) {
-        for a in &self.accounts {
-            a.creds.set_session_policy(policy.clone()).await;
-        }
+    /// roles are assumed lazily, each when its account's regions are first asked for).
+    /// `None` assumes them without one.
+    pub fn restrict(&self, policy: Option<String>) {
+        *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = policy;
     }
 
-    /// Whether any account's credentials come from a role mrhost assumes.
+    /// Whether any account's credentials come from a role mrhost assumes (an
+    /// Organization's always do).
     pub fn assumes_roles(&self) -> bool {
-        self.accounts.iter().any(|a| a.creds.takes_session_policy())
+        self.lister.is_some()
+            || self
+                .accounts
+                .snapshot()
+                .iter()
+                .any(|a| a.account.creds.takes_session_policy())
     }
 
     /// Every account that takes no part: unreachable, or its regions could not be listed.
     /// Each appears once, however many sources ran.
     pub fn skipped(&self) -> Vec<SkippedAccount> {
-        let mut out = self.skipped.clone();
-        for cell in &self.regions {
-            if let Some(Err(s)) = cell.get() {
+        let mut out = self.accounts.skipped();
+        for entry in self.accounts.snapshot() {
+            if let Some(Err(s)) = entry.regions.get() {
                 out.push(s.clone());
             }
         }
@@ -159,34 +185,38 @@ impl ScopePlan {
     /// Accounts × regions, or accounts × their partition's global region for global
     /// sources.
     pub async fn targets(&self, global: bool) -> Result<Vec<Target>, PlanError> {
+        let accounts = self.accounts.all().await.map_err(listing_failed)?;
         // Every account at once (roles are assumed here, on first use).
-        let resolved: Vec<_> = stream::iter(self.accounts.iter().enumerate())
-            .map(|(i, account)| self.regions_of(i, account))
+        let resolved: Vec<_> = stream::iter(accounts.iter())
+            .map(|entry| self.regions_of(entry))
             .buffered(self.concurrency)
             .collect()
             .await;
         let mut out = Vec::new();
-        for (account, regions) in self.accounts.iter().zip(resolved) {
+        for (entry, regions) in accounts.iter().zip(resolved) {
             let Ok(regions) = regions? else { continue };
-            out.extend(self.targets_in(account, regions, global));
+            out.extend(self.targets_in(&entry.account, regions, global));
         }
         Ok(out)
     }
 
     /// Each account's targets — (regional, global) — in the plan's account order, as soon
     /// as that account is resolved (its role assumed, its regions known), so work on the
-    /// first accounts starts while later roles are still being assumed. A skipped account
-    /// yields nothing.
+    /// first accounts starts while later roles are still being assumed and later pages of
+    /// an Organization still listed. A skipped account yields nothing; a page of the
+    /// Organization that cannot be read ends the stream with its error.
     pub fn targets_by_account(
         &self,
     ) -> impl futures::Stream<Item = Result<(Vec<Target>, Vec<Target>), PlanError>> + '_ {
-        stream::iter(self.accounts.iter().enumerate())
-            .map(move |(i, account)| async move {
-                let regions = self.regions_of(i, account).await?;
+        self.accounts
+            .stream()
+            .map(move |entry| async move {
+                let entry = entry.map_err(listing_failed)?;
+                let regions = self.regions_of(&entry).await?;
                 Ok(match regions {
                     Ok(regions) => Some((
-                        self.targets_in(account, regions, false),
-                        self.targets_in(account, regions, true),
+                        self.targets_in(&entry.account, regions, false),
+                        self.targets_in(&entry.account, regions, true),
                     )),
                     Err(_) => None,
                 })
@@ -224,11 +254,11 @@ impl ScopePlan {
         out
     }
 
-    async fn regions_of(
+    async fn regions_of<'e>(
         &self,
-        i: usize,
-        account: &Account,
-    ) -> Result<&Result<Vec<String>, SkippedAccount>, PlanError> {
+        entry: &'e feed::Entry,
+    ) -> Result<&'e Result<Vec<String>, SkippedAccount>, PlanError> {
+        let account = &entry.account;
         let home = self
             .default_region
             .clone()
@@ -241,11 +271,20 @@ impl ScopePlan {
             RegionItem::Name(n) => n.clone(),
             _ => "us-east-1".into(),
         });
-        Ok(self.regions[i]
+        Ok(entry
+            .regions
             .get_or_init(|| async {
                 // A role is assumed now, so an account whose role cannot be assumed is
                 // skipped with the reason instead of failing in every region.
                 if account.creds.takes_session_policy() {
+                    let policy = self
+                        .policy
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .clone();
+                    if policy.is_some() {
+                        account.creds.set_session_policy(policy).await;
+                    }
                     account
                         .creds
                         .get()
@@ -258,6 +297,18 @@ impl ScopePlan {
             })
             .await)
     }
+}
+
+impl Drop for ScopePlan {
+    fn drop(&mut self) {
+        if let Some(lister) = &self.lister {
+            lister.abort();
+        }
+    }
+}
+
+fn listing_failed(message: String) -> PlanError {
+    PlanError::Options(message)
 }
 
 /// A plan being resolved in the background, so the STS round trips (or an organisation's
@@ -309,7 +360,7 @@ impl PendingPlan {
         };
         if let Some(build) = self.policy.take() {
             if plan.assumes_roles() {
-                plan.restrict(build()).await;
+                plan.restrict(build());
             }
         }
         Ok(plan)

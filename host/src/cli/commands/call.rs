@@ -76,8 +76,7 @@ pub async fn call(ctx: Ctx, args: CallArgs) -> Result<i32> {
             client.models(),
             std::slice::from_ref(&full),
             enabled,
-        ))
-        .await;
+        ));
     }
     let global = aws_engine::catalogue::once_per_account(client.models(), &op.model, &op.name);
     let targets = plan.targets(global).await?;
