@@ -316,8 +316,9 @@ pub async fn start_accounts(
         shard: opts.shard,
         seen: BTreeSet::new(),
     };
-    let (ids, skipped, more) = if opts.org_role.is_some() {
-        organization_accounts(client, &base_creds, &home, opts).await?
+    let (ids, skipped, rest) = if opts.org_role.is_some() {
+        let first = organization_accounts(client, &base_creds, &home, opts).await?;
+        (first.ids, first.skipped, first.rest)
     } else {
         let ids: Vec<String> = opts.accounts.iter().map(|a| a.trim().to_string()).collect();
         if let Some(bad) = ids.iter().find(|a| !is_account_id(a)) {
@@ -340,16 +341,10 @@ pub async fn start_accounts(
     };
     // The roles are assumed on first use (see `ScopePlan::targets`), once the run's session
     // policy is attached; the account ids are known already.
-    let accounts = maker.accounts(ids);
-    let more = more.map(|(pages, filter)| MoreAccounts {
-        pages,
-        filter,
-        maker,
-    });
     Ok(Started {
-        accounts,
+        accounts: maker.accounts(ids),
         skipped,
-        more,
+        more: rest.map(|rest| MoreAccounts { rest, maker }),
     })
 }
 
@@ -403,9 +398,22 @@ impl AccountMaker {
 
 /// The rest of an Organization's account list (see [`Started::more`]).
 pub struct MoreAccounts {
+    rest: OrgPages,
+    maker: AccountMaker,
+}
+
+/// The `ListAccounts` pages still to read, and what to keep of each.
+struct OrgPages {
     pages: aws_engine::Pages,
     filter: MemberFilter,
-    maker: AccountMaker,
+}
+
+/// What [`organization_accounts`] read: the accounts to visit and those skipped, of the
+/// first page or of the whole list; and the pages still to read, if any.
+struct OrgListing {
+    ids: Vec<String>,
+    skipped: Vec<SkippedAccount>,
+    rest: Option<OrgPages>,
 }
 
 impl MoreAccounts {
@@ -413,11 +421,11 @@ impl MoreAccounts {
     pub async fn next_page(
         &mut self,
     ) -> Option<Result<(Vec<Account>, Vec<SkippedAccount>), PlanError>> {
-        let page = match self.pages.next_page().await? {
+        let page = match self.rest.pages.next_page().await? {
             Ok(page) => page,
             Err(e) => return Some(Err(org_error(e))),
         };
-        let (ids, skipped) = self.filter.page(&page);
+        let (ids, skipped) = self.rest.filter.page(&page);
         Some(Ok((self.maker.accounts(ids), skipped)))
     }
 }
@@ -472,20 +480,12 @@ impl MemberFilter {
 /// those lists only the first page is read here, and the rest is returned to be read
 /// while the first accounts are at work; with them the whole list is read first, since a
 /// name in them is looked up among every member.
-#[allow(clippy::type_complexity)]
 async fn organization_accounts(
     client: &AwsClient,
     creds: &Arc<CredentialSource>,
     home: &str,
     opts: &AccountOptions,
-) -> Result<
-    (
-        Vec<String>,
-        Vec<SkippedAccount>,
-        Option<(aws_engine::Pages, MemberFilter)>,
-    ),
-    PlanError,
-> {
+) -> Result<OrgListing, PlanError> {
     let org = client
         .call(
             creds,
@@ -524,8 +524,8 @@ async fn organization_accounts(
             None => json!({}),
         };
         let (ids, skipped) = filter.page(&first);
-        let more = (!pages.is_done()).then_some((pages, filter));
-        return Ok((ids, skipped, more));
+        let rest = (!pages.is_done()).then_some(OrgPages { pages, filter });
+        return Ok(OrgListing { ids, skipped, rest });
     }
     let all = pages.full_result().await.map_err(org_error)?;
     let members: Vec<(String, String)> = all["Accounts"]
@@ -569,7 +569,11 @@ async fn organization_accounts(
     }
     filter.exclude = expand("--org-exclude", exclude).await?;
     let (ids, skipped) = filter.page(&all);
-    Ok((ids, skipped, None))
+    Ok(OrgListing {
+        ids,
+        skipped,
+        rest: None,
+    })
 }
 
 /// An account of the Organization named by id or by name (exact, else the one name equal

@@ -185,7 +185,7 @@ impl ScopePlan {
     /// Accounts × regions, or accounts × their partition's global region for global
     /// sources.
     pub async fn targets(&self, global: bool) -> Result<Vec<Target>, PlanError> {
-        let accounts = self.accounts.all().await.map_err(listing_failed)?;
+        let accounts = self.accounts.all().await.map_err(PlanError::Options)?;
         // Every account at once (roles are assumed here, on first use).
         let resolved: Vec<_> = stream::iter(accounts.iter())
             .map(|entry| self.regions_of(entry))
@@ -211,7 +211,7 @@ impl ScopePlan {
         self.accounts
             .stream()
             .map(move |entry| async move {
-                let entry = entry.map_err(listing_failed)?;
+                let entry = entry.map_err(PlanError::Options)?;
                 let regions = self.regions_of(&entry).await?;
                 Ok(match regions {
                     Ok(regions) => Some((
@@ -305,10 +305,6 @@ impl Drop for ScopePlan {
             lister.abort();
         }
     }
-}
-
-fn listing_failed(message: String) -> PlanError {
-    PlanError::Options(message)
 }
 
 /// A plan being resolved in the background, so the STS round trips (or an organisation's
