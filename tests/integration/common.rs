@@ -131,6 +131,34 @@ pub fn moto() -> Option<Moto> {
     Some(moto)
 }
 
+/// Create an Organization on moto (in us-east-1) with `n` member accounts, member `i` with
+/// the e-mail `{email}{i}@example.com` and the name `{name}{i}`; their ids, in order.
+pub fn create_org(moto: &Moto, n: usize, email: &str, name: &str) -> Vec<String> {
+    let mut calls = vec![b3(
+        "us-east-1",
+        "organizations",
+        "CreateOrganization",
+        json!({"FeatureSet": "ALL"}),
+    )];
+    for i in 0..n {
+        calls.push(b3(
+            "us-east-1",
+            "organizations",
+            "CreateAccount",
+            json!({"Email": format!("{email}{i}@example.com"), "AccountName": format!("{name}{i}")}),
+        ));
+    }
+    moto.boto3(calls)[1..]
+        .iter()
+        .map(|r| {
+            r["CreateAccountStatus"]["AccountId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
 /// A call for boto3 (see tests/py/aws.py).
 pub fn b3(region: &str, service: &str, operation: &str, params: Value) -> Value {
     json!({"region": region, "service": service, "operation": operation, "params": params})

@@ -413,30 +413,7 @@ fn assume(id: &str) -> Value {
 /// An Organization with three members, each with resources in both regions (and IAM and
 /// S3 once); returns the member ids.
 fn build_estate(moto: &Moto) -> Vec<String> {
-    let mut calls = vec![b3(
-        GLOBAL_REGION,
-        "organizations",
-        "CreateOrganization",
-        json!({"FeatureSet": "ALL"}),
-    )];
-    for i in 0..3 {
-        calls.push(b3(
-            GLOBAL_REGION,
-            "organizations",
-            "CreateAccount",
-            json!({"Email": format!("inv{i}@example.com"), "AccountName": format!("inv{i}")}),
-        ));
-    }
-    let out = moto.boto3(calls);
-    let members: Vec<String> = out[1..]
-        .iter()
-        .map(|r| {
-            r["CreateAccountStatus"]["AccountId"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let members = create_org(moto, 3, "inv", "inv");
     let mut calls = Vec::new();
     for id in &members {
         calls.push(assume(id));

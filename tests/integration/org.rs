@@ -30,30 +30,7 @@ fn role_arn(id: &str) -> String {
 
 /// An Organization with four members: two reachable, one SUSPENDED, one denied.
 fn build_org(moto: &Moto) -> Org {
-    let mut calls = vec![b3(
-        "us-east-1",
-        "organizations",
-        "CreateOrganization",
-        json!({"FeatureSet": "ALL"}),
-    )];
-    for i in 0..4 {
-        calls.push(b3(
-            "us-east-1",
-            "organizations",
-            "CreateAccount",
-            json!({"Email": format!("m{i}@example.com"), "AccountName": format!("member{i}")}),
-        ));
-    }
-    let out = moto.boto3(calls);
-    let ids: Vec<String> = out[1..]
-        .iter()
-        .map(|r| {
-            r["CreateAccountStatus"]["AccountId"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let ids = create_org(moto, 4, "m", "member");
     let (reachable, suspended, denied) = (ids[..2].to_vec(), ids[2].clone(), ids[3].clone());
     moto.boto3(vec![b3(
         "us-east-1",
@@ -258,30 +235,7 @@ fn org_role_covers_every_active_member_and_skips_the_rest() {
 #[test]
 fn an_organization_of_many_pages_is_covered_whole() {
     let Some(moto) = moto() else { return };
-    let mut calls = vec![b3(
-        "us-east-1",
-        "organizations",
-        "CreateOrganization",
-        json!({"FeatureSet": "ALL"}),
-    )];
-    for i in 0..47 {
-        calls.push(b3(
-            "us-east-1",
-            "organizations",
-            "CreateAccount",
-            json!({"Email": format!("p{i}@example.com"), "AccountName": format!("paged{i}")}),
-        ));
-    }
-    let made = moto.boto3(calls);
-    let ids: Vec<String> = made[1..]
-        .iter()
-        .map(|r| {
-            r["CreateAccountStatus"]["AccountId"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let ids = create_org(&moto, 47, "p", "paged");
     // One SUSPENDED member on each of the three pages (the management account is first).
     let suspended = [ids[3].clone(), ids[24].clone(), ids[44].clone()];
     moto.boto3(

@@ -158,30 +158,7 @@ fn as_members(moto: &Moto, members: &[String], calls: Vec<Value>) -> Vec<Value> 
 /// An Organization with three members; in each region of each member a VPC and an
 /// unencrypted volume; one encrypted volume; one security group open to the world on SSH.
 fn build_estate(moto: &Moto) -> Vec<String> {
-    let mut calls = vec![b3(
-        GLOBAL_REGION,
-        "organizations",
-        "CreateOrganization",
-        json!({"FeatureSet": "ALL"}),
-    )];
-    for i in 0..3 {
-        calls.push(b3(
-            GLOBAL_REGION,
-            "organizations",
-            "CreateAccount",
-            json!({"Email": format!("rep{i}@example.com"), "AccountName": format!("rep{i}")}),
-        ));
-    }
-    let out = moto.boto3(calls);
-    let members: Vec<String> = out[1..]
-        .iter()
-        .map(|r| {
-            r["CreateAccountStatus"]["AccountId"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let members = create_org(moto, 3, "rep", "rep");
     let mut calls = Vec::new();
     for (i, id) in members.iter().enumerate() {
         for region in REGIONS {

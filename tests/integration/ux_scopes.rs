@@ -286,29 +286,7 @@ fn a_misspelt_profile_fails_before_any_call() {
 
 /// An Organization with two members named member0 and member1; their ids.
 fn org(moto: &Moto) -> Vec<String> {
-    let mut calls = vec![b3(
-        "us-east-1",
-        "organizations",
-        "CreateOrganization",
-        json!({"FeatureSet": "ALL"}),
-    )];
-    for i in 0..2 {
-        calls.push(b3(
-            "us-east-1",
-            "organizations",
-            "CreateAccount",
-            json!({"Email": format!("m{i}@example.com"), "AccountName": format!("member{i}")}),
-        ));
-    }
-    moto.boto3(calls)[1..]
-        .iter()
-        .map(|r| {
-            r["CreateAccountStatus"]["AccountId"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
+    create_org(moto, 2, "m", "member")
 }
 
 fn accounts_of(items: &Value) -> BTreeSet<String> {
