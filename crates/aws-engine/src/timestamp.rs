@@ -43,34 +43,21 @@ impl Timestamp {
             micros += 1_000_000;
         }
         let dt = OffsetDateTime::from_unix_timestamp(whole).ok()?;
-        Some(Timestamp(dt + time::Duration::microseconds(micros)))
+        dt.checked_add(time::Duration::microseconds(micros))
+            .map(Timestamp)
     }
 
     /// `datetime.isoformat()` of the value.
     pub fn to_isoformat(&self) -> String {
         let d = self.0;
-        let mut s = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            d.year(),
-            d.month() as u8,
-            d.day(),
-            d.hour(),
-            d.minute(),
-            d.second()
-        );
-        let micros = d.microsecond();
-        if micros != 0 {
-            s.push_str(&format!(".{micros:06}"));
-        }
-        let off = d.offset();
-        let total = off.whole_seconds();
-        let sign = if total < 0 { '-' } else { '+' };
-        let total = total.abs();
-        s.push_str(&format!(
-            "{sign}{:02}:{:02}",
-            total / 3600,
-            (total % 3600) / 60
-        ));
+        let mut s = String::with_capacity(32);
+        push_date_time(&mut s, d);
+        let off = d.offset().whole_seconds();
+        s.push(if off < 0 { '-' } else { '+' });
+        let off = off.unsigned_abs();
+        push_digits(&mut s, off / 3600, 2);
+        s.push(':');
+        push_digits(&mut s, (off % 3600) / 60, 2);
         s
     }
 
@@ -81,19 +68,8 @@ impl Timestamp {
     /// botocore's `iso8601` serialization: `%Y-%m-%dT%H:%M:%SZ`, with `.%f` when there are
     /// microseconds.
     pub fn to_iso8601_wire(&self) -> String {
-        let d = self.utc();
-        let mut s = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            d.year(),
-            d.month() as u8,
-            d.day(),
-            d.hour(),
-            d.minute(),
-            d.second()
-        );
-        if d.microsecond() != 0 {
-            s.push_str(&format!(".{:06}", d.microsecond()));
-        }
+        let mut s = String::with_capacity(28);
+        push_date_time(&mut s, self.utc());
         s.push('Z');
         s
     }
@@ -154,11 +130,50 @@ fn build(
     let time = Time::from_hms_micro(h as u8, mi as u8, s as u8, micros).ok()?;
     let offset = UtcOffset::from_whole_seconds(off_secs).ok()?;
     let dt = PrimitiveDateTime::new(date, time).assume_offset(offset);
-    Some(if leap {
-        dt + time::Duration::seconds(1)
+    let dt = if leap {
+        dt.checked_add(time::Duration::seconds(1))?
     } else {
         dt
-    })
+    };
+    // Its UTC instant must be representable too (`9999-12-31T23:00:00-05:00` is not):
+    // the wire forms are written in UTC.
+    dt.checked_to_offset(UtcOffset::UTC)?;
+    Some(dt)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, then `.ffffff` when there are microseconds, as Python's
+/// `isoformat` and botocore's `%Y-%m-%dT%H:%M:%S.%f` write them. Digits are pushed rather
+/// than formatted: every timestamp of every resource (a snapshot has several) passes here.
+fn push_date_time(s: &mut String, d: OffsetDateTime) {
+    match u32::try_from(d.year()) {
+        Ok(y) if y <= 9999 => push_digits(s, y, 4),
+        _ => {
+            use std::fmt::Write;
+            let _ = write!(s, "{:04}", d.year());
+        }
+    }
+    s.push('-');
+    push_digits(s, u32::from(d.month() as u8), 2);
+    s.push('-');
+    push_digits(s, u32::from(d.day()), 2);
+    s.push('T');
+    push_digits(s, u32::from(d.hour()), 2);
+    s.push(':');
+    push_digits(s, u32::from(d.minute()), 2);
+    s.push(':');
+    push_digits(s, u32::from(d.second()), 2);
+    if d.microsecond() != 0 {
+        s.push('.');
+        push_digits(s, d.microsecond(), 6);
+    }
+}
+
+/// `n`'s last `width` decimal digits, zero-padded.
+fn push_digits(s: &mut String, n: u32, width: u32) {
+    for k in (0..width).rev() {
+        let digit = (n / 10u32.pow(k)) % 10;
+        s.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// ISO 8601 as services write it: `YYYY-MM-DD[T| ]HH:MM[:SS[.frac]][Z|±HH[:]MM]`, or a bare date.
@@ -269,6 +284,59 @@ mod tests {
 
     fn iso(s: &str) -> String {
         Timestamp::parse(s).unwrap().to_isoformat()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The pushed digits are what `format!` writes, across the years the parser
+        /// accepts, any microsecond and any offset (negative, with minutes).
+        #[test]
+        fn pushed_digits_match_the_formatted_text(
+            secs in -62_135_510_400i64..253_402_214_400,
+            micros in proptest::prop_oneof![proptest::strategy::Just(0i64), 0i64..1_000_000],
+            off in -86_399i32..86_400,
+        ) {
+            let off = UtcOffset::from_whole_seconds(off / 60 * 60).unwrap();
+            let d = (OffsetDateTime::from_unix_timestamp(secs).unwrap()
+                + time::Duration::microseconds(micros))
+            .to_offset(off);
+            let t = Timestamp(d);
+            let frac = |d: OffsetDateTime| match d.microsecond() {
+                0 => String::new(),
+                m => format!(".{m:06}"),
+            };
+            let base = |d: OffsetDateTime| format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}",
+                d.year(), d.month() as u8, d.day(), d.hour(), d.minute(), d.second(), frac(d)
+            );
+            let o = off.whole_seconds();
+            let sign = if o < 0 { '-' } else { '+' };
+            let o = o.abs();
+            proptest::prop_assert_eq!(
+                t.to_isoformat(),
+                format!("{}{sign}{:02}:{:02}", base(d), o / 3600, (o % 3600) / 60)
+            );
+            proptest::prop_assert_eq!(
+                t.to_iso8601_wire(),
+                format!("{}Z", base(d.to_offset(UtcOffset::UTC)))
+            );
+        }
+    }
+
+    /// Text whose instant lies past what a timestamp holds, once moved to UTC or by a
+    /// leap second, is no timestamp, rather than a panic when it is written out.
+    #[test]
+    fn instants_past_the_range_in_utc_are_no_timestamp() {
+        for t in [
+            "9999-12-31T23:00:00-05:00",
+            "9999-12-31T23:59:60Z",
+            "Sat, 01 Jan 10000 00:00:00 GMT",
+        ] {
+            assert!(Timestamp::parse(t).is_none(), "{t}");
+        }
+        let t = Timestamp::parse("9999-12-31T23:00:00+05:00").unwrap();
+        assert_eq!(t.to_iso8601_wire(), "9999-12-31T18:00:00Z");
+        assert_eq!(t.to_rfc822(), "Fri, 31 Dec 9999 18:00:00 GMT");
     }
 
     #[test]
