@@ -10,6 +10,7 @@
 //! - [`diff`]: what changed between two syncs, field by field.
 
 pub mod buffer;
+mod checkpoint;
 pub mod diff;
 pub mod dispatch;
 pub mod parquet;

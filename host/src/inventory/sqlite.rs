@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::buffer::JsonStr;
+use super::checkpoint::{Checkpointer, WRITER_CHECKPOINT};
 use super::schema::{cell_raw, meta_columns, Cell, Column, Kind, TableColumns, TypeSpec};
 use super::store::{
     fmt_time, new_sync_id, Classifier, Failure, SyncRow, SyncSession, SyncStart, UnitCommit,
@@ -51,6 +52,12 @@ pub fn quote(ident: &str) -> String {
 
 /// `CREATE TABLE` for a type's table and its three history indexes, in SQL SQLite and
 /// PostgreSQL both accept; `sql_type` names a column kind in the destination's dialect.
+///
+/// The `_valid_to` index holds only closed versions (`WHERE _valid_to IS NOT NULL`): a
+/// sync writes every new version with `_valid_to` NULL, and no query looks those up by
+/// it — the open ones have their own index, and every comparison on `_valid_to` (the
+/// history's, prune's, a user's `_valid_to = N`) implies `IS NOT NULL`, so both engines
+/// use the partial index for it. Tables made before keep their full index.
 pub(super) fn create_table_sql(
     table: &str,
     cols: &TableColumns,
@@ -67,7 +74,7 @@ pub(super) fn create_table_sql(
         "CREATE TABLE {t} ({});
          CREATE INDEX {} ON {t} (_account, _region, _id) WHERE _valid_to IS NULL;
          CREATE INDEX {} ON {t} (_valid_from);
-         CREATE INDEX {} ON {t} (_valid_to);",
+         CREATE INDEX {} ON {t} (_valid_to) WHERE _valid_to IS NOT NULL;",
         defs.join(", "),
         quote(&format!("{table}__open")),
         quote(&format!("{table}__from")),
@@ -108,6 +115,8 @@ fn to_sql(c: Cell) -> Sql {
 }
 
 pub struct SqliteStore {
+    /// Before `conn`: dropped (its thread stopped, its connection closed) first.
+    checkpointer: Option<Checkpointer>,
     path: PathBuf,
     conn: Connection,
     tables: HashMap<String, TableColumns>,
@@ -228,6 +237,7 @@ impl SqliteStore {
             )
             .map_err(|e| dest_err(e.to_string()))?;
             let mut s = SqliteStore {
+                checkpointer: None,
                 path: path.to_path_buf(),
                 conn,
                 tables: HashMap::new(),
@@ -265,12 +275,25 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(|e| dest_err(e.to_string()))?;
         conn.busy_timeout(std::time::Duration::from_secs(60))
             .map_err(|e| dest_err(e.to_string()))?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
-            .map_err(|e| dest_err(e.to_string()))?;
+        // 16 KiB pages for a new file (an existing one keeps its own): a resource's row,
+        // its columns and its `_json`, is often more than a 4 KiB page holds, and the
+        // overflow pages cost the writer, the sole thread that writes, about a fifth of its
+        // time at the scale bench (BENCHMARKS.md, 2026-12-01 seventh session). Set before
+        // WAL, which fixes the page size.
+        conn.execute_batch(
+            "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+        )
+        .map_err(|e| dest_err(e.to_string()))?;
         // Five statements per type and a few for the records: the default cache of 16
         // would re-prepare them on every unit of a many-type sync.
         conn.set_prepared_statement_cache_capacity(256);
+        let checkpointer = Checkpointer::start(path);
+        if checkpointer.is_some() {
+            conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT)
+                .map_err(|e| dest_err(e.to_string()))?;
+        }
         let mut s = SqliteStore {
+            checkpointer,
             path: path.to_path_buf(),
             conn,
             tables: HashMap::new(),
@@ -589,6 +612,9 @@ impl SqliteStore {
             )?);
         }
         tx.commit().map_err(err(what()))?;
+        if let Some(c) = &self.checkpointer {
+            c.poke();
+        }
         Ok(counts)
     }
 
