@@ -100,3 +100,53 @@ impl Drop for Checkpointer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wal_db(dir: &Path) -> (std::path::PathBuf, Connection) {
+        let path = dir.join("c.sqlite");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+             CREATE TABLE t (x TEXT);",
+        )
+        .unwrap();
+        (path, conn)
+    }
+
+    /// With the writer's own checkpoint off, the committed pages still reach the database
+    /// file: this thread copied them.
+    #[test]
+    fn commits_are_copied_into_the_database_beside_the_writer() {
+        let dir = std::env::temp_dir().join(format!("mrhost-ckpt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (path, conn) = wal_db(&dir);
+        let before = std::fs::metadata(&path).unwrap().len();
+        let c = Checkpointer::start(&path).unwrap();
+        for i in 0..20 {
+            conn.execute("INSERT INTO t VALUES (?1)", [format!("{i:0>20000}")])
+                .unwrap();
+            c.poke();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&path).unwrap().len() < before + 20 * 20_000
+            && Instant::now() < deadline
+        {
+            c.poke();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let after = std::fs::metadata(&path).unwrap().len();
+        // Stopping is prompt, even with a pause under way.
+        let t = Instant::now();
+        drop(c);
+        assert!(t.elapsed() < PAUSE * 2, "stopping took {:?}", t.elapsed());
+        drop(conn);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            after >= before + 20 * 20_000,
+            "the database file stayed at {after} bytes (from {before})"
+        );
+    }
+}

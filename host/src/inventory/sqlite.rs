@@ -276,10 +276,10 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(60))
             .map_err(|e| dest_err(e.to_string()))?;
         // 16 KiB pages for a new file (an existing one keeps its own): a resource's row,
-        // its columns and its `_json`, is often more than a 4 KiB page holds, and the
-        // overflow pages cost the writer, the sole thread that writes, about a fifth of its
-        // time at the scale bench (BENCHMARKS.md, 2026-12-01 seventh session). Set before
-        // WAL, which fixes the page size.
+        // its columns and its `_json`, is often more than a 4 KiB page holds. Replaying the
+        // scale bench's inserts took 15-20 % less time than with 4 KiB pages, and the file
+        // a fifth less room (BENCHMARKS.md, 2026-12-01 seventh session). Set before WAL,
+        // which fixes the page size.
         conn.execute_batch(
             "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
         )
