@@ -16,7 +16,7 @@
 //! nothing depends on this thread but speed.
 
 use std::path::Path;
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -56,9 +56,9 @@ impl Checkpointer {
     /// enough).
     pub(super) fn poke(&self) {
         if let Some(p) = &self.poke {
-            match p.try_send(()) {
-                Ok(()) | Err(TrySendError::Full(())) | Err(TrySendError::Disconnected(())) => {}
-            }
+            // Full: a poke is pending already. Disconnected: the thread is gone, and the
+            // writer's own checkpoint still bounds the WAL.
+            let _ = p.try_send(());
         }
     }
 }
