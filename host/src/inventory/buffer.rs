@@ -8,9 +8,10 @@ use std::io::{self, BufRead, BufReader, BufWriter, Cursor, Seek, Write};
 
 use super::schema::{Prepared, Reference};
 
-/// Bytes a unit keeps in memory before it spills to a file. Finished units wait for the
-/// writer (a channel and a batch of 64 each): at 1 MiB apiece those could hold 128 MiB,
-/// half the 256 MiB the 1,000-account sync is allowed; a unit this large is rare.
+/// Bytes a unit keeps in memory before it spills to a file; a unit this large is rare.
+/// Finished units wait for the writer (a channel and a batch of 64 each): at the former
+/// 1 MiB apiece those could hold 128 MiB, half the 256 MiB the 1,000-account sync is
+/// allowed; at 256 KiB, 32 MiB.
 pub const MEMORY_LIMIT: usize = 256 << 10;
 
 /// Prepared resources as JSON lines.
