@@ -46,9 +46,11 @@ fn sql_type(k: Kind) -> &'static str {
     }
 }
 
-fn err(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> InventoryError {
-    let what = what.into();
-    move |source| InventoryError::Postgres { what, source }
+fn err(what: impl super::What) -> impl FnOnce(tokio_postgres::Error) -> InventoryError {
+    move |source| InventoryError::Postgres {
+        what: what.text(),
+        source,
+    }
 }
 
 /// COPY's text format: backslash, tab, newline and carriage return escaped.
@@ -391,7 +393,7 @@ impl PgStore {
         let ctx = || format!("creating or altering table {}", spec.table);
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&DDL_LOCK])
             .await
-            .map_err(err(ctx()))?;
+            .map_err(err(ctx))?;
         // The registry as it stands now.
         let rows = tx
             .query(
@@ -399,34 +401,34 @@ impl PgStore {
                 &[&spec.table],
             )
             .await
-            .map_err(err(ctx()))?;
+            .map_err(err(ctx))?;
         let t = quote(&spec.table);
         let cols = if rows.is_empty() {
             let cols = TableColumns::for_new_table(spec, found);
             tx.batch_execute(&create_table_sql(&spec.table, &cols, sql_type))
                 .await
-                .map_err(err(ctx()))?;
+                .map_err(err(ctx))?;
             tx.execute(
                 "INSERT INTO _mrhost_tables (name, kind, created, tags) VALUES ($1, 'type', now(), $2)",
                 &[&spec.table, &cols.tags],
             )
             .await
-            .map_err(err(ctx()))?;
+            .map_err(err(ctx))?;
             for (i, c) in cols.columns.iter().enumerate() {
                 tx.execute(
                     "INSERT INTO _mrhost_columns (table_name, position, name, kind) VALUES ($1, $2, $3, $4)",
                     &[&spec.table, &(i as i32), &c.name, &c.kind.name()],
                 )
                 .await
-                .map_err(err(ctx()))?;
+                .map_err(err(ctx))?;
             }
             cols
         } else {
             let mut cols = TableColumns::default();
             for r in &rows {
-                cols.tags = r.try_get(0).map_err(err(ctx()))?;
-                let n: Option<String> = r.try_get(1).map_err(err(ctx()))?;
-                let k: Option<String> = r.try_get(2).map_err(err(ctx()))?;
+                cols.tags = r.try_get(0).map_err(err(ctx))?;
+                let n: Option<String> = r.try_get(1).map_err(err(ctx))?;
+                let k: Option<String> = r.try_get(2).map_err(err(ctx))?;
                 if let (Some(n), Some(k)) = (n, k.as_deref().and_then(Kind::parse)) {
                     cols.columns.push(Column::new(&n, k, ""));
                 }
@@ -441,24 +443,24 @@ impl PgStore {
                     sql_type(c.kind)
                 ))
                 .await
-                .map_err(err(ctx()))?;
+                .map_err(err(ctx))?;
                 tx.execute(
                     "INSERT INTO _mrhost_columns (table_name, position, name, kind) VALUES ($1, $2, $3, $4)",
                     &[&spec.table, &((before + i) as i32), &c.name, &c.kind.name()],
                 )
                 .await
-                .map_err(err(ctx()))?;
+                .map_err(err(ctx))?;
             }
             if (found.tags || spec.tags) && !cols.tags {
                 tx.batch_execute(&format!("ALTER TABLE {t} ADD COLUMN \"_tags\" JSONB"))
                     .await
-                    .map_err(err(ctx()))?;
+                    .map_err(err(ctx))?;
                 tx.execute(
                     "UPDATE _mrhost_tables SET tags = true WHERE name = $1",
                     &[&spec.table],
                 )
                 .await
-                .map_err(err(ctx()))?;
+                .map_err(err(ctx))?;
                 cols.tags = true;
             }
             cols
@@ -475,7 +477,7 @@ impl PgStore {
         let key = c.key;
         let what = || format!("writing {}", key.label());
         let batch_bytes = self.batch_bytes;
-        let tx = self.client.transaction().await.map_err(err(what()))?;
+        let tx = self.client.transaction().await.map_err(err(what))?;
         let cols = Self::ensure_table(&tx, &mut self.tables, c.spec, c.found).await?;
         let t = quote(&key.table);
         let open: HashMap<String, String> = tx
@@ -484,11 +486,11 @@ impl PgStore {
                 &[&key.account, &key.region],
             )
             .await
-            .map_err(err(what()))?
+            .map_err(err(what))?
             .iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect::<Result<_, tokio_postgres::Error>>()
-            .map_err(err(what()))?;
+            .map_err(err(what))?;
         let mut classifier = Classifier::new(open);
         let mut to_close: Vec<String> = Vec::new();
         let fetched = fmt_time(c.finished);
@@ -499,7 +501,7 @@ impl PgStore {
             let sink = tx
                 .copy_in(&format!("COPY {t} ({}) FROM STDIN", names.join(", ")))
                 .await
-                .map_err(err(what()))?;
+                .map_err(err(what))?;
             futures::pin_mut!(sink);
             let mut buf: Vec<u8> = Vec::with_capacity(batch_bytes + 4096);
             while let Some(row) = c.rows.next_row() {
@@ -566,22 +568,22 @@ impl PgStore {
                 if buf.len() >= batch_bytes {
                     sink.send(Bytes::from(std::mem::take(&mut buf)))
                         .await
-                        .map_err(err(what()))?;
+                        .map_err(err(what))?;
                 }
             }
             if !buf.is_empty() {
-                sink.send(Bytes::from(buf)).await.map_err(err(what()))?;
+                sink.send(Bytes::from(buf)).await.map_err(err(what))?;
             }
-            sink.as_mut().finish().await.map_err(err(what()))?;
+            sink.as_mut().finish().await.map_err(err(what))?;
         }
         if !refs.is_empty() {
             let sink = tx
                 .copy_in("COPY _references (from_type, from_id, account, region, field, to_type, to_id, _valid_from) FROM STDIN")
                 .await
-                .map_err(err(what()))?;
+                .map_err(err(what))?;
             futures::pin_mut!(sink);
-            sink.send(Bytes::from(refs)).await.map_err(err(what()))?;
-            sink.as_mut().finish().await.map_err(err(what()))?;
+            sink.send(Bytes::from(refs)).await.map_err(err(what))?;
+            sink.as_mut().finish().await.map_err(err(what))?;
         }
         to_close.extend(classifier.removed());
         if !to_close.is_empty() {
@@ -590,13 +592,13 @@ impl PgStore {
                 &[&sync, &key.account, &key.region, &to_close],
             )
             .await
-            .map_err(err(what()))?;
+            .map_err(err(what))?;
             tx.execute(
                 "UPDATE _references SET _valid_to = $1 WHERE from_type = $2 AND account = $3 AND region = $4 AND from_id = ANY($5) AND _valid_to IS NULL AND _valid_from < $1",
                 &[&sync, &key.table, &key.account, &key.region, &to_close],
             )
             .await
-            .map_err(err(what()))?;
+            .map_err(err(what))?;
         }
         let n = classifier.counts;
         tx.execute(
@@ -618,32 +620,32 @@ impl PgStore {
             ],
         )
         .await
-        .map_err(err(what()))?;
+        .map_err(err(what))?;
         tx.execute(
             "DELETE FROM _errors WHERE sync_id = $1 AND type = $2 AND account = $3 AND region = $4",
             &[&sync, &key.table, &key.account, &key.region],
         )
         .await
-        .map_err(err(what()))?;
-        tx.commit().await.map_err(err(what()))?;
+        .map_err(err(what))?;
+        tx.commit().await.map_err(err(what))?;
         Ok(n)
     }
 
     pub async fn record_failure(&mut self, sync: i64, f: &Failure) -> Result<(), InventoryError> {
         let what = || "writing _errors".to_string();
-        let tx = self.client.transaction().await.map_err(err(what()))?;
+        let tx = self.client.transaction().await.map_err(err(what))?;
         tx.execute(
             "DELETE FROM _errors WHERE sync_id = $1 AND type IS NOT DISTINCT FROM $2 AND account = $3 AND region IS NOT DISTINCT FROM $4",
             &[&sync, &f.table, &f.account, &f.region],
         )
         .await
-        .map_err(err(what()))?;
+        .map_err(err(what))?;
         tx.execute(
             "INSERT INTO _errors (sync_id, type, account, region, code, message, class, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::timestamptz)",
             &[&sync, &f.table, &f.account, &f.region, &f.code, &f.message, &f.class.name(), &fmt_time(f.finished)],
         )
         .await
-        .map_err(err(what()))?;
+        .map_err(err(what))?;
         if let (Some(table), Some(region)) = (&f.table, &f.region) {
             tx.execute(
                 "INSERT INTO _units (sync_id, type, account, region, status, resources, started, finished) VALUES ($1, $2, $3, $4, 'failed', 0, $5::text::timestamptz, $6::text::timestamptz)
@@ -651,9 +653,9 @@ impl PgStore {
                 &[&sync, table, &f.account, region, &fmt_time(f.started), &fmt_time(f.finished)],
             )
             .await
-            .map_err(err(what()))?;
+            .map_err(err(what))?;
         }
-        tx.commit().await.map_err(err(what()))
+        tx.commit().await.map_err(err(what))
     }
 
     pub async fn finish_sync(
@@ -663,13 +665,14 @@ impl PgStore {
     ) -> Result<SyncRow, InventoryError> {
         self.client
             .execute(
+                // One pass over the sync's units, not one per total (the SQLite store's
+                // six passes took 0.9 s after the last commit at 1,000 accounts).
                 "UPDATE _syncs SET finished = now(), status = $2,
-                   units = (SELECT count(*) FROM _units WHERE sync_id = $1),
-                   units_failed = (SELECT count(*) FROM _units WHERE sync_id = $1 AND status = 'failed'),
-                   resources = (SELECT coalesce(sum(resources), 0) FROM _units WHERE sync_id = $1),
-                   added = (SELECT coalesce(sum(added), 0) FROM _units WHERE sync_id = $1),
-                   changed = (SELECT coalesce(sum(changed), 0) FROM _units WHERE sync_id = $1),
-                   removed = (SELECT coalesce(sum(removed), 0) FROM _units WHERE sync_id = $1)
+                   (units, units_failed, resources, added, changed, removed) = (
+                     SELECT count(*), coalesce(sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0),
+                       coalesce(sum(resources), 0), coalesce(sum(added), 0),
+                       coalesce(sum(changed), 0), coalesce(sum(removed), 0)
+                     FROM _units WHERE sync_id = $1)
                  WHERE id = $1",
                 &[&sync, &status],
             )

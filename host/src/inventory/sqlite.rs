@@ -216,9 +216,11 @@ fn bind_cell(
     }
 }
 
-fn err(what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> InventoryError {
-    let what = what.into();
-    move |source| InventoryError::Sqlite { what, source }
+fn err(what: impl super::What) -> impl FnOnce(rusqlite::Error) -> InventoryError {
+    move |source| InventoryError::Sqlite {
+        what: what.text(),
+        source,
+    }
 }
 
 impl SqliteStore {
@@ -533,18 +535,18 @@ impl SqliteStore {
                 let now = fmt_time(time::OffsetDateTime::now_utc());
                 let cols = TableColumns::for_new_table(spec, found);
                 tx.execute_batch(&create_table_sql(&spec.table, &cols, sql_type))
-                    .map_err(err(ctx()))?;
+                    .map_err(err(ctx))?;
                 tx.execute(
                     "INSERT INTO _mrhost_tables (name, kind, created, tags) VALUES (?1, 'type', ?2, ?3)",
                     params![spec.table, now, i64::from(cols.tags)],
                 )
-                .map_err(err(ctx()))?;
+                .map_err(err(ctx))?;
                 for (i, c) in cols.columns.iter().enumerate() {
                     tx.execute(
                         "INSERT INTO _mrhost_columns (table_name, position, name, kind) VALUES (?1, ?2, ?3, ?4)",
                         params![spec.table, i as i64, c.name, c.kind.name()],
                     )
-                    .map_err(err(ctx()))?;
+                    .map_err(err(ctx))?;
                 }
                 tables.insert(spec.table.clone(), cols);
                 Ok(())
@@ -566,21 +568,21 @@ impl SqliteStore {
                         quote(&c.name),
                         sql_type(c.kind)
                     ))
-                    .map_err(err(ctx()))?;
+                    .map_err(err(ctx))?;
                     tx.execute(
                         "INSERT INTO _mrhost_columns (table_name, position, name, kind) VALUES (?1, ?2, ?3, ?4)",
                         params![spec.table, (before + i) as i64, c.name, c.kind.name()],
                     )
-                    .map_err(err(ctx()))?;
+                    .map_err(err(ctx))?;
                 }
                 if (found.tags || spec.tags) && !cols.tags {
                     tx.execute_batch(&format!("ALTER TABLE {t} ADD COLUMN \"_tags\" JSON"))
-                        .map_err(err(ctx()))?;
+                        .map_err(err(ctx))?;
                     tx.execute(
                         "UPDATE _mrhost_tables SET tags = 1 WHERE name = ?1",
                         [&spec.table],
                     )
-                    .map_err(err(ctx()))?;
+                    .map_err(err(ctx))?;
                     cols.tags = true;
                 }
                 Ok(())
@@ -601,7 +603,7 @@ impl SqliteStore {
             _ => format!("{} units", units.len()),
         };
         let what = || format!("writing {label}");
-        let tx = self.conn.transaction().map_err(err(what()))?;
+        let tx = self.conn.transaction().map_err(err(what))?;
         let mut counts = Vec::with_capacity(units.len());
         for c in units {
             counts.push(Self::write_unit(
@@ -611,7 +613,7 @@ impl SqliteStore {
                 c,
             )?);
         }
-        tx.commit().map_err(err(what()))?;
+        tx.commit().map_err(err(what))?;
         if let Some(c) = &self.checkpointer {
             c.poke();
         }
@@ -642,26 +644,26 @@ impl SqliteStore {
             return Err(InventoryError::Invalid(format!("table {table} vanished")));
         };
         let open: HashMap<String, String> = {
-            let mut stmt = tx.prepare_cached(&w.open).map_err(err(what()))?;
+            let mut stmt = tx.prepare_cached(&w.open).map_err(err(what))?;
             let rows = stmt
                 .query_map(params![key.account, key.region], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
                 })
-                .map_err(err(what()))?
+                .map_err(err(what))?
                 .collect::<Result<HashMap<_, _>, _>>()
-                .map_err(err(what()))?;
+                .map_err(err(what))?;
             rows
         };
         let mut classifier = Classifier::new(open);
         let mut to_close = Vec::new();
         let fetched = fmt_time(c.finished);
         {
-            let mut insert = tx.prepare_cached(&w.insert).map_err(err(what()))?;
+            let mut insert = tx.prepare_cached(&w.insert).map_err(err(what))?;
             let mut insert_ref = tx
                 .prepare_cached(
                     "INSERT INTO _references (from_type, from_id, account, region, field, to_type, to_id, _valid_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )
-                .map_err(err(what()))?;
+                .map_err(err(what))?;
             // Column → which of the row's fields fills it.
             let mut slots: Vec<Option<usize>> = Vec::with_capacity(cols.columns.len());
             let read_back = |e: std::io::Error| InventoryError::Io {
@@ -703,7 +705,7 @@ impl SqliteStore {
                     insert.raw_bind_parameter(w.n_meta + cols.columns.len() + 1, p.json)?;
                     insert.raw_execute()
                 })()
-                .map_err(err(what()))?;
+                .map_err(err(what))?;
                 for r in &p.refs {
                     insert_ref
                         .execute(params![
@@ -716,23 +718,23 @@ impl SqliteStore {
                             r.to_id,
                             sync
                         ])
-                        .map_err(err(what()))?;
+                        .map_err(err(what))?;
                 }
             }
             to_close.extend(classifier.removed());
-            let mut close = tx.prepare_cached(&w.close).map_err(err(what()))?;
+            let mut close = tx.prepare_cached(&w.close).map_err(err(what))?;
             let mut close_refs = tx
                 .prepare_cached(
                     "UPDATE _references SET _valid_to = ?1 WHERE from_type = ?2 AND account = ?3 AND region = ?4 AND from_id = ?5 AND _valid_to IS NULL AND _valid_from < ?1",
                 )
-                .map_err(err(what()))?;
+                .map_err(err(what))?;
             for id in &to_close {
                 close
                     .execute(params![sync, key.account, key.region, id])
-                    .map_err(err(what()))?;
+                    .map_err(err(what))?;
                 close_refs
                     .execute(params![sync, key.table, key.account, key.region, id])
-                    .map_err(err(what()))?;
+                    .map_err(err(what))?;
             }
         }
         let n = classifier.counts;
@@ -754,48 +756,54 @@ impl SqliteStore {
                 fmt_time(c.finished)
             ])
         })
-        .map_err(err(what()))?;
+        .map_err(err(what))?;
         tx.prepare_cached(
             "DELETE FROM _errors WHERE sync_id = ?1 AND type = ?2 AND account = ?3 AND region = ?4",
         )
         .and_then(|mut st| st.execute(params![sync, key.table, key.account, key.region]))
-        .map_err(err(what()))?;
+        .map_err(err(what))?;
         Ok(n)
     }
 
     pub fn record_failure(&mut self, sync: i64, f: &Failure) -> Result<(), InventoryError> {
         let what = || "writing _errors".to_string();
-        let tx = self.conn.transaction().map_err(err(what()))?;
+        let tx = self.conn.transaction().map_err(err(what))?;
         tx.execute(
             "DELETE FROM _errors WHERE sync_id = ?1 AND type IS ?2 AND account = ?3 AND region IS ?4",
             params![sync, f.table, f.account, f.region],
         )
-        .map_err(err(what()))?;
+        .map_err(err(what))?;
         tx.execute(
             "INSERT INTO _errors (sync_id, type, account, region, code, message, class, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![sync, f.table, f.account, f.region, f.code, f.message, f.class.name(), fmt_time(f.finished)],
         )
-        .map_err(err(what()))?;
+        .map_err(err(what))?;
         if let (Some(table), Some(region)) = (&f.table, &f.region) {
             tx.execute(
                 "INSERT OR REPLACE INTO _units (sync_id, type, account, region, status, resources, started, finished) VALUES (?1, ?2, ?3, ?4, 'failed', 0, ?5, ?6)",
                 params![sync, table, f.account, region, fmt_time(f.started), fmt_time(f.finished)],
             )
-            .map_err(err(what()))?;
+            .map_err(err(what))?;
         }
-        tx.commit().map_err(err(what()))
+        tx.commit().map_err(err(what))
     }
 
     pub fn finish_sync(&mut self, sync: i64, status: &str) -> Result<SyncRow, InventoryError> {
         self.conn
             .execute(
+                // One pass over the sync's units, in rowid order from its first: they were
+                // appended as they committed, so that reads the table's pages in turn.
+                // (At 1,000 accounts, 68,517 units in a 1 GB file: a pass per total
+                // through the primary key took 0.9 s after the last commit, one such pass
+                // 0.2 s, this 0.02 s.) The rowid bound holds for every row of the sync.
                 "UPDATE _syncs SET finished = ?2, status = ?3,
-                   units = (SELECT count(*) FROM _units WHERE sync_id = ?1),
-                   units_failed = (SELECT count(*) FROM _units WHERE sync_id = ?1 AND status = 'failed'),
-                   resources = (SELECT coalesce(sum(resources), 0) FROM _units WHERE sync_id = ?1),
-                   added = (SELECT coalesce(sum(added), 0) FROM _units WHERE sync_id = ?1),
-                   changed = (SELECT coalesce(sum(changed), 0) FROM _units WHERE sync_id = ?1),
-                   removed = (SELECT coalesce(sum(removed), 0) FROM _units WHERE sync_id = ?1)
+                   (units, units_failed, resources, added, changed, removed) = (
+                     SELECT count(*), coalesce(sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0),
+                       coalesce(sum(resources), 0), coalesce(sum(added), 0),
+                       coalesce(sum(changed), 0), coalesce(sum(removed), 0)
+                     FROM _units NOT INDEXED
+                     WHERE rowid >= (SELECT min(rowid) FROM _units WHERE sync_id = ?1)
+                       AND sync_id = ?1)
                  WHERE id = ?1",
                 params![sync, fmt_time(time::OffsetDateTime::now_utc()), status],
             )
