@@ -564,7 +564,8 @@ impl FoundColumns {
 /// it and it is specific enough (`VpcId` → vpcs; `Arn` and `Name` are too generic).
 #[derive(Debug, Clone, Default)]
 pub struct RefIndex {
-    by_field: HashMap<String, String>,
+    /// (field, table): a handful, so a scan beats hashing every key of every item.
+    by_field: Vec<(String, String)>,
 }
 
 /// One edge: this resource's field (a dotted path) names that type's resource.
@@ -584,12 +585,21 @@ impl RefIndex {
             }
         }
         let generic = ["Arn", "ARN", "Name", "Id", "KeyId"];
-        let by_field = count
+        let mut by_field: Vec<(String, String)> = count
             .into_iter()
             .filter(|(f, tables)| tables.len() == 1 && !generic.contains(f))
             .map(|(f, tables)| (f.to_string(), tables[0].to_string()))
             .collect();
+        by_field.sort();
         RefIndex { by_field }
+    }
+
+    /// The type whose id field `key` is.
+    fn target(&self, key: &str) -> Option<&str> {
+        self.by_field
+            .iter()
+            .find(|(f, _)| f.len() == key.len() && f == key)
+            .map(|(_, t)| t.as_str())
     }
 
     /// The references an item makes (its own id left out), each once.
@@ -599,59 +609,55 @@ impl RefIndex {
         own_id: &str,
         item: &Map<String, Value>,
     ) -> Vec<Reference> {
-        let mut out = BTreeSet::new();
         if self.by_field.is_empty() {
             return Vec::new();
         }
-        // One path buffer for the whole walk: a key is pushed on the way down and cut
-        // off on the way back, instead of a new string for every key of every level.
-        fn walk_map(
-            idx: &RefIndex,
-            table: &str,
-            own_id: &str,
-            path: &mut String,
-            m: &Map<String, Value>,
-            out: &mut BTreeSet<Reference>,
-        ) {
-            for (k, x) in m {
-                let len = path.len();
-                if len > 0 {
-                    path.push('.');
-                }
-                path.push_str(k);
-                if let (Some(to), Value::String(id)) = (idx.by_field.get(k), x) {
-                    if !(id.is_empty() || (to == table && id == own_id)) {
-                        out.insert(Reference {
-                            field: path.clone(),
-                            to_type: to.clone(),
-                            to_id: id.clone(),
-                        });
+        // The keys on the way down, borrowed: the dotted path is made only for a match.
+        struct Walk<'a, 'v> {
+            idx: &'a RefIndex,
+            table: &'a str,
+            own_id: &'a str,
+            path: Vec<&'v str>,
+            out: BTreeSet<Reference>,
+        }
+        impl<'v> Walk<'_, 'v> {
+            fn map(&mut self, m: &'v Map<String, Value>) {
+                for (k, x) in m {
+                    self.path.push(k);
+                    if let (Some(to), Value::String(id)) = (self.idx.target(k), x) {
+                        if !(id.is_empty() || (to == self.table && id == self.own_id)) {
+                            self.out.insert(Reference {
+                                field: self.path.join("."),
+                                to_type: to.to_string(),
+                                to_id: id.clone(),
+                            });
+                        }
                     }
+                    self.value(x);
+                    self.path.pop();
                 }
-                walk(idx, table, own_id, path, x, out);
-                path.truncate(len);
+            }
+            fn value(&mut self, v: &'v Value) {
+                match v {
+                    Value::Object(m) => self.map(m),
+                    Value::Array(a) => {
+                        for x in a {
+                            self.value(x);
+                        }
+                    }
+                    _ => {}
+                }
             }
         }
-        fn walk(
-            idx: &RefIndex,
-            table: &str,
-            own_id: &str,
-            path: &mut String,
-            v: &Value,
-            out: &mut BTreeSet<Reference>,
-        ) {
-            match v {
-                Value::Object(m) => walk_map(idx, table, own_id, path, m, out),
-                Value::Array(a) => {
-                    for x in a {
-                        walk(idx, table, own_id, path, x, out);
-                    }
-                }
-                _ => {}
-            }
-        }
-        walk_map(self, table, own_id, &mut String::new(), item, &mut out);
-        out.into_iter().collect()
+        let mut w = Walk {
+            idx: self,
+            table,
+            own_id,
+            path: Vec::new(),
+            out: BTreeSet::new(),
+        };
+        w.map(item);
+        w.out.into_iter().collect()
     }
 }
 

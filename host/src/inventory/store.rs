@@ -268,7 +268,10 @@ pub struct Version {
 
 /// What is open for a unit before a commit, and what each incoming row is.
 pub struct Classifier {
-    open: HashMap<String, (String, bool)>,
+    /// Looked up for every row the writer takes: foldhash rather than SipHash. It is
+    /// seeded at random per process, and a source (a plugin) never sees its hashes, so
+    /// collisions cannot be aimed at it.
+    open: foldhash::HashMap<String, (String, bool)>,
     pub counts: UnitCounts,
 }
 

@@ -157,7 +157,11 @@ async fn fetch(
     let (tx, mut rx) = tokio::sync::mpsc::channel(512);
     let target = unit.target;
     let collect = tokio::spawn(async move {
-        collect_scope(source, client, &target, tx, Options::default()).await
+        let options = Options {
+            no_scope_keys: true,
+            ..Options::default()
+        };
+        collect_scope(source, client, &target, tx, options).await
     });
     let mut buf = UnitBuffer::default();
     let mut found = FoundColumns::default();

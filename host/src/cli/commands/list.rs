@@ -117,6 +117,7 @@ pub async fn list(ctx: Ctx, args: ListArgs) -> Result<i32> {
                 args.sandbox.max_calls,
                 args.sandbox.timeout,
             )),
+            ..Default::default()
         },
     };
     let mut covered_by = None;
