@@ -291,9 +291,9 @@ impl SqliteStore {
         conn.set_prepared_statement_cache_capacity(256);
         // 4 MiB of page cache instead of SQLite's 2 MiB: the writer touches more pages per
         // commit than 2 MiB holds (each unit's table tail and index leaves, each
-        // reference's), and read 11.4 GiB of them back from the OS in a 1,000-account
-        // sync; with 4 MiB, 6.7-6.9 GiB and 1-2 s less system time. 8 MiB read 5.2 GiB but
-        // its peak RSS was ~20 MiB higher, close to the sync's 256 MiB goal
+        // reference's), and read 11.0-11.3 GiB of them back from the OS in a 1,000-account
+        // sync; with 4 MiB, 6.5-6.7 GiB and 1-2 s less system time. 8 MiB read 5.0-5.4 GiB
+        // but its peak RSS was ~18 MiB higher, closer to the sync's 256 MiB goal
         // (BENCHMARKS.md, 2026-12-02).
         conn.pragma_update(None, "cache_size", -4096)
             .map_err(|e| dest_err(e.to_string()))?;
