@@ -598,7 +598,7 @@ impl RefIndex {
     fn target(&self, key: &str) -> Option<&str> {
         self.by_field
             .iter()
-            .find(|(f, _)| f.len() == key.len() && f == key)
+            .find(|(f, _)| f == key)
             .map(|(_, t)| t.as_str())
     }
 
