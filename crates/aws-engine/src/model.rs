@@ -736,6 +736,17 @@ impl Models {
         if !self.extra_dirs.is_empty() || !self.index.services.contains_key(name) {
             return;
         }
+        // Once per name and process: a command may ask early and again at the load.
+        static STARTED: std::sync::OnceLock<Mutex<std::collections::HashSet<String>>> =
+            std::sync::OnceLock::new();
+        if !STARTED
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string())
+        {
+            return;
+        }
         let index = self.index;
         let name = name.to_string();
         let _ = std::thread::Builder::new()

@@ -182,6 +182,21 @@ impl PluginRuntime {
         self.cache.is_some()
     }
 
+    /// Start decoding the models a plugin named when it was last loaded (its services
+    /// hint), before [`PluginRuntime::load`] is reached: a command that resolves its
+    /// scope first (regions wait for the endpoint data) then has the model decoding on
+    /// another core meanwhile, instead of after. Best effort: a plugin that cannot be
+    /// read, or has no hint, is left for `load` to report.
+    pub fn prefetch_models(&self, path: &Path, models: &aws_engine::Models) {
+        let Some(cache) = &self.cache else { return };
+        let Ok((_, sha256)) = loader::read(path, None) else {
+            return;
+        };
+        for s in cache.services_hint(&sha256) {
+            models.prefetch(&s);
+        }
+    }
+
     /// Load, check and (through the cache) compile a plugin, then read its manifest.
     pub async fn load(
         &self,

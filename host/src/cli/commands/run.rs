@@ -22,9 +22,15 @@ pub async fn run(ctx: Ctx, args: RunArgs) -> Result<i32> {
         setup::mib_bytes(args.sandbox.max_response_mib),
     )?;
     setup::compile_query(&args.out)?;
+    let runtime = Arc::new(setup::runtime(&args.sandbox)?);
+    // The plugin's models decode on another core while the scope resolves (its regions
+    // wait for the endpoint data): both were in front of the first call, one after the
+    // other.
+    if let Ok(path) = crate::cli::plugin_path::resolve(&args.plugin) {
+        runtime.prefetch_models(&path, client.models());
+    }
     let request = setup::scope_request(&client, &args.scope)?;
     let enabled = setup::lists_enabled_regions(&request);
-    let runtime = Arc::new(setup::runtime(&args.sandbox)?);
     let plugin =
         setup::load_plugin_with(&client, &runtime, &args.plugin, &args.sandbox, &args.params)
             .await?;
