@@ -370,7 +370,7 @@ struct RawService {
     #[serde(default)]
     operations: IndexMap<String, Operation>,
     #[serde(default)]
-    shapes: IndexMap<String, Box<serde_json::value::RawValue>>,
+    shapes: Shapes,
 }
 
 /// A pack entry as stored: the service model and its paginators.
@@ -385,8 +385,25 @@ struct PackDoc {
 #[derive(Debug)]
 struct LazyShape {
     raw: Box<serde_json::value::RawValue>,
-    shape: std::sync::OnceLock<Result<Shape, String>>,
+    /// Boxed: an entry stays small while the map grows as it is read (a `Shape` inline
+    /// made every entry hundreds of bytes to move, and the decode a quarter slower).
+    shape: std::sync::OnceLock<Box<Result<Shape, String>>>,
 }
+
+impl<'de> Deserialize<'de> for LazyShape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(LazyShape {
+            raw: Deserialize::deserialize(d)?,
+            shape: std::sync::OnceLock::new(),
+        })
+    }
+}
+
+/// A model's shapes by name, as read: the map is built once, straight from the text, and
+/// hashed with foldhash. Decoding ec2's model is on the path of the first call of a
+/// command (`run` against one region: 13 ms of ~35), and SipHash over its 4,000+ names,
+/// twice (the map read, then another built from it), was a fifth of that.
+type Shapes = IndexMap<String, LazyShape, foldhash::fast::RandomState>;
 
 /// A decoded service model: metadata, operations (in model order), shapes, paginators.
 #[derive(Debug)]
@@ -398,7 +415,7 @@ pub struct ServiceModel {
     /// Its operations, by the name boto3 calls them by.
     pub operations: IndexMap<String, Operation>,
     /// By name; the index is a stable handle (see [`ServiceModel::shape_index`]).
-    shapes: IndexMap<String, LazyShape>,
+    shapes: Shapes,
     /// Its paginators, by operation name.
     pub paginators: IndexMap<String, Paginator>,
     /// Where the model came from: "botocore X.Y.Z" or a directory.
@@ -443,19 +460,7 @@ impl ServiceModel {
             name: name.to_string(),
             metadata: raw.metadata,
             operations,
-            shapes: raw
-                .shapes
-                .into_iter()
-                .map(|(k, raw)| {
-                    (
-                        k,
-                        LazyShape {
-                            raw,
-                            shape: std::sync::OnceLock::new(),
-                        },
-                    )
-                })
-                .collect(),
+            shapes: raw.shapes,
             paginators,
             source,
             error_codes: std::sync::OnceLock::new(),
@@ -486,7 +491,10 @@ impl ServiceModel {
             .get_index(i)
             .ok_or_else(|| EngineError::model(format!("{}: no shape #{i}", self.name)))?;
         lazy.shape
-            .get_or_init(|| serde_json::from_str(lazy.raw.get()).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                Box::new(serde_json::from_str(lazy.raw.get()).map_err(|e| e.to_string()))
+            })
+            .as_ref()
             .as_ref()
             .map_err(|e| EngineError::model(format!("{}: shape {name}: {e}", self.name)))
     }
