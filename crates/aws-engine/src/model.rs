@@ -744,15 +744,10 @@ impl Models {
         if !self.extra_dirs.is_empty() || !self.index.services.contains_key(name) {
             return;
         }
-        // Once per name and process: a command may ask early and again at the load.
-        static STARTED: std::sync::OnceLock<Mutex<std::collections::HashSet<String>>> =
-            std::sync::OnceLock::new();
-        if !STARTED
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(name.to_string())
-        {
+        // Once per name and process: a command may ask early and again at the load, and
+        // a model already asked for (decoded or under way) has its cell.
+        let (cell, new) = embedded_cell(name);
+        if !new {
             return;
         }
         let index = self.index;
@@ -760,7 +755,7 @@ impl Models {
         let _ = std::thread::Builder::new()
             .name("model".into())
             .spawn(move || {
-                let _ = embedded_model(index, &name);
+                cell.get_or_init(|| decode_embedded(index, &name).ok().map(Arc::new));
             });
     }
 
@@ -783,19 +778,32 @@ impl Models {
     }
 }
 
+/// The process-wide cell of one embedded model (`None` inside: the entry does not decode),
+/// and whether this call created it.
+type ModelCell = Arc<std::sync::OnceLock<Option<Arc<ServiceModel>>>>;
+
+fn embedded_cell(name: &str) -> (ModelCell, bool) {
+    static EMBEDDED: std::sync::OnceLock<Mutex<HashMap<String, ModelCell>>> =
+        std::sync::OnceLock::new();
+    let mut map = EMBEDDED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    match map.get(name) {
+        Some(cell) => (cell.clone(), false),
+        None => {
+            let cell = ModelCell::default();
+            map.insert(name.to_string(), cell.clone());
+            (cell, true)
+        }
+    }
+}
+
 /// An embedded model is the same for every `Models` of the process: decoded once, by
 /// whichever thread asks first (the others wait for it rather than decode it again), and
 /// kept to the end (freeing ec2's took a short command 2 ms on its way out).
 fn embedded_model(index: &'static PackIndex, name: &str) -> Result<Arc<ServiceModel>, EngineError> {
-    type Cell = Arc<std::sync::OnceLock<Option<Arc<ServiceModel>>>>;
-    static EMBEDDED: std::sync::OnceLock<Mutex<HashMap<String, Cell>>> = std::sync::OnceLock::new();
-    let cell = EMBEDDED
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(name.to_string())
-        .or_default()
-        .clone();
+    let (cell, _) = embedded_cell(name);
     match cell.get_or_init(|| decode_embedded(index, name).ok().map(Arc::new)) {
         Some(m) => Ok(m.clone()),
         // A pack entry that does not decode: say why (it is not kept).
@@ -816,12 +824,23 @@ fn decode_embedded(index: &PackIndex, name: &str) -> Result<ServiceModel, Engine
     ))
 }
 
+/// The most text one pack entry is trusted to claim (ec2, the largest, is ~1.2 MB).
+const MAX_PACK_TEXT: usize = 64 << 20;
+
 /// The decompressed JSON of one entry of the embedded pack.
 fn pack_text(index: &PackIndex, name: &str) -> Option<Result<Vec<u8>, EngineError>> {
     let (off, len) = *index.services.get(name)?;
     let start = index.body_start + off;
     let blob = PACK.get(start..start + len)?;
-    let mut text = Vec::with_capacity(len * 8);
+    // The gzip trailer ends with the text's size (mod 2^32): one allocation of the right
+    // size instead of a guess that grows (each growth a copy into fresh pages, ec2's text
+    // and the endpoint data both on the way to a command's first call).
+    let size = blob
+        .last_chunk::<4>()
+        .map(|b| u32::from_le_bytes(*b) as usize)
+        .filter(|n| *n <= MAX_PACK_TEXT)
+        .unwrap_or(len * 8);
+    let mut text = Vec::with_capacity(size);
     Some(
         flate2::read::GzDecoder::new(blob)
             .read_to_end(&mut text)
