@@ -238,16 +238,24 @@ pub(crate) fn read(
         _ => return Err(PluginError::NotWasm { path: p }),
     }
     let sha256 = crate::cache::sha256_hex(&bytes);
-    if let Some(want) = expected_sha256 {
-        if !want.eq_ignore_ascii_case(&sha256) {
-            return Err(PluginError::Sha256Mismatch {
-                path: p,
-                expected: want.to_string(),
-                actual: sha256,
-            });
-        }
-    }
+    check_sha256(path, expected_sha256, &sha256)?;
     Ok((bytes, sha256))
+}
+
+/// A plugin's sha256 against the one it was expected to have (`--plugin-sha256`).
+pub(crate) fn check_sha256(
+    path: &Path,
+    expected_sha256: Option<&str>,
+    sha256: &str,
+) -> Result<(), PluginError> {
+    match expected_sha256 {
+        Some(want) if !want.eq_ignore_ascii_case(sha256) => Err(PluginError::Sha256Mismatch {
+            path: path.display().to_string(),
+            expected: want.to_string(),
+            actual: sha256.to_string(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `wasi:io/streams@0.2.3` → (`wasi`, `io`, `streams`, `0.2.3`).

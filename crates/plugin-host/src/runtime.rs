@@ -113,6 +113,17 @@ pub struct PluginRuntime {
     pub limits: Limits,
     cache: Option<CompileCache>,
     ticker_stop: Arc<AtomicBool>,
+    /// What [`PluginRuntime::prefetch_models`] read, for [`PluginRuntime::load`] to take
+    /// instead of reading and hashing the plugin (and its hint) again.
+    preread: std::sync::Mutex<Option<Preread>>,
+}
+
+/// A plugin as read ahead of its load: its bytes, their sha256 and its services hint.
+struct Preread {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    sha256: String,
+    hinted: Vec<String>,
 }
 
 impl Drop for PluginRuntime {
@@ -169,6 +180,7 @@ impl PluginRuntime {
             limits,
             cache,
             ticker_stop: stop,
+            preread: std::sync::Mutex::new(None),
         })
     }
 
@@ -189,12 +201,44 @@ impl PluginRuntime {
     /// read, or has no hint, is left for `load` to report.
     pub fn prefetch_models(&self, path: &Path, models: &aws_engine::Models) {
         let Some(cache) = &self.cache else { return };
-        let Ok((_, sha256)) = loader::read(path, None) else {
+        let Ok((bytes, sha256)) = loader::read(path, None) else {
             return;
         };
-        for s in cache.services_hint(&sha256) {
-            models.prefetch(&s);
+        let hinted = cache.services_hint(&sha256);
+        for s in &hinted {
+            models.prefetch(s);
         }
+        *self.preread.lock().unwrap_or_else(|e| e.into_inner()) = Some(Preread {
+            path: path.to_path_buf(),
+            bytes,
+            sha256,
+            hinted,
+        });
+    }
+
+    /// The plugin at `path` (bytes, sha256, services hint): as prefetched, or read now.
+    fn read(
+        &self,
+        path: &Path,
+        expected_sha256: Option<&str>,
+    ) -> Result<(Vec<u8>, String, Vec<String>), PluginError> {
+        let preread = self
+            .preread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .filter(|r| r.path == path);
+        if let Some(r) = preread {
+            loader::check_sha256(path, expected_sha256, &r.sha256)?;
+            return Ok((r.bytes, r.sha256, r.hinted));
+        }
+        let (bytes, sha256) = loader::read(path, expected_sha256)?;
+        let hinted = self
+            .cache
+            .as_ref()
+            .map(|c| c.services_hint(&sha256))
+            .unwrap_or_default();
+        Ok((bytes, sha256, hinted))
     }
 
     /// Load, check and (through the cache) compile a plugin, then read its manifest.
@@ -207,14 +251,9 @@ impl PluginRuntime {
     ) -> Result<Arc<Plugin>, PluginError> {
         let started = Instant::now();
         let p = path.display().to_string();
-        let (bytes, sha256) = loader::read(path, expected_sha256)?;
+        let (bytes, sha256, hinted) = self.read(path, expected_sha256)?;
         // The models the manifest will need, decoding while the plugin is instantiated
         // and asked for it (what its last load named).
-        let hinted = self
-            .cache
-            .as_ref()
-            .map(|c| c.services_hint(&sha256))
-            .unwrap_or_default();
         for s in &hinted {
             models.prefetch(s);
         }
